@@ -1,0 +1,1 @@
+"""focuslab.cli."""
