@@ -78,10 +78,13 @@ def test_two_planes_zones_over_the_foreground_report_it():
     fg = _plane(0.6, 0.8, alpha=_box_alpha(0.5), name="fg")
     bg = _plane(3.0, 0.9, name="bg")
     r = SPEC.measure(_scene(bg, fg), 0.0, seed=5)
-    # the box spans +-17.5 deg horizontally and +-17.5 * 96/128 vertically; zones are 5.625 deg
+    # scene grid uniform in tan: the box edges sit at tan = (32 / 64) tan(35 deg), (24 / 64) ...
+    t35 = np.tan(np.radians(35.0))
+    bx, by = np.degrees(np.arctan(0.5 * t35)), np.degrees(np.arctan(24 / 64 * t35))
+    half_zone = 0.5 * np.max(np.diff(r.zone_edges_x_deg))
     xc, yc = r.zone_centers_deg
-    inside = (np.abs(xc) < 17.5 - 2.9) & (np.abs(yc) < 13.1 - 2.9)
-    outside = (np.abs(xc) > 17.5 + 2.9) | (np.abs(yc) > 13.1 + 2.9)
+    inside = (np.abs(xc) < bx - half_zone) & (np.abs(yc) < by - half_zone)
+    outside = (np.abs(xc) > bx + half_zone) | (np.abs(yc) > by + half_zone)
     assert inside.sum() >= 12 and outside.sum() >= 12
     assert np.allclose(r.true_distance_m[inside], 0.6)
     assert np.allclose(r.true_distance_m[outside], 3.0)

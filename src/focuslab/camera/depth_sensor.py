@@ -4,9 +4,11 @@ Model (one reading, per zone):
 
 1. **Sampling.** The sensor is boresighted with the camera (parallel axes, parallax
    ignored). Its ``hfov_deg`` × ``vfov_deg`` field is split into ``zones_x`` × ``zones_y``
-   zones; each zone is sampled at ``samples_per_zone``² directions, mapped onto the scene grid
-   the way :mod:`focuslab.scene.scene` defines it (angle linear in the column / row index,
-   each layer shifted by its ``offset_deg``; nearest sample).
+   zones, uniform in tan(angle) like the pixels of its SPAD array (a pinhole image); each
+   zone is sampled at ``samples_per_zone``² directions, mapped onto the scene grid with the
+   renderer's geometry (:mod:`focuslab.render.resample`: the scene grid is uniform in
+   tan(angle) across ``hfov_deg``, square samples; a layer shifted by ``offset_deg`` is seen
+   at angle θ − offset; nearest sample, nothing outside the grid).
 2. **Occlusion.** At each direction the layers are composited front to back with their alpha
    (the "over" operator [3]): a layer is seen with weight T·α, T = Π(1 − α) of the layers in
    front of it; what is left (1 − Σ) is empty space (no return).
@@ -120,8 +122,8 @@ class DepthReading:
         Parameters
         ----------
         image_hfov_deg
-            Horizontal field of view of the image, degrees (angle linear in the column
-            index, as for scenes; the vertical field is hfov · H / W).
+            Horizontal field of view of the image, degrees (a pinhole image, uniform in
+            tan(angle), square pixels, optical axis at the centre).
         image_shape_px
             ``(H, W)`` of the image, pixels.
 
@@ -133,9 +135,12 @@ class DepthReading:
         """
         hfov = check_positive("image_hfov_deg", image_hfov_deg)
         h, w = (int(v) for v in image_shape_px)
-        px_per_deg = w / hfov
-        xe = np.clip(np.round(self.zone_edges_x_deg * px_per_deg + w / 2.0), 0, w).astype(int)
-        ye = np.clip(np.round(self.zone_edges_y_deg * px_per_deg + h / 2.0), 0, h).astype(int)
+        if hfov >= 180.0:
+            raise InvalidParameterError(f"image_hfov_deg must be < 180, got {hfov}")
+        px_per_tan = w / (2.0 * np.tan(np.radians(hfov) / 2.0))
+        xe = np.round(np.tan(np.radians(self.zone_edges_x_deg)) * px_per_tan + w / 2.0)
+        ye = np.round(np.tan(np.radians(self.zone_edges_y_deg)) * px_per_tan + h / 2.0)
+        xe, ye = np.clip(xe, 0, w).astype(int), np.clip(ye, 0, h).astype(int)
         x0, y0 = np.meshgrid(xe[:-1], ye[:-1])
         x1, y1 = np.meshgrid(xe[1:], ye[1:])
         return np.stack([x0, y0, x1 - x0, y1 - y0], axis=-1)
@@ -229,10 +234,11 @@ class DepthSensorSpec:
         return int(np.floor((t - self.latency_s) * self.frame_rate_hz + 1e-9))
 
     def zone_edges_deg(self) -> tuple[np.ndarray, np.ndarray]:
-        """Zone boundaries ``(x_edges_deg, y_edges_deg)`` from the optical axis."""
+        """Zone boundaries ``(x_edges_deg, y_edges_deg)`` from the optical axis (uniform in tan)."""
+        tx, ty = np.tan(np.radians(self.hfov_deg) / 2), np.tan(np.radians(self.vfov_deg) / 2)
         return (
-            np.linspace(-self.hfov_deg / 2, self.hfov_deg / 2, self.zones_x + 1),
-            np.linspace(-self.vfov_deg / 2, self.vfov_deg / 2, self.zones_y + 1),
+            np.degrees(np.arctan(np.linspace(-tx, tx, self.zones_x + 1))),
+            np.degrees(np.arctan(np.linspace(-ty, ty, self.zones_y + 1))),
         )
 
     def measure(self, scene: Scene, t_s: float, *, seed: int | None) -> DepthReading:
@@ -297,16 +303,17 @@ class DepthSensorSpec:
         """Per zone: distance, reflectance and coverage of the largest visible surface."""
         zx, zy, n = self.zones_x, self.zones_y, self.samples_per_zone
         nx, ny = zx * n, zy * n
-        ax = (np.arange(nx) + 0.5) / nx * self.hfov_deg - self.hfov_deg / 2  # direction angles
-        ay = (np.arange(ny) + 0.5) / ny * self.vfov_deg - self.vfov_deg / 2
+        tx, ty = np.tan(np.radians(self.hfov_deg) / 2), np.tan(np.radians(self.vfov_deg) / 2)
+        ax = np.arctan(((np.arange(nx) + 0.5) / nx * 2 - 1) * tx)  # direction angles, rad
+        ay = np.arctan(((np.arange(ny) + 0.5) / ny * 2 - 1) * ty)
         h, w = scene.shape
-        px_per_deg = w / scene.hfov_deg
+        per_tan = w / (2.0 * np.tan(np.radians(scene.hfov_deg) / 2.0))  # scene samples per tan unit
         front_to_back = sorted(scene.layers, key=lambda lay: lay.min_depth_m)
         trans = np.ones((ny, nx))
         weights, depths, refls = [], [], []
         for lay in front_to_back:
-            cols = np.floor((ax - lay.offset_deg[0]) * px_per_deg + w / 2).astype(int)
-            rows = np.floor((ay - lay.offset_deg[1]) * px_per_deg + h / 2).astype(int)
+            cols = np.floor(np.tan(ax - np.radians(lay.offset_deg[0])) * per_tan + w / 2).astype(int)
+            rows = np.floor(np.tan(ay - np.radians(lay.offset_deg[1])) * per_tan + h / 2).astype(int)
             inside = (rows[:, None] >= 0) & (rows[:, None] < h) & (cols[None, :] >= 0) & (cols[None, :] < w)
             r, c = np.clip(rows, 0, h - 1)[:, None], np.clip(cols, 0, w - 1)[None, :]
             alpha = np.where(inside, lay.alpha[r, c], 0.0)
