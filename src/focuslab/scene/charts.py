@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from focuslab.errors import InvalidParameterError, UnknownNameError, check_finite, check_positive
-from focuslab.scene.grid import check_shape
+from focuslab.scene.grid import check_int, check_shape
 
 _ORIENTATIONS = ("vertical", "horizontal")
 _POLARITIES = ("dark_to_light", "light_to_dark")
@@ -21,7 +21,9 @@ _PANGRAM = "The quick brown fox jumps over the lazy dog 0123456789"
 def _check_level_pair(dark: float, light: float) -> tuple[float, float]:
     d, li = check_finite("dark", dark), check_finite("light", light)
     if not 0 <= d < li <= 1:
-        raise InvalidParameterError(f"levels must satisfy 0 <= dark < light <= 1, got dark={dark}, light={light}")
+        raise InvalidParameterError(
+            f"levels must satisfy 0 <= dark < light <= 1, got dark={dark}, light={light}"
+        )
     return d, li
 
 
@@ -156,17 +158,14 @@ def siemens_star(
         pixels, i.e. the spatial frequency is ``cycles / (2 π ρ)`` cycles/pixel.
     """
     h, w = check_shape(shape)
-    if isinstance(cycles, bool) or not isinstance(cycles, int | np.integer) or cycles < 2:
-        raise InvalidParameterError(f"cycles must be an integer >= 2, got {cycles!r}")
+    cycles = check_int("cycles", cycles, 2, 100_000)
     rf = check_positive("radius_fraction", radius_fraction)
     if rf > 0.5:
         raise InvalidParameterError(f"radius_fraction must lie in (0, 0.5], got {radius_fraction!r}")
     if profile not in ("sinusoidal", "binary"):
         raise UnknownNameError(f"profile {profile!r} unknown; use one of sinusoidal, binary")
-    if isinstance(supersample, bool) or not isinstance(supersample, int | np.integer) or not 1 <= supersample <= 16:
-        raise InvalidParameterError(f"supersample must be an integer in [1, 16], got {supersample!r}")
+    ss = check_int("supersample", supersample, 1, 16)
     d, li = _check_level_pair(dark, light)
-    ss = int(supersample)
     sub = (np.arange(ss) + 0.5) / ss
     radius = rf * min(h, w)
     out = np.empty((h, w), dtype=np.float64)
@@ -270,7 +269,9 @@ def text_card(
         raise InvalidParameterError("text must be a non-empty string")
     k, p = check_finite("ink", ink), check_finite("paper", paper)
     if not 0 <= k < p <= 1:
-        raise InvalidParameterError(f"levels must satisfy 0 <= ink < paper <= 1, got ink={ink}, paper={paper}")
+        raise InvalidParameterError(
+            f"levels must satisfy 0 <= ink < paper <= 1, got ink={ink}, paper={paper}"
+        )
     canvas = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(canvas)
     y = max(2, min(h, w) // 40)
@@ -280,7 +281,7 @@ def text_card(
         for s in sizes_px:
             font = ImageFont.load_default(size=int(s))
             draw.text((margin, y), line, fill=255, font=font)
-            y += int(round(1.4 * s))
+            y += round(1.4 * s)
             if y >= h:
                 break
     coverage = np.asarray(canvas, dtype=np.float64) / 255.0

@@ -97,7 +97,7 @@ def resample_to_grid(image: np.ndarray, shape, *, order: int = 1) -> np.ndarray:
     cropped = crop_to_aspect(np.asarray(image), (th, tw))
     if cropped.shape[:2] == (th, tw):
         return cropped.astype(np.float32, copy=True)
-    out_shape = (th, tw) + cropped.shape[2:]
+    out_shape = (th, tw, *cropped.shape[2:])
     shrinking = cropped.shape[0] > th or cropped.shape[1] > tw
     out = resize(
         cropped.astype(np.float64),
@@ -108,3 +108,10 @@ def resample_to_grid(image: np.ndarray, shape, *, order: int = 1) -> np.ndarray:
         preserve_range=True,
     )
     return out.astype(np.float32)
+
+
+def check_int(name: str, value, lo: int, hi: int) -> int:
+    """Return ``int(value)``; raise :class:`InvalidParameterError` unless an integer in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not lo <= value <= hi:
+        raise InvalidParameterError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return int(value)

@@ -99,7 +99,8 @@ def photo_path(name: str) -> Path:
     path = Path(skimage.data.__file__).parent / _PHOTO_FILES[name]
     if not path.is_file():
         raise InputFileError(
-            f"scikit-image's bundled image {path} is missing; reinstall scikit-image (pip install -U scikit-image)"
+            f"scikit-image's bundled image {path} is missing; reinstall scikit-image "
+            "(pip install -U scikit-image)"
         )
     return path
 

@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from focuslab.errors import InputFileError, InvalidParameterError, UnknownNameError, check_positive
+from focuslab.errors import InputFileError, UnknownNameError, check_positive
+from focuslab.scene.grid import check_int
 from focuslab.scene.photos import load_srgb8, srgb_to_linear
 
 MIDDLEBURY_MOTORCYCLE = {"focal_length_px": 994.978, "baseline_mm": 193.001, "doffs_px": 31.086}
@@ -227,8 +228,7 @@ def load_rgbd(dataset: str, *, index: int = 0, data_dir=None) -> RgbdImage:
     if dataset not in _RGBD_FILES:
         raise UnknownNameError(f"RGB-D dataset {dataset!r} unknown; use one of {', '.join(rgbd_datasets())}")
     n_frames = _REDWOOD_FRAMES if dataset == "redwood" else 1
-    if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < n_frames:
-        raise InvalidParameterError(f"index for {dataset!r} must be an integer in [0, {n_frames - 1}], got {index!r}")
+    index = check_int(f"index for {dataset!r}", index, 0, n_frames - 1)
     root = _rgbd_root(data_dir)
     colour_rel, depth_rel, focal_px = _RGBD_FILES[dataset]
     colour_path, depth_path = root / colour_rel.format(index=index), root / depth_rel.format(index=index)
@@ -250,7 +250,9 @@ def load_rgbd(dataset: str, *, index: int = 0, data_dir=None) -> RgbdImage:
             scale = 1000.0 if dataset == "redwood" else 5000.0
             depth, valid = (raw / scale).astype(np.float32), raw > 0
     if depth.shape != rgb.shape[:2]:
-        raise InputFileError(f"{depth_path} is {depth.shape}, colour image is {rgb.shape[:2]}; check the files")
+        raise InputFileError(
+            f"{depth_path} is {depth.shape}, colour image is {rgb.shape[:2]}; check the files"
+        )
     return RgbdImage(rgb, fill_invalid_depth(depth, valid), valid, focal_px, dataset)
 
 

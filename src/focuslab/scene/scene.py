@@ -248,10 +248,23 @@ class Scene:
         return sorted(self.layers, key=lambda lay: -lay.min_depth_m)
 
     def subject_distance_m(self, t_s: float = 0.0) -> float | None:
-        """Distance of the subject layer at time ``t_s`` (median depth of its covered part)."""
+        """Distance of the subject layer at time ``t_s`` (median depth of its covered part).
+
+        When ``metadata["subject_roi"] = (x, y, w, h)`` (grid fractions) is given, only the
+        covered part of that window counts (e.g. the centre of a full-frame RGB-D photo).
+        """
         if self.subject_layer is None:
             return None
         lay = self.layers[self.subject_layer].at(t_s)
         if np.ndim(lay.depth_m) == 0:
             return float(lay.depth_m)
-        return float(np.median(lay.depth_m[lay.alpha > 0.5]))
+        depth, alpha = lay.depth_m, lay.alpha
+        roi = self.metadata.get("subject_roi")
+        if roi is not None:
+            h, w = self.shape
+            x, y, rw, rh = roi
+            rows = slice(int(y * h), max(int(y * h) + 1, int((y + rh) * h)))
+            cols = slice(int(x * w), max(int(x * w) + 1, int((x + rw) * w)))
+            depth, alpha = depth[rows, cols], alpha[rows, cols]
+        covered = alpha > 0.5
+        return float(np.median(depth[covered] if covered.any() else depth))

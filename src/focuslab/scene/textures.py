@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage
 
 from focuslab.errors import InvalidParameterError, check_finite, check_positive
-from focuslab.scene.grid import check_shape
+from focuslab.scene.grid import check_int, check_shape
 
 _SMALL_DISK_SUBPX = 12  # disks up to this radius (subsamples) are rasterised with stencils
 _CELL_SUBPX = 16  # cell size of the coarse "uncovered" map used to skip useless disks
@@ -132,14 +132,12 @@ def dead_leaves(
     """
     h, w = check_shape(shape)
     lo, hi = _check_levels(levels)
-    if isinstance(supersample, bool) or not isinstance(supersample, int | np.integer) or not 1 <= supersample <= 8:
-        raise InvalidParameterError(f"supersample must be an integer in [1, 8], got {supersample!r}")
+    ss = check_int("supersample", supersample, 1, 8)
     r_min = check_positive("r_min_px", r_min_px)
     r_max = max(h, w) / 4.0 if r_max_px is None else check_positive("r_max_px", r_max_px)
     if not r_min < r_max:
         raise InvalidParameterError(f"need r_min_px < r_max_px, got {r_min} and {r_max}")
     rng = np.random.default_rng(seed)
-    ss = int(supersample)
     hs, ws = h * ss, w * ss
     rmin_s, rmax_s = r_min * ss, r_max * ss
     # Centres are drawn over the grid grown by r_max; disks missing the grid are discarded.
