@@ -120,9 +120,14 @@ def test_siemens_star_cycle_count(cycles, profile):
 
 
 def test_siemens_star_bad_inputs():
-    for kw, err in [({"cycles": 1}, InvalidParameterError), ({"cycles": 3.5}, InvalidParameterError),
-                    ({"profile": "triangle"}, UnknownNameError), ({"radius_fraction": 0.7}, InvalidParameterError),
-                    ({"supersample": 0}, InvalidParameterError)]:
+    cases = [
+        ({"cycles": 1}, InvalidParameterError),
+        ({"cycles": 3.5}, InvalidParameterError),
+        ({"profile": "triangle"}, UnknownNameError),
+        ({"radius_fraction": 0.7}, InvalidParameterError),
+        ({"supersample": 0}, InvalidParameterError),
+    ]
+    for kw, err in cases:
         with pytest.raises(err):
             siemens_star((16, 16), **kw)
 

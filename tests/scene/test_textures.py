@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -19,7 +21,7 @@ def power_slope(img: np.ndarray, f_lo: float, f_hi: float, *, window: bool) -> f
     f = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :])
     edges = np.geomspace(f_lo, f_hi, 13)
     fc = np.sqrt(edges[:-1] * edges[1:])
-    pc = [power[(f >= a) & (f < b)].mean() for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    pc = [power[(f >= a) & (f < b)].mean() for a, b in itertools.pairwise(edges)]
     return float(np.polyfit(np.log(fc), np.log(pc), 1)[0])
 
 
@@ -132,7 +134,7 @@ def test_low_texture_bounds_and_contrast_ordering():
     energies = [fine_energy(k) for k in (0.0, 0.005, 0.01, 0.05)]
     # smooth shading alone has almost no fine detail (measured 1.6e-4 vs 5.2e-3 at 1 %)
     assert energies[0] < 0.05 * energies[2]
-    assert all(a < b for a, b in zip(energies, energies[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(energies))
     # fine detail scales linearly with contrast (shading is common to all)
     assert energies[3] / energies[2] == pytest.approx(5.0, rel=0.05)
 
