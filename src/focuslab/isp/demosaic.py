@@ -23,6 +23,9 @@ import numpy as np
 from focuslab.errors import InvalidParameterError, UnknownNameError
 from focuslab.sensor.cfa import check_bayer
 
+#: Border padding (pixels, even) added before demosaicing and removed after.
+_PAD_PX = 8
+
 _DEMOSAIC: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {}
 
 
@@ -94,5 +97,9 @@ def demosaic(mosaic: np.ndarray, cfa: str, *, method: str = "Malvar2004") -> np.
     if not np.all(np.isfinite(arr)):
         raise InvalidParameterError("mosaic contains NaN or inf; demosaic needs finite values")
     dt = np.float32 if arr.dtype == np.float32 else np.float64
-    rgb = _DEMOSAIC[method](arr.astype(np.float64), cfa)
-    return np.asarray(rgb, dtype=dt)
+    # Even-width mirror padding without edge repetition keeps every pixel's CFA colour
+    # (index -k mirrors to +k, same parity), so the methods see a consistent mosaic at the
+    # border instead of their own boundary handling, which mixes colours there.
+    padded = np.pad(arr.astype(np.float64), _PAD_PX, mode="reflect")
+    rgb = _DEMOSAIC[method](padded, cfa)[_PAD_PX:-_PAD_PX, _PAD_PX:-_PAD_PX]
+    return np.ascontiguousarray(rgb, dtype=dt)
