@@ -104,6 +104,12 @@ class VcmActuator:
         """The last commanded code (the initial code before any command)."""
         return self._history[-1].code if self._history else self._initial_code
 
+    def code_at(self, t_s: float) -> int:
+        """The code in force at time ``t_s`` (the initial code before the first command)."""
+        t = check_finite("t_s", t_s)
+        i = bisect.bisect_right(self._starts, t) - 1
+        return self._history[i - 1].code if i >= 1 else self._initial_code
+
     def command(self, code: int, t_s: float) -> LensCommand:
         """Send ``code`` at time ``t_s`` (seconds, not earlier than the previous command).
 
