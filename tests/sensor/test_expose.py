@@ -218,3 +218,30 @@ def test_bad_exposure_and_spec():
         expose(spec_(), np.ones((200, 320, 1)), exposure_s=-1.0, seed=1)
     with pytest.raises(InvalidParameterError):
         expose("imx363", np.ones((200, 320, 1)), exposure_s=0.01, seed=1)  # type: ignore[arg-type]
+
+
+def test_binned_modes_read_noise_in_dark_frames():
+    from focuslab.sensor import BinningMode
+
+    spec = spec_(read_noise_e=8.0, black_level_dn=100.0)
+    dark = np.zeros((100, 160, 1))
+    for mode, sigma_e in ((BinningMode.CHARGE, 8.0), (BinningMode.DIGITAL, 16.0)):
+        b = spec.binned(2, mode=mode)
+        d = expose(b, dark, exposure_s=0.0, seed=1).data.astype(float)
+        # output scaled as an average: K / 4 DN per binned electron
+        assert d.var() - 1 / 12 == pytest.approx((sigma_e / 4) ** 2, rel=0.05)
+    # a binned pixel with 4x the photons and 4x the well keeps the DN level of the unbinned one
+    full = expose(spec, np.full((200, 320, 1), 1000.0), exposure_s=0.0, seed=2).data.mean()
+    binned = expose(spec.binned(2), np.full((100, 160, 1), 4000.0), exposure_s=0.0, seed=2).data.mean()
+    assert binned == pytest.approx(full, rel=0.005)
+
+
+def test_fpn_maps_are_cached_and_read_only():
+    spec = spec_(prnu_fraction=0.01, dsnu_e=1.0)
+    g1, o1 = fpn_maps(spec, (0, 0, 64, 64))
+    g2, _ = fpn_maps(spec, (0, 0, 64, 64))
+    assert g1 is g2
+    with pytest.raises(ValueError):
+        g1[0, 0] = 2.0
+    with pytest.raises(ValueError):
+        o1[0, 0] = 2.0

@@ -60,11 +60,13 @@ def _gain_full_well_to_adc(adc_bits: int, black_level_dn: float, full_well_e: fl
 def imx363() -> SensorSpec:
     """Sony IMX363, the 12 MP dual-pixel main camera of the Google Pixel 2/3 (ISETCam model).
 
-    1.4 um pitch, 4032 x 3024, 10-bit, full well 6000 e-, read noise 5 e-, black level 64 DN,
-    RGGB, dual pixel, PRNU 0.7 %, DSNU 0 (ISETCam ``sensorIMX363.m``, ISET/isetcam). Derived
-    conversion gain: full well onto the 10-bit range, K = (1023 - 64) / 6000 = 0.15983 DN/e-
-    (6.257 e-/DN). Assumed (not in the ISETCam model): peak QE 0.75 and relative channel
-    responses R 0.80, G 1.00, B 0.85, typical of 1.4 um BSI pixels; dark current 1 e-/s.
+    From ISETCam's ``sensorIMX363``: 1.4 um pitch, 4032 x 3024, 10-bit, well capacity
+    6000 e-, PRNU 0.7 %, DSNU 0, RGGB; every pixel dual (Pixel dual-pixel AF). Read noise
+    5 e- and black level 64 DN (the black level of Pixel 10-bit raw files). Derived
+    conversion gain: full well onto the 10-bit range above black,
+    K = (1023 - 64) / 6000 = 0.15983 DN/e- (6.257 e-/DN), so a saturated pixel reads 1023.
+    Assumed (not in the ISETCam model, which uses measured spectral QE curves): peak QE 0.75,
+    relative channel responses R 0.80, G 1.00, B 0.85; dark current 1 e-/s.
 
     References
     ----------
@@ -96,8 +98,8 @@ def tele_1p0um() -> SensorSpec:
     """A 13 MP 1.0 um 12-bit telephoto-class phone sensor (Samsung S5K3M5 / ISOCELL class).
 
     1.0 um pitch, 4208 x 3120 (13 MP, the S5K3M5 array used in the Pixel 4 telephoto), 12-bit,
-    black level 256 DN. Pixel figures are class values for 1.0 um BSI pixels, not a vendor
-    sheet: full well 4500 e-, read noise 2.0 e-, peak QE 0.70, dark current 2 e-/s, PRNU 1 %,
+    black level 256 DN. Pixel figures are assumed class values for 1.0 um BSI pixels, not a
+    vendor sheet: full well 4500 e-, read noise 2.0 e-, peak QE 0.70, dark current 2 e-/s, PRNU 1 %,
     DSNU 0.5 e-. Its "Super PD" phase detection is modelled as dual pixel. GRBG readout phase.
     Conversion gain K = (4095 - 256) / 4500 = 0.8531 DN/e-.
 
@@ -133,7 +135,7 @@ def imx258() -> SensorSpec:
 
     1.12 um pitch, 4208 x 3120, 10-bit, black level 64 DN, BGGR readout phase, no dual pixel
     (the masked-pixel PDAF of some variants is not modelled). Class figures for a 1.12 um BSI
-    pixel: full well 5000 e-, read noise 2.5 e-, peak QE 0.72, dark current 3 e-/s, PRNU 1 %,
+    pixel (assumed): full well 5000 e-, read noise 2.5 e-, peak QE 0.72, dark current 3 e-/s, PRNU 1 %,
     DSNU 1 e-. Conversion gain K = (1023 - 64) / 5000 = 0.1918 DN/e-.
 
     References
@@ -167,8 +169,8 @@ def imx174_mono() -> SensorSpec:
     """Sony IMX174 monochrome global-shutter machine-vision sensor (2.3 MP, 5.86 um).
 
     1920 x 1200 active pixels, 5.86 um, 12-bit; EMVA 1288 figures published by camera makers
-    for this sensor: saturation about 32 500 e-, temporal dark noise about 6.5 e-, peak QE
-    about 0.77, dark current about 4 e-/s; PRNU 0.5 % and DSNU 2 e- are typical of its
+    for this sensor: saturation about 32 500 e-, temporal dark noise about 6.5-7 e-, peak QE
+    about 0.76, dark current about 4 e-/s; PRNU 0.5 % and DSNU 2 e- are typical of its
     EMVA sheets. Black level 16 DN (assumed). K = (4095 - 16) / 32500 = 0.1255 DN/e-.
 
     References
