@@ -71,6 +71,13 @@ def test_scaling_laws_and_band_split():
     assert np.all(photons_per_pixel(r, **{**kw, "exposure_s": 0.0}) == 0)
 
 
+def test_round_off_negatives_clip_to_zero():
+    r = np.ones((2, 2, 1))
+    r[0, 0, 0] = -1e-9  # FFT convolution round-off
+    out = photons_per_pixel(r, illuminance_lux=10.0, f_number=2.0, pixel_pitch_um=1.4, exposure_s=0.01)
+    assert out[0, 0, 0] == 0.0 and out[1, 1, 0] > 0
+
+
 def test_dtype_and_shape_preserved():
     r32 = np.ones((3, 5), np.float32)
     out = photons_per_pixel(r32, illuminance_lux=10.0, f_number=2.0, pixel_pitch_um=1.4, exposure_s=0.01)

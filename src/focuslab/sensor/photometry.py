@@ -38,6 +38,9 @@ PHOTONS_PER_LUX_S_M2 = 1.40060282064e16
 #: Shares of the D65 photons in the R [580, 780], G [490, 580) and B [380, 490) nm bands.
 BAND_FRACTIONS = (0.522830420265, 0.248812834933, 0.228356744803)
 
+#: Round-off below zero (FFT convolution in the renderer) accepted and clipped to 0, relative units.
+NEGATIVE_TOLERANCE = 1e-6
+
 #: Maximum luminous efficacy of photopic vision, lm/W (CIE 015:2018).
 K_M_LM_PER_W = 683.0
 _PLANCK_J_S = 6.62607015e-34
@@ -123,7 +126,8 @@ def photons_per_pixel(
     Parameters
     ----------
     relative_irradiance
-        ``H x W x C`` (C = 1 or 3) or ``H x W`` relative image irradiance, finite and >= 0:
+        ``H x W x C`` (C = 1 or 3) or ``H x W`` relative image irradiance, finite and >= 0
+        (round-off down to ``-NEGATIVE_TOLERANCE`` is clipped to 0):
         1.0 is a white Lambertian diffuser in focus (the renderer's ``OpticalImage``). With
         C = 3 the channels are the R, G, B bands; with C = 1 the whole 380-780 nm band.
     illuminance_lux
@@ -170,7 +174,7 @@ def photons_per_pixel(
         raise InvalidParameterError(f"relative_irradiance must be real numbers, got dtype {r.dtype}")
     if not np.all(np.isfinite(r)):
         raise InvalidParameterError("relative_irradiance contains NaN or inf; pass finite values")
-    if np.any(r < 0):
+    if np.any(r < -NEGATIVE_TOLERANCE):
         raise InvalidParameterError("relative_irradiance contains negative values; clip it to >= 0 first")
     e_img = image_plane_illuminance_lux(
         illuminance_lux, f_number=f_number, transmission=transmission, magnification=magnification
@@ -179,7 +183,7 @@ def photons_per_pixel(
     t_s = check_positive("exposure_s", exposure_s, allow_zero=True)
     scale = e_img * t_s * pitch_m * pitch_m * PHOTONS_PER_LUX_S_M2
     out_dtype = np.float32 if r.dtype == np.float32 else np.float64
-    out = r.astype(np.float64) * scale
+    out = np.maximum(r.astype(np.float64), 0.0) * scale
     if r.ndim == 3 and r.shape[2] == 3:
         out = out * np.asarray(BAND_FRACTIONS)
     if field_angle_deg is not None:
