@@ -25,6 +25,7 @@ import numpy as np
 from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.depth_sensor import DepthSensorSpec
 from focuslab.errors import InvalidParameterError, check_positive
+from focuslab.optics import GeometricPsf
 from focuslab.optics.focus import (
     DEFAULT_COC_MAX_PX,
     coc_diameter_um,
@@ -56,7 +57,8 @@ class Camera:
     depth_sensor
         Optional multizone ToF sensor, boresighted with the camera.
     psf
-        The :class:`~focuslab.optics.psf_model.PsfModel` used to render defocus.
+        The :class:`~focuslab.optics.psf_model.PsfModel` used to render defocus; ``None``:
+        the geometric PSF of the lens's aperture (``GeometricPsf.from_lens``).
     preview_binning
         Readout binning k of the AF preview stream (1 = full resolution).
     supersample
@@ -99,6 +101,8 @@ class Camera:
                 "Camera.depth_sensor must be a DepthSensorSpec or None, "
                 f"got {type(self.depth_sensor).__name__}"
             )
+        if self.psf is None:
+            object.__setattr__(self, "psf", GeometricPsf.from_lens(self.lens))
         if not isinstance(self.psf, PsfModel):
             raise InvalidParameterError(
                 "Camera.psf must implement focuslab.optics.psf_model.PsfModel "
@@ -192,3 +196,25 @@ class Camera:
         from focuslab.camera.session import CaptureSession
 
         return CaptureSession(self, seed=seed, initial_code=initial_code, device=device)
+
+    def capture(
+        self,
+        scene,
+        t_s: float,
+        *,
+        lens_code: int,
+        exposure_s: float,
+        illuminance_lux: float,
+        seed: int | None,
+        roi: tuple[int, int, int, int] | None = None,
+        dual_pixel: bool | None = None,
+    ):
+        """One frame with the lens resting, settled, at ``lens_code`` (a fresh session).
+
+        Shorthand for ``self.session(seed=seed, initial_code=lens_code).capture(...)``; the
+        lens still carries its jitter. Use :meth:`session` to move the lens between frames.
+        """
+        ses = self.session(seed=seed, initial_code=lens_code)
+        return ses.capture(
+            scene, t_s, exposure_s=exposure_s, illuminance_lux=illuminance_lux, roi=roi, dual_pixel=dual_pixel
+        )
