@@ -84,6 +84,9 @@ def test_dead_leaves_bad_inputs():
         dead_leaves((16, 16), levels=(float("inf"), 0.2))
     with pytest.raises(InvalidParameterError):
         dead_leaves((16, 16), supersample=0)
+    with pytest.raises(InvalidParameterError, match="disks per pass"):
+        dead_leaves((16, 16), r_max_px=1e6)  # would need ~10^11 disks: refused, not attempted
+    assert dead_leaves((1, 1)).shape == (1, 1)  # default r_max grows to 4 r_min on tiny grids
 
 
 # ---------------------------------------------------------------- 1/f noise

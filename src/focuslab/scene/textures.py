@@ -15,6 +15,7 @@ from focuslab.scene.grid import check_int, check_shape
 _SMALL_DISK_SUBPX = 12  # disks up to this radius (subsamples) are rasterised with stencils
 _CELL_SUBPX = 16  # cell size of the coarse "uncovered" map used to skip useless disks
 _CHUNK_ELEMENTS = 3_000_000
+_MAX_DISKS_PER_STAGE = 20_000_000
 
 
 def _check_levels(levels) -> tuple[float, float]:
@@ -86,7 +87,8 @@ def dead_leaves(
     shape
         Grid ``(H, W)`` in pixels.
     r_min_px, r_max_px
-        Radius range of the disks, pixels. ``r_max_px=None`` uses ``max(H, W) / 4``.
+        Radius range of the disks, pixels. ``r_max_px=None`` uses ``max(H, W) / 4`` (at least
+        ``4 r_min_px``).
     levels
         ``(low, high)``: each disk's level is uniform in this range (relative linear
         radiance); for ``color=True`` the three channels are drawn independently.
@@ -134,7 +136,7 @@ def dead_leaves(
     lo, hi = _check_levels(levels)
     ss = check_int("supersample", supersample, 1, 8)
     r_min = check_positive("r_min_px", r_min_px)
-    r_max = max(h, w) / 4.0 if r_max_px is None else check_positive("r_max_px", r_max_px)
+    r_max = max(max(h, w) / 4.0, 4.0 * r_min) if r_max_px is None else check_positive("r_max_px", r_max_px)
     if not r_min < r_max:
         raise InvalidParameterError(f"need r_min_px < r_max_px, got {r_min} and {r_max}")
     rng = np.random.default_rng(seed)
@@ -145,6 +147,11 @@ def dead_leaves(
     span_x, span_y = ws + 2 * rmax_s, hs + 2 * rmax_s
     mean_area = np.pi * 2.0 * np.log(rmax_s / rmin_s) / (rmin_s**-2 - rmax_s**-2)
     per_stage = int(np.ceil(2.0 * span_x * span_y / mean_area))  # ~86 % coverage per stage
+    if per_stage > _MAX_DISKS_PER_STAGE:
+        raise InvalidParameterError(
+            f"dead_leaves would need {per_stage} disks per pass for r_min_px={r_min}, r_max_px={r_max} on "
+            f"{h} x {w}; increase r_min_px, reduce r_max_px or supersample"
+        )
     zbuf = np.full((hs, ws), np.iinfo(np.int64).max, dtype=np.int64)
     n_cy, n_cx = -(-hs // _CELL_SUBPX), -(-ws // _CELL_SUBPX)
     values: list[np.ndarray] = []
@@ -181,9 +188,10 @@ def dead_leaves(
     else:  # pragma: no cover - coverage after 200 stages of 86 % each is certain in practice
         raise InvalidParameterError("dead_leaves did not cover the grid; increase r_min_px")
     table = np.concatenate(values, axis=0)
-    img = table[zbuf]  # hs x ws x C
-    img = img.reshape(h, ss, w, ss, -1).mean(axis=(1, 3))
-    return (img if color else img[..., 0]).astype(np.float32)
+    img = np.empty((h, w, table.shape[1]), dtype=np.float32)
+    for k in range(table.shape[1]):  # gather + box-average one channel at a time (memory)
+        img[..., k] = table[:, k][zbuf].reshape(h, ss, w, ss).mean(axis=(1, 3))
+    return img if color else img[..., 0]
 
 
 def _radial_frequency(h: int, w: int) -> np.ndarray:
