@@ -7,7 +7,7 @@ lens displacement x(t) obeys
     x'' + 2 ζ ω_n x' + ω_n² x = ω_n² r                                      (1)
 
 with natural angular frequency ω_n = 2π f_n and damping ratio ζ. For a constant r the error
-e = x − r has the closed-form solution [1] (sec. 4.6, eqs. 4.24–4.27) from any initial state
+e = x − r has the closed-form solution [1] from any initial state
 (e0, v0), used here to propagate the lens exactly from one command to the next:
 
 * under-damped (ζ < 1), ω_d = ω_n √(1 − ζ²):
@@ -18,14 +18,14 @@ e = x − r has the closed-form solution [1] (sec. 4.6, eqs. 4.24–4.27) from a
 
 For a step from rest the fractional overshoot is M_p = exp(−π ζ / √(1 − ζ²)) at the peak
 time t_p = π / ω_d, and the k-th extremum of the error, at t_k = k π / ω_d, has magnitude
-|step| M_p^k ([1] eqs. 4.38–4.39). The settling time into a band ±tol is found exactly
+|step| M_p^k [1]. The settling time into a band ±tol is found exactly
 from these extrema: the last extremum outside the band is followed by one monotone
 stretch in which the band is entered for good, solved with Brent's method.
 
 References
 ----------
-.. [1] K. Ogata, *Modern Control Engineering*, 5th ed., Prentice Hall (2010), ch. 5.3
-       (transient response of second-order systems; numbering of the 4th ed. quoted above).
+.. [1] K. Ogata, *Modern Control Engineering*, 5th ed., Prentice Hall (2010), sec. 5-3
+       (second-order systems: step response, peak time, maximum overshoot, settling).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def propagate(
 def overshoot_fraction(damping_ratio: float) -> float:
     """Peak overshoot of a step from rest as a fraction of the step, M_p = exp(−πζ/√(1−ζ²)).
 
-    Zero for ζ >= 1 (no overshoot). [1] eq. 4.39.
+    Zero for ζ >= 1 (no overshoot) [1].
     """
     z = float(damping_ratio)
     if z >= 1.0:
