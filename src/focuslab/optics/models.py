@@ -204,22 +204,32 @@ class WavePsf:
     zernike_um
         ``{Noll index or name: RMS coefficient, um}`` of the lens's static aberrations.
     dp_response
-        Dual-pixel response; the wave halves are the PSFs of the pupil weighted by
-        sqrt(w_L) and sqrt(w_R) (intensity weights w).
+        Dual-pixel response: the whole PSF is shared between the photodiodes point by point
+        in the ratio of the intensities of the pupil weighted by sqrt(w_L) and sqrt(w_R)
+        (intensity weights w), see :func:`~focuslab.optics.psf_wave.wave_psf`.
     airy_radii
         Kernel margin beyond the geometric blur, in units of lambda N.
+    coherent_halves
+        If True, :meth:`kernel_pair` returns the PSFs of the two masked half-pupils
+        themselves (the textbook model; their sum lacks the interference term, so it shows
+        a dark fringe along the split and differs from the whole PSF). Default False: the
+        energy-conserving partition of the whole PSF.
     name
         Label for reports.
 
     Notes
     -----
+    Dual-pixel disparity: the partition tends to the geometric 4 c / (3 pi) for blur much
+    larger than lambda N (0.94 of it at c = 27 lambda N, 0.83 at 9 lambda N, 0.59 at
+    1.8 lambda N, measured in the tests); the coherent half-pupils keep the geometric
+    centroids at every defocus (centroid = mean wavefront slope over the half pupil).
+
     Defocus: W020 = c / (8 N) um at the pupil edge with c = coc_px x pixel_pitch_um, so the
     geometric limit of the wave PSF is the pillbox of diameter c and positive c has the
     same meaning as in :mod:`focuslab.optics.focus`. Kernels are ``(C, k, k)``, one per
     channel, each summing to 1 (the ~2 % of Airy energy beyond the kernel is renormalised
-    in). Results are cached (LRU) on the blur rounded to 1e-4 samples. The half-pupil PSFs
-    interfere, so left + right equals the whole PSF only approximately (closely for large
-    defocus).
+    in). Results are cached (LRU) on the blur rounded to 1e-4 samples. For an ideal
+    response left + right equals the whole PSF.
     """
 
     f_number: float
@@ -228,6 +238,7 @@ class WavePsf:
     zernike_um: Mapping | tuple = ()
     dp_response: DualPixelResponse = field(default_factory=DualPixelResponse)
     airy_radii: float = DEFAULT_AIRY_RADII
+    coherent_halves: bool = False
     name: str = "wave"
 
     def __post_init__(self) -> None:
@@ -236,6 +247,8 @@ class WavePsf:
             raise InvalidParameterError(f"f_number {n} is below 0.5, the limit of a lens in air; use >= 0.5")
         check_positive("pixel_pitch_um", self.pixel_pitch_um)
         check_positive("airy_radii", self.airy_radii)
+        if not isinstance(self.coherent_halves, bool):
+            raise InvalidParameterError(f"coherent_halves must be True or False, got {self.coherent_halves!r}")
         object.__setattr__(self, "spectra", _check_spectra(self.spectra))
         object.__setattr__(self, "zernike_um", check_zernike_terms(dict(self.zernike_um)))
         _check_response(self.dp_response)
@@ -285,7 +298,8 @@ def _wave_kernels(model, c_samples: float, fxy: tuple[float, float], spp: int, p
         if not pair:
             return clear[None]
         w_left, w_right = dual_pixel_pupil_weights(n, resp, fxy[0])
-        return np.stack([clear * np.sqrt(w_left)[None, :], clear * np.sqrt(w_right)[None, :]])
+        halves = [clear * np.sqrt(w_left)[None, :], clear * np.sqrt(w_right)[None, :]]
+        return np.stack(halves if model.coherent_halves else [clear, *halves])
 
     psf = polychromatic_psf(
         amplitudes,
@@ -295,6 +309,7 @@ def _wave_kernels(model, c_samples: float, fxy: tuple[float, float], spp: int, p
         f_number=model.f_number,
         sample_pitch_um=pitch,
         airy_radii=model.airy_radii,
+        dual_pixel_partition=pair and not model.coherent_halves,
     )
     if not pair:
         whole = psf[:, 0]
@@ -313,7 +328,7 @@ class FieldDependentPsf:
 
     Parameters
     ----------
-    f_number, pixel_pitch_um, spectra, zernike_um, dp_response, airy_radii
+    f_number, pixel_pitch_um, spectra, zernike_um, dp_response, airy_radii, coherent_halves
         As :class:`WavePsf` (``zernike_um`` are field-independent aberrations).
     seidel
         :class:`~focuslab.optics.psf_field.SeidelAberrations`, coefficients at the frame
@@ -336,6 +351,7 @@ class FieldDependentPsf:
     zernike_um: Mapping | tuple = ()
     dp_response: DualPixelResponse = field(default_factory=DualPixelResponse)
     airy_radii: float = DEFAULT_AIRY_RADII
+    coherent_halves: bool = False
     name: str = "field-dependent wave"
 
     def __post_init__(self) -> None:

@@ -205,6 +205,7 @@ def wave_psf(
     f_number: float,
     sample_pitch_um: float,
     half_width: int,
+    dual_pixel_partition: bool = False,
 ) -> np.ndarray:
     """Area-sampled PSFs of complex pupil fields, eq. (1), unnormalised (clear pupil -> 1).
 
@@ -217,6 +218,10 @@ def wave_psf(
         Wavelength (um), working f-number, sample pitch on the sensor (um).
     half_width
         Kernel half-width h, samples; output kernels are (2h + 1) x (2h + 1).
+    dual_pixel_partition
+        If True, ``fields`` is ``(3, n, n)``: the whole pupil, the left-weighted and the
+        right-weighted pupil, and the result is ``(2, k, k)``: the whole PSF partitioned
+        point by point in the ratio |E_L|^2 : |E_R|^2 (see Notes).
 
     Returns
     -------
@@ -224,6 +229,17 @@ def wave_psf(
         ``(P, k, k)`` float64: the energy of each PSF in each sample, as a fraction of the
         energy through the clear unit-disk pupil (the sum is < 1 by what lies outside the
         kernel, and by any amplitude weighting of the pupil).
+
+    Notes
+    -----
+    Dual-pixel partition. A photodiode under a microlens integrates the intensity arriving
+    from its half of the pupil, so the two signals add up to the whole PSF (energy is
+    conserved). The PSFs of coherently masked half-pupils do not: each has a straight-edge
+    diffraction fringe (a quarter of the intensity) along the split, and |E_L|^2 + |E_R|^2
+    differs from |E_L + E_R|^2 by the interference term. The partition keeps the whole PSF
+    and shares it at every image point in the proportion of the half-pupil intensities,
+    the local "which half did the light come from"; it tends to the geometric half-disks
+    for large defocus and gives L + R = whole exactly for a hard split.
     """
     lam = check_positive("wavelength_um", wavelength_um)
     fno = check_positive("f_number", f_number)
@@ -242,6 +258,12 @@ def wave_psf(
     re = e.real.astype(float)
     im = e.imag.astype(float)
     intensity = (re * re + im * im) / ((2.0 * lam * fno) ** 2 * math.pi)
+    if dual_pixel_partition:
+        if intensity.shape[0] != 3:
+            raise InvalidParameterError("dual_pixel_partition needs 3 fields: whole, left, right")
+        halves = intensity[1] + intensity[2]
+        share = np.divide(intensity[1], halves, out=np.full_like(halves, 0.5), where=halves > 0)
+        intensity = np.stack([intensity[0] * share, intensity[0] * (1.0 - share)])
     w = gl_weights / 2.0
     per_sample = intensity.reshape(-1, k, q, k, q)
     return np.einsum("pairj,i,j->par", per_sample, w, w, optimize=True) * p * p
@@ -256,6 +278,7 @@ def polychromatic_psf(
     f_number: float,
     sample_pitch_um: float,
     airy_radii: float = DEFAULT_AIRY_RADII,
+    dual_pixel_partition: bool = False,
 ) -> np.ndarray:
     """Per-channel PSFs of weighted pupils: defocus + aberrations, weighted sum over wavelengths.
 
@@ -276,6 +299,8 @@ def polychromatic_psf(
         Working f-number and the sensor sample pitch (um).
     airy_radii
         Kernel margin in lambda N.
+    dual_pixel_partition
+        Passed to :func:`wave_psf` (``amplitudes`` then gives whole, left, right).
 
     Returns
     -------
@@ -309,7 +334,12 @@ def polychromatic_psf(
             w = w_base + (coc_um + off) / (8.0 * f_number) * r2
             fields = amp * np.exp((2j * np.pi / lam) * w)[None]
             psf = wave_psf(
-                fields, wavelength_um=lam, f_number=f_number, sample_pitch_um=sample_pitch_um, half_width=half
+                fields,
+                wavelength_um=lam,
+                f_number=f_number,
+                sample_pitch_um=sample_pitch_um,
+                half_width=half,
+                dual_pixel_partition=dual_pixel_partition,
             )
             acc = acc + (wt / wsum) * psf
         out.append(acc)
