@@ -68,3 +68,17 @@ def test_preset_settled_capture_is_in_focus(name):
     assert f.shape_px == (32, 32) and f.has_dual_pixel == cam.has_dual_pixel
     assert cam.focus_error_dof(d, f.lens_displacement_um) < 1.0
     assert (f.depth is not None) == (cam.depth_sensor is not None)
+
+
+def test_depth_zones_map_onto_the_stream():
+    cam = get_camera("phone_main_tof")
+    reading = cam.depth_sensor.measure(_plane(1.0), 0.0, seed=0)
+    rois = cam.depth_zone_rois_px(reading)
+    h, w = cam.stream_sensor.shape_px
+    span = np.tan(np.radians(22.5)) * cam.lens.focal_length_mm / 5.6e-3  # half-width in stream px
+    x0, x1 = rois[..., 0].min(), (rois[..., 0] + rois[..., 2]).max()
+    assert x0 == round(w / 2 - span) and x1 == round(w / 2 + span)
+    assert np.all(rois[..., 2] > 0) and np.all(rois[..., 3] > 0)
+    assert np.array_equal(rois[:, :, 2], rois[:, ::-1, 2])  # symmetric about the centre
+    y0, y1 = rois[..., 1].min(), (rois[..., 1] + rois[..., 3]).max()
+    assert y0 >= 0 and y1 <= h

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from focuslab.camera.actuator import ActuatorSpec
-from focuslab.camera.depth_sensor import DepthSensorSpec
+from focuslab.camera.depth_sensor import DepthReading, DepthSensorSpec
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.optics import GeometricPsf
 from focuslab.optics.focus import (
@@ -163,6 +163,17 @@ class Camera:
         """Horizontal field of view 2 atan(W p / 2 s) at lens displacement d, degrees."""
         half_w_mm = 0.5 * self.sensor.size_mm[0]
         return 2.0 * math.degrees(math.atan(half_w_mm / self.sensor_distance_mm(displacement_um)))
+
+    def depth_zone_rois_px(self, reading: DepthReading, displacement_um: float = 0.0) -> np.ndarray:
+        """Where the depth sensor's zones fall on the preview stream, ``zones_y x zones_x x 4``.
+
+        ROIs ``(x, y, w, h)`` in stream pixels (clipped to the frame) for the lens at
+        displacement d: a direction at angle θ lands at x = W/2 + tan(θ) · s / pitch.
+        """
+        stream = self._stream
+        half_w_mm = 0.5 * stream.width_px * float(um_to_mm(stream.pixel_pitch_um))
+        hfov = 2.0 * math.degrees(math.atan(half_w_mm / self.sensor_distance_mm(displacement_um)))
+        return reading.zone_rois_px(hfov, stream.shape_px)
 
     def focus_distance_m(self, displacement_um: float) -> float:
         """Distance the lens is focused at for displacement d (µm), metres (``inf`` at d <= 0)."""
