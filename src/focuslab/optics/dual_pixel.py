@@ -238,8 +238,9 @@ def gaussian_pair(
     convolving with the floor Gaussian gives the whole Gaussian (sigma^2 = sigma_d^2 +
     sigma_m^2) times Phi(sgn(c) (u_s - x) sigma_d / (sigma sigma_e)), the product of two
     normal densities integrated over a half-line; the soft split adds (s |c| / 2)^2 to
-    sigma_e^2 = sigma_m^2. For sigma_m = s = 0 each half is a half-Gaussian whose centroid
-    is sigma sqrt(2 / pi) from the centre, so the disparity is 2 sigma sqrt(2 / pi).
+    sigma_e^2 = sigma_m^2. Each ideal half is a half-Gaussian of sigma_d (centroid
+    sigma_d sqrt(2 / pi) from the centre) convolved with the centred floor, which does not
+    move centroids, so the disparity is 2 sqrt(2 / pi) sigma_d whatever sigma_m.
     """
     resp = response if response is not None else DualPixelResponse()
     sd = float(sigma_defocus_samples)

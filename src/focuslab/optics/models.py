@@ -144,7 +144,7 @@ class GaussianPsf:
     -----
     The dual-pixel halves split the defocus part at the image of the split line and keep
     the floor whole (:func:`focuslab.optics.dual_pixel.gaussian_pair`); the ideal disparity
-    is 2 sqrt(2/pi) sigma_d^2 / sigma, 0.399 c for sigma_m = 0 (the pillbox gives 0.424 c).
+    is 2 sqrt(2/pi) sigma_d = 0.399 c with the default sigma_per_coc (pillbox: 0.424 c).
     """
 
     sigma_per_coc: float = 0.25
@@ -248,7 +248,7 @@ class WavePsf:
         check_positive("pixel_pitch_um", self.pixel_pitch_um)
         check_positive("airy_radii", self.airy_radii)
         if not isinstance(self.coherent_halves, bool):
-            raise InvalidParameterError(f"coherent_halves must be True or False, got {self.coherent_halves!r}")
+            raise InvalidParameterError(f"coherent_halves must be a bool, got {self.coherent_halves!r}")
         object.__setattr__(self, "spectra", _check_spectra(self.spectra))
         object.__setattr__(self, "zernike_um", check_zernike_terms(dict(self.zernike_um)))
         _check_response(self.dp_response)
