@@ -44,6 +44,8 @@ FIELD_CACHE_STEP = 1e-4
 
 
 def _check_call(coc_px, field_xy, samples_per_px) -> tuple[float, tuple[float, float], int]:
+    if isinstance(coc_px, (str, bytes, bool)):
+        raise InvalidParameterError(f"coc_px must be a number of pixels, got {coc_px!r}")
     c = check_finite("coc_px", coc_px)
     fxy = check_field_xy(field_xy)
     if isinstance(samples_per_px, bool) or not isinstance(samples_per_px, (int, np.integer)):
