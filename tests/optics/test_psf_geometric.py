@@ -102,6 +102,12 @@ def test_polygon_rotation_by_one_blade_step_is_identity_and_vertex_direction():
     assert col[c0 + 14] > col[c0 - 14]
 
 
+@pytest.mark.parametrize("c", [1e-6, 0.01, 0.1, -0.3])
+def test_tiny_polygon_is_a_near_delta(c):
+    k = aperture_kernel(c, blades=5)
+    assert k.shape == (1, 1) and k[0, 0] == pytest.approx(1.0)
+
+
 def test_large_diameter_builds():
     k = aperture_kernel(400.0, blades=7)
     assert k.shape == (401, 401)

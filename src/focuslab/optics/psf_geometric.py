@@ -173,7 +173,8 @@ def aperture_strip_areas(
     h = kernel_half_width(c)
     k = 2 * h + 1
     x_edges = np.linspace(-h - 0.5, h + 0.5, k * strips + 1)
-    if blades is None:
+    if blades is None or abs(c) < 2.0 / POLYGON_SUPERSAMPLE:
+        # a polygon smaller than the supersampling step is imaged as the disk of its size
         y_edges = np.arange(-h - 0.5, h + 1.0, 1.0)
         return disk_coverage(x_edges, y_edges, abs(c) / 2.0), x_edges
     return _polygon_strip_areas(c, int(blades), rotation_deg, strips), x_edges
