@@ -14,7 +14,7 @@ def _images(rng, b=2, c=3, h=23, w=31, dtype=torch.float32):
     return torch.from_numpy(rng.random((b, c, h, w))).to(dtype)
 
 
-@pytest.mark.parametrize("padding", ["zeros", "replicate"])
+@pytest.mark.parametrize("padding", ["zeros", "replicate", "circular"])
 @pytest.mark.parametrize("chromatic", [False, True])
 def test_fft_equals_direct(rng, padding, chromatic):
     x = _images(rng)
@@ -30,7 +30,7 @@ def test_fft_equals_direct(rng, padding, chromatic):
 def test_fft_kernel_larger_than_image(rng):
     x = _images(rng, h=8, w=9)
     k = rng.random((21, 25))
-    for padding in ("zeros", "replicate"):
+    for padding in ("zeros", "replicate", "circular"):
         d = convolve2d(x, k, padding=padding, method="direct")
         f = convolve2d(x, k, padding=padding, method="fft")
         assert torch.max(torch.abs(f - d)).item() < 1e-4 * float(d.abs().max())

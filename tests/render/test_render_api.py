@@ -152,9 +152,7 @@ def test_layer_offset_shifts_image_and_motion_is_resolved_at_t():
     rad = np.ones((h, w, 1), np.float32)
     hfov = matched_hfov_deg(w)
     deg_per_px = np.degrees(np.arctan(PITCH_UM * 1e-3 / FOCUS_1M_MM))
-    moving = Layer(
-        rad, alpha, 1.0, motion=KeyframeMotion((0.0, 1.0), (1.0, 1.0), ((0.0, 0.0), (5 * deg_per_px, 0.0)))
-    )
+    moving = Layer(rad, alpha, 1.0, motion=KeyframeMotion((0.0, 1.0), (1.0, 1.0), ((0.0, 0.0), (5 * deg_per_px, 0.0))))
     scene = Scene((moving,), hfov)
     xx = np.arange(w) + 0.5
 

@@ -61,9 +61,7 @@ def test_wave_psf_chromatic_white_diffuser_and_roi_crop(rng):
 
 
 def test_field_dependent_psf_roi_crop_and_flux():
-    psf = FieldDependentPsf(
-        f_number=LENS.f_number, pixel_pitch_um=PITCH_UM, seidel=SeidelAberrations(w220_um=0.6)
-    )
+    psf = FieldDependentPsf(f_number=LENS.f_number, pixel_pitch_um=PITCH_UM, seidel=SeidelAberrations(w220_um=0.6))
     h, w = 40, 48
     alpha = disc((h, w), (w / 2, h / 2), 6).astype(np.float32)
     scene = Scene((Layer(np.full((h, w, 3), 0.5, np.float32), alpha, 1.0),), matched_hfov_deg(w) * 1.0)

@@ -62,9 +62,7 @@ def render_focal_stack(
     for s in distances:
         check_positive("sensor_distances_mm entry", s)
     focus = [float(focus_distance_m(lens.focal_length_mm, s)) for s in distances]
-    shape, window = check_render_inputs(
-        scene, lens, psf, sensor_shape_px, pixel_pitch_um, supersample, roi, field_grid
-    )
+    shape, window = check_render_inputs(scene, lens, psf, sensor_shape_px, pixel_pitch_um, supersample, roi, field_grid)
     dev = resolve_device(device)
     prepared = prepare_scene(
         scene,

@@ -20,9 +20,7 @@ class KernelCache:
         key = (round(float(coc_px), 9), field_xy, kind)
         if key not in self._cache:
             if kind == "whole":
-                arrays = {
-                    "whole": self.psf.kernel(coc_px, field_xy=field_xy, samples_per_px=self.supersample)
-                }
+                arrays = {"whole": self.psf.kernel(coc_px, field_xy=field_xy, samples_per_px=self.supersample)}
             else:
                 left, right = self.psf.kernel_pair(coc_px, field_xy=field_xy, samples_per_px=self.supersample)
                 arrays = {"left": left, "right": right}

@@ -20,13 +20,9 @@ def resolve_device(device) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise InvalidParameterError(
-            f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'auto'"
-        ) from exc
+        raise InvalidParameterError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'auto'") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidParameterError(
-            "device 'cuda' was asked for but CUDA is not available; use 'cpu' or 'auto'"
-        )
+        raise InvalidParameterError("device 'cuda' was asked for but CUDA is not available; use 'cpu' or 'auto'")
     return dev
 
 
@@ -40,15 +36,11 @@ def check_render_inputs(scene, lens, psf, sensor_shape_px, pixel_pitch_um, super
     if not isinstance(lens, LensSpec):
         raise InvalidParameterError(f"lens must be a LensSpec, got {type(lens).__name__}")
     if not isinstance(psf, PsfModel):
-        raise InvalidParameterError(
-            f"psf must implement focuslab.optics.psf_model.PsfModel, got {type(psf).__name__}"
-        )
+        raise InvalidParameterError(f"psf must implement focuslab.optics.psf_model.PsfModel, got {type(psf).__name__}")
     check_positive("pixel_pitch_um", pixel_pitch_um)
     shape = tuple(int(v) for v in np.ravel(sensor_shape_px))
     if len(shape) != 2 or min(shape) < 1 or tuple(np.ravel(sensor_shape_px)) != shape:
-        raise InvalidParameterError(
-            f"sensor_shape_px must be (H, W) positive integers, got {sensor_shape_px!r}"
-        )
+        raise InvalidParameterError(f"sensor_shape_px must be (H, W) positive integers, got {sensor_shape_px!r}")
     if int(supersample) != supersample or supersample < 1:
         raise InvalidParameterError(f"supersample must be a positive integer, got {supersample!r}")
     if int(field_grid) != field_grid or field_grid < 1:

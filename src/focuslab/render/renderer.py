@@ -41,6 +41,7 @@ from focuslab.optics.focus import coc_diameter_px, coc_per_diopter_um, focus_dis
 from focuslab.optics.lens import LensSpec
 from focuslab.optics.psf_model import PsfModel
 from focuslab.render.compositing import FieldKernels, blur, blur_premultiplied, over
+from focuslab.render.convolution import next_fast_len
 from focuslab.render.depth_slicing import depth_bins, fill_behind
 from focuslab.render.field_grid import field_nodes
 from focuslab.render.kernel_cache import KernelCache, kernel_radius
@@ -86,9 +87,7 @@ def prepare_scene(
     """
     resolved = scene.at(float(t_s))
     layers = resolved.layers_back_to_front()
-    slope = (
-        float(np.max(coc_per_diopter_um(lens, np.asarray(sensor_distances_mm, dtype=float)))) / pixel_pitch_um
-    )
+    slope = float(np.max(coc_per_diopter_um(lens, np.asarray(sensor_distances_mm, dtype=float)))) / pixel_pitch_um
     bins, entries = {}, []
     for li, layer in enumerate(layers):
         if np.ndim(layer.depth_m) == 0:
@@ -125,19 +124,31 @@ def _fill_radii(entries: list, radii: list[int]) -> list[int]:
     return out
 
 
-def _sources(layer, bin_map, bin_index, rows, cols, device) -> torch.Tensor:
-    """Scene-grid channels of one plane, cropped to the resampling window, as (1, n, h, w)."""
-    ys, xs = slice(rows.start, rows.stop), slice(cols.start, cols.stop)
-    rad, alpha = layer.radiance[ys, xs], layer.alpha[ys, xs]
+def _layer_tensors(layer, bin_map, rows, cols, device, cache: dict) -> tuple:
+    """Radiance (C, h, w), alpha (h, w) and bin map of a layer's window, on the device (cached)."""
+    key = (id(layer), rows.start, rows.stop, cols.start, cols.stop)
+    if key not in cache:
+        ys, xs = slice(rows.start, rows.stop), slice(cols.start, cols.stop)
+        rad = np.ascontiguousarray(layer.radiance[ys, xs].transpose(2, 0, 1))
+        tensors = [torch.from_numpy(rad), torch.from_numpy(np.ascontiguousarray(layer.alpha[ys, xs]))]
+        tensors.append(None if bin_map is None else torch.from_numpy(np.ascontiguousarray(bin_map[ys, xs])))
+        cache.clear()  # bins of one layer come one after another: keep only the latest window
+        cache[key] = tuple(None if t is None else t.to(device) for t in tensors)
+    return cache[key]
+
+
+def _sources(layer, bin_map, bin_index, rows, cols, device, cache: dict) -> torch.Tensor:
+    """Scene-grid channels of one plane, cropped to the resampling window, as (1, n, h, w).
+
+    A whole layer gives [alpha L, alpha]; a depth bin gives [own alpha L, own alpha,
+    cover alpha L, cover alpha] (own: its samples; cover: its samples and all nearer ones).
+    """
+    rad, alpha, bins = _layer_tensors(layer, bin_map, rows, cols, device, cache)
     if bin_index is None:
-        parts = [alpha[..., None] * rad, alpha[..., None]]
-    else:
-        b = bin_map[ys, xs]
-        own = alpha * (b == bin_index)
-        cover = alpha * (b >= bin_index)
-        parts = [own[..., None] * rad, own[..., None], cover[..., None] * rad, cover[..., None]]
-    stack = np.concatenate(parts, axis=2).astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(stack.transpose(2, 0, 1)))[None].to(device)
+        return torch.cat([rad * alpha, alpha[None]])[None]
+    own = alpha * (bins == bin_index)
+    cover = alpha * (bins >= bin_index)
+    return torch.cat([rad * own, own[None], rad * cover, cover[None]])[None]
 
 
 def render_prepared(
@@ -173,15 +184,14 @@ def render_prepared(
     fill_radii = _fill_radii(prepared.entries, radii)
     margin = max(r + fr for r, fr in zip(radii, fill_radii, strict=True))
     first = (ry * ss - margin, rx * ss - margin)
-    size = (rh * ss + 2 * margin, rw * ss + 2 * margin)
+    # windows of a fast FFT size (the extra samples go to the far margin and are cropped)
+    size = (next_fast_len(rh * ss + 2 * margin), next_fast_len(rw * ss + 2 * margin))
     nodes = field_nodes(field_grid, sensor_shape_px, first, size, ss, device) if psf.field_dependent else None
     scene = prepared.scene
     h_s, w_s = scene.shape
     tan_per_sample = 2.0 * math.tan(math.radians(scene.hfov_deg) / 2.0) / w_s
-    geometry = dict(
-        supersample=ss, pixel_pitch_um=pitch, sensor_distance_mm=s_mm, tan_per_sample=tan_per_sample
-    )
-    outs = dict.fromkeys(kinds)
+    geometry = dict(supersample=ss, pixel_pitch_um=pitch, sensor_distance_mm=s_mm, tan_per_sample=tan_per_sample)
+    outs, layer_cache = dict.fromkeys(kinds), {}
     c = scene.channels
     for e, coc, fill_radius in zip(prepared.entries, cocs, fill_radii, strict=True):
         layer = prepared.layers[e.layer_index]
@@ -202,25 +212,25 @@ def render_prepared(
             **geometry,
         )
         src = resample(
-            _sources(layer, prepared.bins.get(e.layer_index), e.bin_index, rows, cols, device), rows, cols
+            _sources(layer, prepared.bins.get(e.layer_index), e.bin_index, rows, cols, device, layer_cache),
+            rows,
+            cols,
         )
         if e.bin_index is None:
             premult, alpha = src[:, :c], src[:, c : c + 1]
         else:
             alpha = src[:, 2 * c + 1 : 2 * c + 2]
-            premult = fill_behind(
-                src[:, :c], src[:, c : c + 1], src[:, c + 1 : 2 * c + 1], alpha, radius=fill_radius
-            )
+            premult = fill_behind(src[:, :c], src[:, c : c + 1], src[:, c + 1 : 2 * c + 1], alpha, radius=fill_radius)
 
         def psf_for(kind, coc=coc):
             if nodes is None:
                 return cache.get(coc, (0.0, 0.0), kind)
             return FieldKernels(tuple(w for _, w in nodes), tuple(cache.get(coc, f, kind) for f, _ in nodes))
 
-        bp, ba = blur_premultiplied(premult, alpha, psf_for("whole"))
+        bp, ba = blur_premultiplied(premult, alpha, psf_for("whole"), padding="circular")
         outs["whole"] = over(outs["whole"], bp, ba)
         for kind in kinds[1:]:
-            outs[kind] = over(outs[kind], blur(premult, psf_for(kind)), ba)
+            outs[kind] = over(outs[kind], blur(premult, psf_for(kind), padding="circular"), ba)
     result = []
     for kind in kinds:
         img = outs[kind][:, :, margin : margin + rh * ss, margin : margin + rw * ss]
@@ -297,9 +307,7 @@ def render_optical_image(
     out <- blur(alpha L) + (1 - blur(alpha)) out, farthest first. Layers are ordered by their
     nearest covered depth; interpenetrating layers are not split against each other.
     """
-    shape, window = check_render_inputs(
-        scene, lens, psf, sensor_shape_px, pixel_pitch_um, supersample, roi, field_grid
-    )
+    shape, window = check_render_inputs(scene, lens, psf, sensor_shape_px, pixel_pitch_um, supersample, roi, field_grid)
     s_mm = check_positive("sensor_distance_mm", sensor_distance_mm)
     focus_m = float(focus_distance_m(lens.focal_length_mm, s_mm))
     dev = resolve_device(device)

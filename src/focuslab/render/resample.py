@@ -86,24 +86,35 @@ def axis_weights(
     j = first[:, None] + np.arange(taps)[None, :]
     overlap = np.clip(np.minimum(hi[:, None], j + 1.0) - np.maximum(lo[:, None], j), 0.0, None)
     weight = overlap / (hi - lo)[:, None]
-    index = np.clip(j, 0, scene_samples - 1)
+    keep = np.max(weight, axis=0) > 1e-12  # drop taps that never contribute (exact grid matches)
+    index, weight = np.clip(j, 0, scene_samples - 1)[:, keep], weight[:, keep]
     start, stop = int(index.min()), int(index.max()) + 1
     return AxisWeights(index=index - start, weight=weight, start=start, stop=stop)
 
 
 def apply_axis(images: torch.Tensor, weights: AxisWeights, dim: int) -> torch.Tensor:
     """Resample ``images`` (already cropped to ``[start, stop)`` along ``dim``) along ``dim``."""
+    n = weights.index.shape[0]
+    if weights.index.shape[1] == 1 and np.all(weights.weight == 1.0):
+        first = int(weights.index[0, 0])
+        if np.array_equal(weights.index[:, 0], np.arange(first, first + n)):
+            return images.narrow(dim, first, n)  # the grids coincide: a plain crop
     index = torch.from_numpy(weights.index).to(images.device)
     weight = torch.from_numpy(weights.weight).to(device=images.device, dtype=images.dtype)
     shape = [1] * images.ndim
     shape[dim] = -1
-    out = None
-    for t in range(index.shape[1]):
-        term = torch.index_select(images, dim, index[:, t]) * weight[:, t].reshape(shape)
-        out = term if out is None else out + term
+    out = torch.index_select(images, dim, index[:, 0]) * weight[:, 0].reshape(shape)
+    for t in range(1, index.shape[1]):
+        out.addcmul_(torch.index_select(images, dim, index[:, t]), weight[:, t].reshape(shape))
     return out
 
 
 def resample(images: torch.Tensor, rows: AxisWeights, cols: AxisWeights) -> torch.Tensor:
-    """Resample ``(B, C, H_s, W_s)`` scene samples (cropped to the weights' windows) to the sensor."""
-    return apply_axis(apply_axis(images, rows, 2), cols, 3)
+    """Resample ``(B, C, H_s, W_s)`` scene samples (cropped to the weights' windows) to the sensor.
+
+    Both passes gather whole rows (fast contiguous copies): the column pass runs on the
+    transposed image.
+    """
+    out = apply_axis(images, rows, 2)
+    out = apply_axis(out.transpose(2, 3).contiguous(), cols, 2)
+    return out.transpose(2, 3).contiguous()
