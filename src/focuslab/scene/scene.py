@@ -3,8 +3,12 @@
 Geometry. Every layer of a scene is sampled on one grid of ``H x W`` samples that spans the
 horizontal field of view ``hfov_deg`` (vertical: ``hfov_deg * H / W`` in the small-angle
 sense), centred on the optical axis, row index growing downwards (+y) and column index
-rightwards (+x). The renderer resamples this grid onto the sensor's pixels; a scene can
-therefore be rendered by any camera, and a camera with a narrower field sees a crop.
+rightwards (+x). The grid is a pinhole image uniform in tan(angle), with square samples:
+the W columns span 2 tan(hfov_deg / 2), so one sample is ``2 tan(hfov_deg / 2) / W`` wide in
+both axes (the vertical extent is ``H`` such samples). The renderer resamples this grid onto
+the sensor's pixels (a pixel ``x_px`` from the optical centre looks along
+tan(theta) = x_px * pitch / s); a scene can therefore be rendered by any camera, and a
+camera with a narrower field sees a crop.
 
 Radiance is *relative linear radiance*: 1.0 is a perfect white (Lambertian, 100 %
 reflectance) surface under the scene illuminance given at capture time. Values above 1 are
