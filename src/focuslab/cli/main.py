@@ -38,9 +38,12 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import optics
+    from focuslab.cli import demo, info, optics, render
 
+    render.register(app)
+    demo.register(app)
     optics.register(app)
+    info.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

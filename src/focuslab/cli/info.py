@@ -1,0 +1,63 @@
+"""``focuslab scenes`` / ``cameras`` / ``sensors``: list the built-in presets."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def scenes_command() -> None:
+    """List the built-in scenes and their options."""
+    from focuslab.scene.library import describe_scene, scene_names
+
+    table = Table(title="built-in scenes")
+    for col in ("name", "summary", "options"):
+        table.add_column(col)
+    for name in scene_names():
+        info = describe_scene(name)
+        opts = ", ".join(f"{k}={v!r}" for k, v in info.get("options", {}).items())
+        table.add_row(name, info.get("summary", ""), opts)
+    Console().print(table)
+
+
+def cameras_command() -> None:
+    """List the camera presets."""
+    from focuslab.camera import camera_names, get_camera
+
+    table = Table(title="camera presets")
+    for col in ("name", "lens", "sensor", "dual pixel", "depth sensor", "preview stream"):
+        table.add_column(col)
+    for name in camera_names():
+        cam = get_camera(name)
+        st = cam.stream_sensor
+        table.add_row(
+            name,
+            f"{cam.lens.focal_length_mm:g} mm f/{cam.lens.f_number:g}",
+            f"{cam.sensor.name} {cam.sensor.pixel_pitch_um:g} um {cam.sensor.width_px}x{cam.sensor.height_px}",
+            "yes" if cam.has_dual_pixel else "no",
+            "ToF" if cam.depth_sensor is not None else "-",
+            f"{st.width_px}x{st.height_px} @ {st.pixel_pitch_um:g} um",
+        )
+    Console().print(table)
+
+
+def sensors_command() -> None:
+    """List the sensor presets."""
+    from focuslab.sensor import get_sensor, sensor_names
+
+    table = Table(title="sensor presets")
+    for col in ("name", "pitch", "size", "bits", "full well", "read noise", "CFA", "dual pixel"):
+        table.add_column(col)
+    for name in sensor_names():
+        s = get_sensor(name)
+        table.add_row(name, f"{s.pixel_pitch_um:g} um", f"{s.width_px}x{s.height_px}", str(s.adc_bits),
+                      f"{s.full_well_e:g} e-", f"{s.read_noise_e:g} e-", s.cfa, "yes" if s.dual_pixel else "no")
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app."""
+    app.command("scenes")(scenes_command)
+    app.command("cameras")(cameras_command)
+    app.command("sensors")(sensors_command)
