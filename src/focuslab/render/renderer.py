@@ -186,7 +186,9 @@ def render_prepared(
     first = (ry * ss - margin, rx * ss - margin)
     # windows of a fast FFT size (the extra samples go to the far margin and are cropped)
     size = (next_fast_len(rh * ss + 2 * margin), next_fast_len(rw * ss + 2 * margin))
-    nodes = field_nodes(field_grid, sensor_shape_px, first, size, ss, device) if psf.field_dependent else None
+    nodes = None
+    if psf.field_dependent:  # weights in the transposed (x, y) layout used below
+        nodes = [(f, w.transpose(2, 3)) for f, w in field_nodes(field_grid, sensor_shape_px, first, size, ss, device)]
     scene = prepared.scene
     h_s, w_s = scene.shape
     tan_per_sample = 2.0 * math.tan(math.radians(scene.hfov_deg) / 2.0) / w_s
@@ -211,10 +213,11 @@ def render_prepared(
             offset_deg=layer.offset_deg[0],
             **geometry,
         )
-        src = resample(
+        src = resample(  # transposed: (1, n, x, y), which saves one transpose per plane
             _sources(layer, prepared.bins.get(e.layer_index), e.bin_index, rows, cols, device, layer_cache),
             rows,
             cols,
+            transposed=True,
         )
         if e.bin_index is None:
             premult, alpha = src[:, :c], src[:, c : c + 1]
@@ -224,8 +227,9 @@ def render_prepared(
 
         def psf_for(kind, coc=coc):
             if nodes is None:
-                return cache.get(coc, (0.0, 0.0), kind)
-            return FieldKernels(tuple(w for _, w in nodes), tuple(cache.get(coc, f, kind) for f, _ in nodes))
+                return cache.get(coc, (0.0, 0.0), kind).transpose(-1, -2)
+            kernels = tuple(cache.get(coc, f, kind).transpose(-1, -2) for f, _ in nodes)
+            return FieldKernels(tuple(w for _, w in nodes), kernels)
 
         bp, ba = blur_premultiplied(premult, alpha, psf_for("whole"), padding="circular")
         outs["whole"] = over(outs["whole"], bp, ba)
@@ -233,8 +237,9 @@ def render_prepared(
             outs[kind] = over(outs[kind], blur(premult, psf_for(kind), padding="circular"), ba)
     result = []
     for kind in kinds:
-        img = outs[kind][:, :, margin : margin + rh * ss, margin : margin + rw * ss]
-        result.append(F.avg_pool2d(img, ss) if ss > 1 else img)
+        img = outs[kind][:, :, margin : margin + rw * ss, margin : margin + rh * ss]
+        img = F.avg_pool2d(img, ss) if ss > 1 else img
+        result.append(img.transpose(2, 3))
     return tuple(result)
 
 

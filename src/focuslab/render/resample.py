@@ -109,12 +109,13 @@ def apply_axis(images: torch.Tensor, weights: AxisWeights, dim: int) -> torch.Te
     return out
 
 
-def resample(images: torch.Tensor, rows: AxisWeights, cols: AxisWeights) -> torch.Tensor:
+def resample(images: torch.Tensor, rows: AxisWeights, cols: AxisWeights, *, transposed: bool = False):
     """Resample ``(B, C, H_s, W_s)`` scene samples (cropped to the weights' windows) to the sensor.
 
     Both passes gather whole rows (fast contiguous copies): the column pass runs on the
-    transposed image.
+    transposed image. With ``transposed=True`` the result is returned in that transposed
+    layout, ``(B, C, W_out, H_out)``, saving a copy.
     """
     out = apply_axis(images, rows, 2)
     out = apply_axis(out.transpose(2, 3).contiguous(), cols, 2)
-    return out.transpose(2, 3).contiguous()
+    return out if transposed else out.transpose(2, 3).contiguous()
