@@ -264,3 +264,12 @@ def test_bad_psf_kernel_is_reported():
 
     with pytest.raises(InvalidParameterError, match="k odd"):
         _render(two_plane_scene((32, 32)), psf=EvenPsf())
+
+
+def test_chromatic_psf_on_grey_scene_is_reported():
+    class RgbPsf(PillboxDouble):
+        def kernel(self, coc_px, *, field_xy=(0.0, 0.0), samples_per_px=1):
+            return np.stack([super().kernel(coc_px, samples_per_px=samples_per_px)] * 3)
+
+    with pytest.raises(InvalidParameterError, match="3-channel kernels but the scene has 1"):
+        _render(two_plane_scene((32, 32)), psf=RgbPsf())

@@ -73,7 +73,7 @@ def render_focal_stack(
         depth_bin_step_px=depth_bin_step_px,
         max_depth_bins=max_depth_bins,
     )
-    cache = KernelCache(psf, int(supersample), dev)
+    cache = KernelCache(psf, int(supersample), dev, scene.channels)
     frames = []
     with torch.no_grad():
         for s, f_m in zip(distances, focus, strict=True):

@@ -12,8 +12,9 @@ from focuslab.optics.psf_model import PsfModel
 class KernelCache:
     """PSF kernels as float32 tensors on the device, one evaluation per (coc, field, kind)."""
 
-    def __init__(self, psf: PsfModel, supersample: int, device: torch.device) -> None:
+    def __init__(self, psf: PsfModel, supersample: int, device: torch.device, channels: int) -> None:
         self.psf, self.supersample, self.device, self._cache = psf, supersample, device, {}
+        self.channels = channels
 
     def get(self, coc_px: float, field_xy: tuple[float, float], kind: str) -> torch.Tensor:
         """The ``kind`` ("whole", "left" or "right") kernel for ``coc_px`` at ``field_xy``."""
@@ -30,6 +31,11 @@ class KernelCache:
                     raise InvalidParameterError(
                         f"PSF model {self.psf.name!r} returned a {name} kernel of shape {arr.shape}; "
                         "kernels must be (k, k) or (C, k, k) with k odd"
+                    )
+                if arr.ndim == 3 and arr.shape[0] not in (1, self.channels):
+                    raise InvalidParameterError(
+                        f"PSF model {self.psf.name!r} gives {arr.shape[0]}-channel kernels but the scene has "
+                        f"{self.channels} channel(s); use a scene with matching channels or an achromatic PSF"
                     )
                 if not np.all(np.isfinite(arr)):
                     raise InvalidParameterError(f"PSF model {self.psf.name!r} returned a non-finite kernel")

@@ -52,7 +52,7 @@ from focuslab.scene.scene import Scene
 
 
 @dataclass(frozen=True)
-class _Entry:
+class PlaneEntry:
     """One depth plane to composite: a whole layer or one depth bin of a layer."""
 
     layer_index: int
@@ -61,7 +61,7 @@ class _Entry:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class PreparedScene:
     """A scene resolved at one time and sliced into depth planes (reused across a focal stack)."""
 
     scene: Scene
@@ -79,7 +79,7 @@ def prepare_scene(
     t_s: float,
     depth_bin_step_px: float,
     max_depth_bins: int,
-) -> _Prepared:
+) -> PreparedScene:
     """Resolve ``scene`` at ``t_s`` and slice it into depth planes, farthest first.
 
     Depth-map layers are binned for the steepest blur slope A s / pitch among the sensor
@@ -91,7 +91,7 @@ def prepare_scene(
     bins, entries = {}, []
     for li, layer in enumerate(layers):
         if np.ndim(layer.depth_m) == 0:
-            entries.append(_Entry(li, float(layer.depth_m), None))
+            entries.append(PlaneEntry(li, float(layer.depth_m), None))
             continue
         index, depths = depth_bins(
             layer.depth_m,
@@ -102,8 +102,8 @@ def prepare_scene(
         )
         bins[li] = index
         present = np.unique(index[layer.alpha > 0]) if (layer.alpha > 0).any() else np.array([], int)
-        entries.extend(_Entry(li, float(depths[k]), int(k)) for k in present)
-    return _Prepared(resolved, layers, bins, entries)
+        entries.extend(PlaneEntry(li, float(depths[k]), int(k)) for k in present)
+    return PreparedScene(resolved, layers, bins, entries)
 
 
 def _fill_radii(entries: list, radii: list[int]) -> list[int]:
@@ -152,7 +152,7 @@ def _sources(layer, bin_map, bin_index, rows, cols, device, cache: dict) -> torc
 
 
 def render_prepared(
-    prepared: _Prepared,
+    prepared: PreparedScene,
     lens: LensSpec,
     *,
     sensor_distance_mm: float,
@@ -170,7 +170,7 @@ def render_prepared(
     s_mm, pitch, ss = float(sensor_distance_mm), float(pixel_pitch_um), int(supersample)
     sensor_h, sensor_w = sensor_shape_px
     rx, ry, rw, rh = roi
-    cache = cache or KernelCache(psf, ss, device)
+    cache = cache or KernelCache(psf, ss, device, prepared.scene.channels)
     fields = [(0.0, 0.0)]
     if psf.field_dependent:
         probe = field_nodes(field_grid, sensor_shape_px, (0, 0), (sensor_h * ss, sensor_w * ss), ss, device)
