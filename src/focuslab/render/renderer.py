@@ -5,15 +5,19 @@ Pipeline, all in linear light on a grid of ``supersample`` samples per pixel pit
 1. the scene is resolved at ``t_s``; layers are taken farthest first; a layer with a depth map
    is sliced into depth bins uniform in diopters (:mod:`focuslab.render.depth_slicing`);
 2. each layer / bin gets its signed blur diameter c from the thin lens
-   (:func:`focuslab.optics.coc_diameter_px`, at the bin's centre depth) and its PSF from the
+   (:func:`focuslab.optics.coc_diameter_px`, at the bin's mean depth in diopters) and its PSF from the
    :class:`~focuslab.optics.psf_model.PsfModel` (``samples_per_px = supersample``); a
    field-dependent PSF is evaluated on a K x K field grid (:mod:`focuslab.render.field_grid`);
 3. premultiplied colour and alpha are resampled from the scene grid onto the supersampled
    sensor grid (:mod:`focuslab.render.resample`: tan-uniform geometry, focus breathing,
-   antialiased), over the window (ROI or frame) plus a margin as wide as the largest blur
-   (plus the fill radius for sliced layers), so light from outside the window is included and
-   a ROI render equals the crop of the full-frame render;
+   antialiased; outside the scene grid its edge samples are replicated), over the window (ROI
+   or frame) plus a margin as wide as the largest blur radius (plus the fill radius for sliced
+   layers), rounded up to a fast FFT size. Light from outside the window is therefore
+   included, a ROI render equals the crop of the full-frame render, and its cost grows with
+   the ROI's area (plus margin), not the frame's;
 4. layers are composited back to front with blurred alpha (:mod:`focuslab.render.compositing`);
+   the convolutions are periodic over the window (``padding="circular"``): the wrapped values
+   fall in the margin only;
 5. the margin is cropped and each ``supersample x supersample`` block is averaged: the box of
    one pixel pitch (pixel integration, part of the system MTF).
 
