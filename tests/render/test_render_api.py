@@ -273,3 +273,29 @@ def test_chromatic_psf_on_grey_scene_is_reported():
 
     with pytest.raises(InvalidParameterError, match="3-channel kernels but the scene has 1"):
         _render(two_plane_scene((32, 32)), psf=RgbPsf())
+
+
+def test_focal_stack_without_breathing_reuses_one_geometry(rng):
+    h, w = 48, 64
+    alpha = disc((h, w), (w / 2 + 15, h / 2), 2.0).astype(np.float32)  # 15 px right of the axis at s = 4
+    spot = Scene((Layer(np.ones((h, w, 1), np.float32), alpha, 1e6),), matched_hfov_deg(w, s_mm=4.0))
+    lens = LensSpec(4.0, 16.0)
+    distances = [4.0, 4.1, 4.2]
+    kw = dict(pixel_pitch_um=PITCH_UM, sensor_shape_px=(h, w), psf=PillboxDouble(), dual_pixel=True)
+    xx = np.arange(w) + 0.5 - w / 2
+    for frame in render_focal_stack(spot, lens, sensor_distances_mm=distances, focus_breathing=False, **kw):
+        prof = frame.irradiance[..., 0].sum(axis=0)  # every frame: the magnification of the mean, 4.1 mm
+        assert abs((prof * xx).sum() / prof.sum() - 15.0 * 4.1 / 4.0) < 0.02
+    # with depth-map layers too: at the mean distance the frame equals the breathing render
+    scene = _textured_scene(rng, (h, w))
+    fixed = render_focal_stack(scene, LENS, sensor_distances_mm=distances, focus_breathing=False, **kw)
+    breathing = render_focal_stack(scene, LENS, sensor_distances_mm=distances, **kw)
+    assert np.max(np.abs(fixed[1].irradiance - breathing[1].irradiance)) < 1e-5
+    assert all(np.max(np.abs(f.left + f.right - f.irradiance)) < 1e-5 for f in fixed)
+
+
+def test_scene_with_nothing_covered_renders_black():
+    depth = np.full((16, 16), 2.0, np.float32)
+    empty = Scene((Layer(np.ones((16, 16, 1), np.float32), np.zeros((16, 16), np.float32), depth),), 10.0)
+    img = _render(empty, shape=(8, 8), dual_pixel=True)
+    assert img.irradiance.shape == (8, 8, 1) and not img.irradiance.any() and not img.left.any()

@@ -12,7 +12,15 @@ from focuslab.optics.psf_model import PsfModel
 from focuslab.render.kernel_cache import KernelCache
 from focuslab.render.optical_image import OpticalImage
 from focuslab.render.render_checks import check_render_inputs, resolve_device
-from focuslab.render.renderer import image_to_numpy, prepare_scene, render_prepared
+from focuslab.render.renderer import (
+    SharedPlanes,
+    bin_fill_radii,
+    field_positions,
+    image_to_numpy,
+    plane_blurs,
+    prepare_scene,
+    render_prepared,
+)
 from focuslab.scene.scene import Scene
 
 
@@ -32,6 +40,7 @@ def render_focal_stack(
     field_grid: int = 3,
     depth_bin_step_px: float = 1.0,
     max_depth_bins: int = 48,
+    focus_breathing: bool = True,
 ) -> list[OpticalImage]:
     """Render ``scene`` once per lens-to-sensor distance; one :class:`OpticalImage` each.
 
@@ -39,6 +48,12 @@ def render_focal_stack(
     ----------
     sensor_distances_mm
         Sequence of lens-to-sensor distances s (mm, each >= f), in the order wanted.
+    focus_breathing
+        ``True`` (default): each frame has its own magnification (the sensor looks along
+        tan(theta) = x pitch / s), exactly as :func:`render_optical_image`. ``False``: the
+        scene is resampled once, with the geometry of the mean sensor distance, and the same
+        planes are reused for every lens position (only the blur changes): faster, and the
+        choice when a stack must be registered pixel to pixel.
     others
         As :func:`focuslab.render.render_optical_image`.
 
@@ -51,10 +66,12 @@ def render_focal_stack(
     -----
     The scene is resolved at ``t_s`` and sliced into depth planes once (depth-map layers are
     binned for the largest s, whose blur-per-diopter slope A s / pitch is the steepest), and
-    PSF kernels are cached across positions. The resampling onto the sensor, a cheap
-    separable gather, is redone per position because the magnification s / u changes with s
-    (focus breathing); with flat layers each frame equals :func:`render_optical_image` at
-    that distance.
+    PSF kernels are cached across positions. With focus breathing the resampling onto the
+    sensor (a cheap separable gather) is redone per position because the magnification
+    s / u changes with s, and with flat layers each frame equals
+    :func:`render_optical_image` at that distance. Without it, the resampled (and, for
+    depth-map layers, filled) planes are computed once over a window whose margin is the
+    largest any position needs, and reused.
     """
     distances = np.atleast_1d(np.asarray(sensor_distances_mm, dtype=float))
     if distances.ndim != 1 or distances.size == 0:
@@ -74,6 +91,21 @@ def render_focal_stack(
         max_depth_bins=max_depth_bins,
     )
     cache = KernelCache(psf, int(supersample), dev, scene.channels)
+    shared = None
+    if not focus_breathing:
+        shared = _shared_planes(
+            prepared,
+            lens,
+            distances,
+            pixel_pitch_um,
+            psf,
+            cache,
+            dual_pixel,
+            shape,
+            int(supersample),
+            int(field_grid),
+            dev,
+        )
     frames = []
     with torch.no_grad():
         for s, f_m in zip(distances, focus, strict=True):
@@ -90,6 +122,7 @@ def render_focal_stack(
                 device=dev,
                 field_grid=int(field_grid),
                 cache=cache,
+                shared=shared,
             )
             arrays = [image_to_numpy(t) for t in images]
             frames.append(
@@ -104,3 +137,14 @@ def render_focal_stack(
                 )
             )
     return frames
+
+
+def _shared_planes(prepared, lens, distances, pitch_um, psf, cache, dual_pixel, shape, ss, field_grid, device):
+    """Margin and fill radii large enough for every position; geometry of the mean distance."""
+    fields = field_positions(psf, field_grid, shape, ss, device)
+    kinds = ("whole", "left", "right") if dual_pixel else ("whole",)
+    per_position = [plane_blurs(prepared, lens, float(s), pitch_um, fields, kinds, cache)[1] for s in distances]
+    radii = [max(rs) for rs in zip(*per_position, strict=True)]
+    fill = bin_fill_radii(prepared.entries, radii)
+    margin = max((r + f for r, f in zip(radii, fill, strict=True)), default=0)
+    return SharedPlanes(float(np.mean(distances)), margin, fill)

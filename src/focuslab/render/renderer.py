@@ -34,7 +34,7 @@ approximation either way.)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -110,7 +110,7 @@ def prepare_scene(
     return PreparedScene(resolved, layers, bins, entries)
 
 
-def _fill_radii(entries: list, radii: list[int]) -> list[int]:
+def bin_fill_radii(entries: list, radii: list[int]) -> list[int]:
     """Fill radius of each depth bin (0 for whole layers), in samples.
 
     A bin's filled colour is seen through the blurred edges of the nearer bins of its layer
@@ -155,6 +155,78 @@ def _sources(layer, bin_map, bin_index, rows, cols, device, cache: dict) -> torc
     return torch.cat([rad * own, own[None], rad * cover, cover[None]])[None]
 
 
+@dataclass
+class SharedPlanes:
+    """Resampled planes reused by every lens position of a focal stack without focus breathing.
+
+    ``sensor_distance_mm`` fixes the resampling geometry; ``margin`` and ``fill_radii`` are the
+    largest over the stack, so one set of planes serves every position.
+    """
+
+    sensor_distance_mm: float
+    margin: int
+    fill_radii: list
+    planes: dict = field(default_factory=dict)
+
+
+def field_positions(psf: PsfModel, field_grid: int, sensor_shape_px, ss: int, device) -> list:
+    """Relative field positions at which the PSF is evaluated (the centre unless field dependent)."""
+    if not psf.field_dependent:
+        return [(0.0, 0.0)]
+    h, w = sensor_shape_px
+    return [f for f, _ in field_nodes(field_grid, sensor_shape_px, (0, 0), (h * ss, w * ss), ss, device)]
+
+
+def plane_blurs(
+    prepared: PreparedScene,
+    lens: LensSpec,
+    s_mm: float,
+    pitch_um: float,
+    fields: list,
+    kinds: tuple,
+    cache: KernelCache,
+) -> tuple[list[float], list[int]]:
+    """Signed blur diameter (px) and largest kernel radius (samples) of every plane at ``s_mm``."""
+    cocs, radii = [], []
+    for e in prepared.entries:
+        coc = float(coc_diameter_px(lens, e.depth_m, s_mm, pitch_um))
+        cocs.append(coc)
+        radii.append(max(kernel_radius(cache.get(coc, f, kind)) for f in fields for kind in kinds))
+    return cocs, radii
+
+
+def _plane(
+    prepared: PreparedScene, index: int, first, size, geometry: dict, fill_radius: int, device, layer_cache: dict
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour and alpha of plane ``index`` on the window, transposed (1, n, x, y)."""
+    e = prepared.entries[index]
+    layer = prepared.layers[e.layer_index]
+    h_s, w_s = prepared.scene.shape
+    rows = axis_weights(
+        first[0],
+        size[0],
+        scene_samples=h_s,
+        offset_deg=layer.offset_deg[1],
+        sensor_px=geometry["sensor_shape_px"][0],
+        **geometry["axis"],
+    )
+    cols = axis_weights(
+        first[1],
+        size[1],
+        scene_samples=w_s,
+        offset_deg=layer.offset_deg[0],
+        sensor_px=geometry["sensor_shape_px"][1],
+        **geometry["axis"],
+    )
+    sources = _sources(layer, prepared.bins.get(e.layer_index), e.bin_index, rows, cols, device, layer_cache)
+    src = resample(sources, rows, cols, transposed=True)  # (1, n, x, y): saves one transpose per plane
+    c = prepared.scene.channels
+    if e.bin_index is None:
+        return src[:, :c], src[:, c : c + 1]
+    alpha = src[:, 2 * c + 1 : 2 * c + 2]
+    return fill_behind(src[:, :c], src[:, c : c + 1], src[:, c + 1 : 2 * c + 1], alpha, radius=fill_radius), alpha
+
+
 def render_prepared(
     prepared: PreparedScene,
     lens: LensSpec,
@@ -169,24 +241,22 @@ def render_prepared(
     device: torch.device,
     field_grid: int,
     cache: KernelCache | None = None,
+    shared: SharedPlanes | None = None,
 ) -> tuple[torch.Tensor, ...]:
-    """Render a prepared scene over ``roi`` (validated); returns ``(irr, left, right)`` (1, C, h, w)."""
+    """Render a prepared scene over ``roi`` (validated); returns ``(irr, left, right)`` (1, C, h, w).
+
+    With ``shared`` the planes are resampled with its geometry and margin, once, and reused.
+    """
     s_mm, pitch, ss = float(sensor_distance_mm), float(pixel_pitch_um), int(supersample)
-    sensor_h, sensor_w = sensor_shape_px
     rx, ry, rw, rh = roi
     cache = cache or KernelCache(psf, ss, device, prepared.scene.channels)
-    fields = [(0.0, 0.0)]
-    if psf.field_dependent:
-        probe = field_nodes(field_grid, sensor_shape_px, (0, 0), (sensor_h * ss, sensor_w * ss), ss, device)
-        fields = [f for f, _ in probe]
+    fields = field_positions(psf, field_grid, sensor_shape_px, ss, device)
     kinds = ("whole", "left", "right") if dual_pixel else ("whole",)
-    cocs, radii = [], []
-    for e in prepared.entries:
-        coc = float(coc_diameter_px(lens, e.depth_m, s_mm, pitch))
-        cocs.append(coc)
-        radii.append(max(kernel_radius(cache.get(coc, f, kind)) for f in fields for kind in kinds))
-    fill_radii = _fill_radii(prepared.entries, radii)
-    margin = max(r + fr for r, fr in zip(radii, fill_radii, strict=True))
+    cocs, radii = plane_blurs(prepared, lens, s_mm, pitch, fields, kinds, cache)
+    fill_radii = bin_fill_radii(prepared.entries, radii)
+    margin = max((r + fr for r, fr in zip(radii, fill_radii, strict=True)), default=0)
+    if shared is not None:
+        margin, fill_radii = shared.margin, shared.fill_radii
     first = (ry * ss - margin, rx * ss - margin)
     # windows of a fast FFT size (the extra samples go to the far margin and are cropped)
     size = (next_fast_len(rh * ss + 2 * margin), next_fast_len(rw * ss + 2 * margin))
@@ -194,40 +264,23 @@ def render_prepared(
     if psf.field_dependent:  # weights in the transposed (x, y) layout used below
         nodes = [(f, w.transpose(2, 3)) for f, w in field_nodes(field_grid, sensor_shape_px, first, size, ss, device)]
     scene = prepared.scene
-    h_s, w_s = scene.shape
-    tan_per_sample = 2.0 * math.tan(math.radians(scene.hfov_deg) / 2.0) / w_s
-    geometry = dict(supersample=ss, pixel_pitch_um=pitch, sensor_distance_mm=s_mm, tan_per_sample=tan_per_sample)
+    geometry = {
+        "sensor_shape_px": sensor_shape_px,
+        "axis": {
+            "supersample": ss,
+            "pixel_pitch_um": pitch,
+            "sensor_distance_mm": s_mm if shared is None else shared.sensor_distance_mm,
+            "tan_per_sample": 2.0 * math.tan(math.radians(scene.hfov_deg) / 2.0) / scene.shape[1],
+        },
+    }
     outs, layer_cache = dict.fromkeys(kinds), {}
-    c = scene.channels
-    for e, coc, fill_radius in zip(prepared.entries, cocs, fill_radii, strict=True):
-        layer = prepared.layers[e.layer_index]
-        rows = axis_weights(
-            first[0],
-            size[0],
-            sensor_px=sensor_h,
-            scene_samples=h_s,
-            offset_deg=layer.offset_deg[1],
-            **geometry,
-        )
-        cols = axis_weights(
-            first[1],
-            size[1],
-            sensor_px=sensor_w,
-            scene_samples=w_s,
-            offset_deg=layer.offset_deg[0],
-            **geometry,
-        )
-        src = resample(  # transposed: (1, n, x, y), which saves one transpose per plane
-            _sources(layer, prepared.bins.get(e.layer_index), e.bin_index, rows, cols, device, layer_cache),
-            rows,
-            cols,
-            transposed=True,
-        )
-        if e.bin_index is None:
-            premult, alpha = src[:, :c], src[:, c : c + 1]
+    for i, coc in enumerate(cocs):
+        if shared is not None and i in shared.planes:
+            premult, alpha = shared.planes[i]
         else:
-            alpha = src[:, 2 * c + 1 : 2 * c + 2]
-            premult = fill_behind(src[:, :c], src[:, c : c + 1], src[:, c + 1 : 2 * c + 1], alpha, radius=fill_radius)
+            premult, alpha = _plane(prepared, i, first, size, geometry, fill_radii[i], device, layer_cache)
+            if shared is not None:
+                shared.planes[i] = (premult, alpha)
 
         def psf_for(kind, coc=coc):
             if nodes is None:
@@ -241,6 +294,8 @@ def render_prepared(
             outs[kind] = over(outs[kind], blur(premult, psf_for(kind), padding="circular"), ba)
     result = []
     for kind in kinds:
+        if outs[kind] is None:  # nothing covered: a black image
+            outs[kind] = torch.zeros((1, scene.channels, size[1], size[0]), device=device)
         img = outs[kind][:, :, margin : margin + rw * ss, margin : margin + rh * ss]
         img = F.avg_pool2d(img, ss) if ss > 1 else img
         result.append(img.transpose(2, 3))
