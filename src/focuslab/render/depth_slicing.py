@@ -93,14 +93,19 @@ def depth_bins(
 
 
 def _box_sum(x: torch.Tensor, radius: int, dim: int) -> torch.Tensor:
-    """Sum over a window of ``2 radius + 1`` samples along ``dim``, truncated at the borders."""
+    """Sum over a window of ``2 radius + 1`` samples along ``dim``, truncated at the borders.
+
+    With the running sum S (S[0] = 0, S[j] = x[0] + ... + x[j - 1]) padded by ``radius``
+    zeros in front and ``radius + 1`` copies of S[n] behind, the window sum at i is
+    P[i + 2 radius + 1] - P[i]: two slices, no gather.
+    """
     n = x.shape[dim]
-    zero = torch.zeros_like(x.narrow(dim, 0, 1))
-    cs = torch.cat([zero, torch.cumsum(x, dim)], dim)
-    i = torch.arange(n, device=x.device)
-    hi = torch.clamp(i + radius + 1, max=n)
-    lo = torch.clamp(i - radius, min=0)
-    return torch.index_select(cs, dim, hi) - torch.index_select(cs, dim, lo)
+    cs = torch.cumsum(x, dim)
+    edge = cs.narrow(dim, n - 1, 1)
+    front = torch.zeros_like(edge).expand(*[radius + 1 if d == dim else -1 for d in range(x.ndim)])
+    back = edge.expand(*[radius + 1 if d == dim else -1 for d in range(x.ndim)])
+    padded = torch.cat([front, cs, back], dim)  # P: radius + 1 zeros (incl. S[0]), S[1..n], radius + 1 x S[n]
+    return padded.narrow(dim, 2 * radius + 1, n) - padded.narrow(dim, 0, n)
 
 
 def fill_behind(
