@@ -22,12 +22,12 @@ from focuslab.render import OpticalImage, render_focal_stack, render_optical_ima
 from focuslab.scene.scene import KeyframeMotion, Layer, Scene
 
 
-def _render(scene, *, psf=None, s_mm=FOCUS_1M_MM, shape=(48, 64), **kw):
+def _render(scene, *, psf=None, s_mm=FOCUS_1M_MM, shape=(48, 64), pixel_pitch_um=PITCH_UM, **kw):
     return render_optical_image(
         scene,
         LENS,
         sensor_distance_mm=s_mm,
-        pixel_pitch_um=PITCH_UM,
+        pixel_pitch_um=pixel_pitch_um,
         sensor_shape_px=shape,
         psf=psf or PillboxDouble(),
         **kw,
@@ -213,6 +213,9 @@ def test_device_auto_and_cpu(rng):
         ({"psf": object()}, "PsfModel"),
         ({"device": "tpu9"}, "device"),
         ({"depth_bin_step_px": 0.0}, "depth_bin_step_px"),
+        ({"t_s": float("nan")}, "t_s must be a finite"),
+        ({"pixel_pitch_um": float("inf")}, "pixel_pitch_um must be a finite"),
+        ({"s_mm": float("inf")}, "finite"),
     ],
 )
 def test_bad_inputs_raise(kwargs, match):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from focuslab.errors import InvalidParameterError, check_positive
+from focuslab.errors import InvalidParameterError, check_finite, check_positive
 from focuslab.optics.focus import focus_distance_m
 from focuslab.optics.lens import LensSpec
 from focuslab.optics.psf_model import PsfModel
@@ -78,6 +78,7 @@ def render_focal_stack(
         raise InvalidParameterError("sensor_distances_mm must be a non-empty 1-D sequence of distances (mm)")
     for s in distances:
         check_positive("sensor_distances_mm entry", s)
+    check_finite("t_s", t_s)
     focus = [float(focus_distance_m(lens.focal_length_mm, s)) for s in distances]
     shape, window = check_render_inputs(scene, lens, psf, sensor_shape_px, pixel_pitch_um, supersample, roi, field_grid)
     dev = resolve_device(device)

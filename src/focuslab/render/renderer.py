@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from focuslab.errors import check_positive
+from focuslab.errors import check_finite, check_positive
 from focuslab.optics.focus import coc_diameter_px, coc_per_diopter_um, focus_distance_m
 from focuslab.optics.lens import LensSpec
 from focuslab.optics.psf_model import PsfModel
@@ -373,6 +373,7 @@ def render_optical_image(
     """
     shape, window = check_render_inputs(scene, lens, psf, sensor_shape_px, pixel_pitch_um, supersample, roi, field_grid)
     s_mm = check_positive("sensor_distance_mm", sensor_distance_mm)
+    check_finite("t_s", t_s)
     focus_m = float(focus_distance_m(lens.focal_length_mm, s_mm))
     dev = resolve_device(device)
     prepared = prepare_scene(
