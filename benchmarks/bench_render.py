@@ -11,7 +11,7 @@ front with blurred alpha exactly as focuslab does. The baseline is given the lay
 on the sensor grid (it does no resampling) and, for the ROI, only the ROI plus the blur
 margin. The two outputs are compared to show that the same work is done.
 
-Run: ``python benchmarks/bench_render.py`` (about a minute on 2 CPU cores).
+Run: ``python benchmarks/bench_render.py`` (15-30 s on 2 CPU cores; the baseline runs once).
 """
 
 from __future__ import annotations
