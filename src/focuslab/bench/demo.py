@@ -121,7 +121,7 @@ def run_demo(
             disparity.append(2.0 * horizontal_disparity_px(gl, gr))  # green plane is half resolution
     sharp = np.array(sharp)
     peak_code = peak_position(codes, sharp)
-    d_peak = float(camera.actuator.displacement_um(int(round(peak_code))))  # the code AF would command
+    d_peak = float(camera.actuator.displacement_um(round(peak_code)))  # the code AF would command
     err_dof = float(camera.focus_error_dof(subject_m, d_peak))
     true_code = camera.focus_code_for_distance(subject_m)
 
