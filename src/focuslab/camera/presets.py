@@ -19,29 +19,22 @@ from dataclasses import replace
 from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.camera import Camera
 from focuslab.camera.depth_sensor import DepthSensorSpec
-from focuslab.errors import InvalidParameterError, UnknownNameError
 from focuslab.optics import GeometricPsf
 from focuslab.optics.lens import LensSpec
+from focuslab.registry import Registry
 from focuslab.sensor.presets import get_sensor
 
-_CAMERAS: dict[str, Callable[[], Camera]] = {}
+_CAMERAS: Registry[Callable[[], Camera]] = Registry("camera preset")
 
 
 def register_camera(name: str) -> Callable[[Callable[[], Camera]], Callable[[], Camera]]:
     """Decorator adding a camera factory to the registry under ``name`` (refuses duplicates)."""
-
-    def add(factory: Callable[[], Camera]) -> Callable[[], Camera]:
-        if name in _CAMERAS:
-            raise InvalidParameterError(f"camera preset {name!r} is already registered; pick another name")
-        _CAMERAS[name] = factory
-        return factory
-
-    return add
+    return _CAMERAS.register(name)
 
 
 def camera_names() -> list[str]:
     """Names of the registered camera presets, sorted."""
-    return sorted(_CAMERAS)
+    return _CAMERAS.names()
 
 
 def get_camera(name: str) -> Camera:
@@ -52,13 +45,7 @@ def get_camera(name: str) -> Camera:
     UnknownNameError
         When ``name`` is not registered; the message lists the valid names.
     """
-    try:
-        factory = _CAMERAS[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(
-            f"unknown camera preset {name!r}; valid names: {', '.join(camera_names())}"
-        ) from None
-    return factory()
+    return _CAMERAS.get(name)()
 
 
 @register_camera("phone_main")

@@ -20,30 +20,24 @@ from collections.abc import Callable
 import colour_demosaicing
 import numpy as np
 
-from focuslab.errors import InvalidParameterError, UnknownNameError
+from focuslab.errors import InvalidParameterError
+from focuslab.registry import Registry
 from focuslab.sensor.cfa import check_bayer
 
 #: Border padding (pixels, even) added before demosaicing and removed after.
 _PAD_PX = 8
 
-_DEMOSAIC: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {}
+_DEMOSAIC: Registry[Callable[[np.ndarray, str], np.ndarray]] = Registry("demosaic method")
 
 
 def register_demosaic(name: str):
     """Decorator adding a demosaicing function ``f(mosaic, pattern) -> H x W x 3`` (no duplicates)."""
-
-    def add(func: Callable[[np.ndarray, str], np.ndarray]) -> Callable[[np.ndarray, str], np.ndarray]:
-        if name in _DEMOSAIC:
-            raise InvalidParameterError(f"demosaic method {name!r} is already registered; pick another name")
-        _DEMOSAIC[name] = func
-        return func
-
-    return add
+    return _DEMOSAIC.register(name)
 
 
 def demosaic_names() -> list[str]:
     """Names of the registered demosaicing methods."""
-    return list(_DEMOSAIC)
+    return _DEMOSAIC.names()
 
 
 @register_demosaic("bilinear")
@@ -86,10 +80,7 @@ def demosaic(mosaic: np.ndarray, cfa: str, *, method: str = "Malvar2004") -> np.
     InvalidParameterError
         On a bad CFA string, a non-2-D or too small mosaic, or NaN/inf values.
     """
-    if method not in _DEMOSAIC:
-        raise UnknownNameError(
-            f"unknown demosaic method {method!r}; valid names: {', '.join(demosaic_names())}"
-        )
+    method_fn = _DEMOSAIC.get(method)
     check_bayer(cfa)
     arr = np.asarray(mosaic)
     if arr.ndim != 2 or min(arr.shape) < 2:
@@ -101,5 +92,5 @@ def demosaic(mosaic: np.ndarray, cfa: str, *, method: str = "Malvar2004") -> np.
     # (index -k mirrors to +k, same parity), so the methods see a consistent mosaic at the
     # border instead of their own boundary handling, which mixes colours there.
     padded = np.pad(arr.astype(np.float64), _PAD_PX, mode="reflect")
-    rgb = _DEMOSAIC[method](padded, cfa)[_PAD_PX:-_PAD_PX, _PAD_PX:-_PAD_PX]
+    rgb = method_fn(padded, cfa)[_PAD_PX:-_PAD_PX, _PAD_PX:-_PAD_PX]
     return np.ascontiguousarray(rgb, dtype=dt)

@@ -14,20 +14,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import ndimage
 
-from focuslab.errors import InvalidParameterError, UnknownNameError
+from focuslab.errors import InvalidParameterError
+from focuslab.registry import Registry
 
 FocusOperator = Callable[[np.ndarray], float]
-_OPERATORS: dict[str, FocusOperator] = {}
+_OPERATORS: Registry[FocusOperator] = Registry("focus measure")
 _DESCRIPTIONS: dict[str, str] = {}
 
 
 def register_focus_measure(name: str, description: str):
     """Decorator registering a focus operator under ``name``; refuses duplicates."""
+    add = _OPERATORS.register(name)
 
     def deco(fn: FocusOperator) -> FocusOperator:
-        if name in _OPERATORS:
-            raise ValueError(f"focus measure {name!r} is already registered")
-        _OPERATORS[name] = fn
+        add(fn)
         _DESCRIPTIONS[name] = description
         return fn
 
@@ -36,20 +36,13 @@ def register_focus_measure(name: str, description: str):
 
 def focus_measure_names() -> list[str]:
     """Registered operator acronyms."""
-    return sorted(_OPERATORS)
+    return _OPERATORS.names()
 
 
 def describe_focus_measure(name: str) -> str:
     """One-line description of operator ``name``."""
-    _check_name(name)
+    _OPERATORS.get(name)
     return _DESCRIPTIONS[name]
-
-
-def _check_name(name: str) -> None:
-    if name not in _OPERATORS:
-        raise UnknownNameError(
-            f"unknown focus measure {name!r}; choose one of {', '.join(focus_measure_names())}"
-        )
 
 
 @register_focus_measure("TENG", "Tenengrad: mean squared Sobel gradient magnitude (Krotkov 1987)")
@@ -124,16 +117,15 @@ def focus_measure(image: np.ndarray, method: str = "TENG", *, roi: Sequence[int]
 
     Colour images are averaged over channels first.
     """
-    _check_name(method)
-    return _OPERATORS[method](_prepare(image, roi))
+    return _OPERATORS.get(method)(_prepare(image, roi))
 
 
 def focus_curve(
     stack: Sequence[np.ndarray] | np.ndarray, method: str = "TENG", *, roi: Sequence[int] | None = None
 ) -> np.ndarray:
     """Focus measure of every frame of a focal stack (``N x H x W[ x C]``), float64 ``(N,)``."""
-    _check_name(method)
-    return np.array([_OPERATORS[method](_prepare(frame, roi)) for frame in stack], dtype=float)
+    op = _OPERATORS.get(method)
+    return np.array([op(_prepare(frame, roi)) for frame in stack], dtype=float)
 
 
 def peak_position(positions: Sequence[float], curve: Sequence[float]) -> float:

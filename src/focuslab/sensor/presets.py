@@ -11,27 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from focuslab.errors import InvalidParameterError, UnknownNameError
+from focuslab.registry import Registry
 from focuslab.sensor.spec import SensorSpec
 
-_SENSORS: dict[str, Callable[[], SensorSpec]] = {}
+_SENSORS: Registry[Callable[[], SensorSpec]] = Registry("sensor preset")
 
 
 def register_sensor(name: str) -> Callable[[Callable[[], SensorSpec]], Callable[[], SensorSpec]]:
     """Decorator adding a preset factory to the registry under ``name`` (refuses duplicates)."""
-
-    def add(factory: Callable[[], SensorSpec]) -> Callable[[], SensorSpec]:
-        if name in _SENSORS:
-            raise InvalidParameterError(f"sensor preset {name!r} is already registered; pick another name")
-        _SENSORS[name] = factory
-        return factory
-
-    return add
+    return _SENSORS.register(name)
 
 
 def sensor_names() -> list[str]:
     """Names of the registered sensor presets, sorted."""
-    return sorted(_SENSORS)
+    return _SENSORS.names()
 
 
 def get_sensor(name: str) -> SensorSpec:
@@ -42,13 +35,7 @@ def get_sensor(name: str) -> SensorSpec:
     UnknownNameError
         When ``name`` is not registered; the message lists the valid names.
     """
-    try:
-        factory = _SENSORS[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError(
-            f"unknown sensor preset {name!r}; valid names: {', '.join(sensor_names())}"
-        ) from None
-    return factory()
+    return _SENSORS.get(name)()
 
 
 def _gain_full_well_to_adc(adc_bits: int, black_level_dn: float, full_well_e: float) -> float:
