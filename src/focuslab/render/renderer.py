@@ -9,12 +9,13 @@ Pipeline, all in linear light on a grid of ``supersample`` samples per pixel pit
    :class:`~focuslab.optics.psf_model.PsfModel` (``samples_per_px = supersample``); a
    field-dependent PSF is evaluated on a K x K field grid (:mod:`focuslab.render.field_grid`);
 3. premultiplied colour and alpha are resampled from the scene grid onto the supersampled
-   sensor grid (:mod:`focuslab.render.resample`: tan-uniform geometry, focus breathing,
-   antialiased; outside the scene grid its edge samples are replicated), over the window (ROI
-   or frame) plus a margin as wide as the largest blur radius (plus the fill radius for sliced
-   layers), rounded up to a fast FFT size. Light from outside the window is therefore
-   included, a ROI render equals the crop of the full-frame render, and its cost grows with
-   the ROI's area (plus margin), not the frame's;
+   sensor grid (:mod:`focuslab.render.resample`: tan-uniform geometry, focus breathing, the
+   layer's offset and magnification (``Layer.scale``), antialiased; outside the scene grid its
+   edge samples are replicated), over the window (ROI or frame) plus a margin as wide as the
+   largest blur radius (plus the fill radius for sliced layers), rounded up to a fast FFT
+   size. Light from outside the window is therefore included, a ROI render equals the crop
+   of the full-frame render, and its cost grows with the ROI's area (plus margin), not the
+   frame's;
 4. layers are composited back to front with blurred alpha (:mod:`focuslab.render.compositing`);
    the convolutions are periodic over the window (``padding="circular"``): the wrapped values
    fall in the margin only;
@@ -207,6 +208,8 @@ def _plane(
         size[0],
         scene_samples=h_s,
         offset_deg=layer.offset_deg[1],
+        scale=layer.scale,
+        scale_center_deg=layer.scale_center_deg[1],
         sensor_px=geometry["sensor_shape_px"][0],
         **geometry["axis"],
     )
@@ -215,6 +218,8 @@ def _plane(
         size[1],
         scene_samples=w_s,
         offset_deg=layer.offset_deg[0],
+        scale=layer.scale,
+        scale_center_deg=layer.scale_center_deg[0],
         sensor_px=geometry["sensor_shape_px"][1],
         **geometry["axis"],
     )

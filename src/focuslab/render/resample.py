@@ -11,16 +11,22 @@ A sensor point ``x_px`` pixels right of the optical centre (the sensor centre), 
 lens-to-sensor distance ``s``, looks along tan(theta) = x_px * pitch / s            (2)
 
 so refocusing changes the magnification (focus breathing is included). A layer shifted by
-``offset_deg = (dx, dy)`` is seen at angle theta - dx. Rows work the same way with the
-vertical centre ``H_s / 2``.
+``offset_deg = (dx, dy)`` is seen at angle theta - dx. A layer magnified by ``scale`` m about
+the centre angle c (:mod:`focuslab.scene.scene`) shows there its point at
+
+    tan(theta_layer) = tan(c) + (tan(theta - dx) - tan(c)) / m,                 (3)
+
+a magnification of the pinhole image plane; alpha, colour and depth-bin masks all go through
+the same operator. Rows work the same way with the vertical centre ``H_s / 2``.
 
 Filtering. Each output sample is the interval between its two edges mapped through (2) and
 (1), ``[a, b]`` in scene-sample units. The output is the mean of the piecewise-constant scene
 over ``[c - w / 2, c + w / 2]`` with ``c = (a + b) / 2`` and ``w = max(b - a, 1)``: an area
 average (antialiased) when minifying, and exactly linear interpolation at ``c`` when
-magifying (a unit box over piecewise-constant samples is the tent of bilinear interpolation),
-so the two regimes join continuously. Outside the scene grid the edge sample is replicated.
-The operator is separable: rows then columns, each a short gather of ``taps`` samples.
+magnifying (a unit box over piecewise-constant samples is the tent of bilinear interpolation),
+so the two regimes join continuously; a scale m simply changes ``b - a`` by 1 / m. Outside
+the scene grid the edge sample is replicated. The operator is separable: rows then columns,
+each a short gather of ``taps`` samples.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ def axis_weights(
     scene_samples: int,
     tan_per_sample: float,
     offset_deg: float,
+    scale: float = 1.0,
+    scale_center_deg: float = 0.0,
 ) -> AxisWeights:
     """Resampling weights for ``n_sub`` supersampled sensor samples starting at ``first_sub``.
 
@@ -73,10 +81,16 @@ def axis_weights(
         Scene size along this axis and the tan(angle) width of one scene sample (eq. 1).
     offset_deg
         The layer's shift along this axis, degrees.
+    scale, scale_center_deg
+        The layer's magnification (> 0) and its centre along this axis (degrees, the layer's
+        own coordinates), eq. (3).
     """
     edges_px = (first_sub + np.arange(n_sub + 1, dtype=np.float64)) / supersample - sensor_px / 2.0
     tan_sensor = edges_px * um_to_mm(pixel_pitch_um) / sensor_distance_mm
     tan_layer = np.tan(np.arctan(tan_sensor) - math.radians(offset_deg))
+    if scale != 1.0:
+        tan_centre = math.tan(math.radians(scale_center_deg))
+        tan_layer = tan_centre + (tan_layer - tan_centre) / scale  # eq. (3)
     u = tan_layer / tan_per_sample + scene_samples / 2.0
     centre = 0.5 * (u[1:] + u[:-1])
     width = np.maximum(u[1:] - u[:-1], 1.0)

@@ -18,6 +18,14 @@ sensor's own primaries for simulation purposes), grey layers ``H x W x 1``.
 Alpha is coverage in [0, 1]. Depth is the distance along the optical axis in metres: a
 float for a fronto-parallel layer, or an ``H x W`` map for a layer whose depth varies (a
 tilted plane, an RGB-D photograph); the renderer slices such a layer into depth bins.
+
+Scale. A layer may be magnified by ``scale`` about a centre ``scale_center_deg = (x, y)``
+(degrees of field along each axis, in the layer's own coordinates): the point of the layer
+that a pinhole sees along tan(theta) is drawn at ``tan(c) + scale * (tan(theta) - tan(c))``,
+a magnification of the pinhole image plane (uniform in tan). Then the layer is shifted by
+``offset_deg``. A fronto-parallel object moved from distance d0 to d along the axis images
+at ``scale = d0 / d`` about its own centre (pinhole projection: image size is proportional to
+1 / distance; Hartley & Zisserman, *Multiple View Geometry*, 2nd ed., sec. 6.1, eq. 6.1).
 """
 
 from __future__ import annotations
@@ -26,7 +34,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from focuslab.errors import InvalidParameterError, check_positive
+from focuslab.errors import InvalidParameterError, check_finite, check_positive
+
+
+def _check_centre(name: str, centre) -> tuple[float, float]:
+    """``(x, y)`` degrees of field, finite and inside (-90, 90); returned as floats."""
+    if np.shape(centre) != (2,):
+        raise InvalidParameterError(f"{name} must be (x, y) in degrees, got {centre!r}")
+    x, y = (check_finite(name, v) for v in centre)
+    if abs(x) >= 90.0 or abs(y) >= 90.0:
+        raise InvalidParameterError(f"{name} must lie within (-90, 90) degrees, got {centre!r}")
+    return (x, y)
 
 
 @dataclass(frozen=True)
@@ -43,11 +61,28 @@ class KeyframeMotion:
     offsets_deg
         Lateral shift ``(dx, dy)`` of the layer at each key time, degrees of field (+x right,
         +y down).
+    scales
+        Image magnification of the layer at each key time (> 0, dimensionless), about
+        ``scale_center_deg``; ``None`` (default): the layer keeps its size. Between keys the
+        reciprocal ``1 / scale`` is interpolated linearly, so keys ``scales = d0 / depths_m``
+        (pinhole: image size proportional to 1 / distance) stay exactly ``d0 / depth(t)`` at
+        every t while the depth is interpolated linearly.
+    scale_center_deg
+        Centre ``(x, y)`` of the magnification, degrees of field in the layer's own
+        coordinates (before ``offsets_deg``); default the optical axis.
+
+    Examples
+    --------
+    >>> m = KeyframeMotion(times_s=(0.0, 2.0), depths_m=(3.0, 1.0), scales=(1.0, 3.0))
+    >>> round(m.depth_m(1.0), 6), round(m.scale(1.0), 6)  # 3 m / 2 m = 1.5
+    (2.0, 1.5)
     """
 
     times_s: tuple[float, ...]
     depths_m: tuple[float, ...]
     offsets_deg: tuple[tuple[float, float], ...] | None = None
+    scales: tuple[float, ...] | None = None
+    scale_center_deg: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         t = np.asarray(self.times_s, dtype=float)
@@ -59,6 +94,15 @@ class KeyframeMotion:
             check_positive("KeyframeMotion depth_m", d)
         if self.offsets_deg is not None and len(self.offsets_deg) != t.size:
             raise InvalidParameterError("KeyframeMotion.offsets_deg needs one (dx, dy) per key time")
+        if self.scales is not None:
+            if np.ndim(self.scales) != 1 or len(self.scales) != t.size:
+                raise InvalidParameterError("KeyframeMotion.scales needs one scale (> 0) per key time")
+            object.__setattr__(
+                self, "scales", tuple(check_positive("KeyframeMotion scale", v) for v in self.scales)
+            )
+        object.__setattr__(
+            self, "scale_center_deg", _check_centre("KeyframeMotion.scale_center_deg", self.scale_center_deg)
+        )
 
     def depth_m(self, t_s: float) -> float:
         """Depth at time ``t_s`` (linear interpolation between keys), metres."""
@@ -73,6 +117,12 @@ class KeyframeMotion:
             float(np.interp(t_s, self.times_s, o[:, 0])),
             float(np.interp(t_s, self.times_s, o[:, 1])),
         )
+
+    def scale(self, t_s: float) -> float:
+        """Magnification at time ``t_s`` (1 / scale linear between keys; 1.0 without scales)."""
+        if self.scales is None:
+            return 1.0
+        return float(1.0 / np.interp(t_s, self.times_s, 1.0 / np.asarray(self.scales, dtype=float)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,9 +140,16 @@ class Layer:
     offset_deg
         Lateral shift ``(dx, dy)`` of the layer, degrees of field (+x right, +y down).
     motion
-        Optional motion; :meth:`Scene.at` resolves it into ``depth_m`` and ``offset_deg``.
+        Optional motion; :meth:`Scene.at` resolves it into ``depth_m``, ``offset_deg`` and
+        ``scale``.
     name
         Label for reports.
+    scale
+        Image magnification of the layer (> 0) about ``scale_center_deg``, applied before
+        ``offset_deg`` (see the module docstring); 1.0 keeps the grid's size.
+    scale_center_deg
+        Centre ``(x, y)`` of the magnification, degrees of field in the layer's coordinates.
+        A layer whose ``motion`` has ``scales`` must use the motion's centre (or scale 1).
     """
 
     radiance: np.ndarray
@@ -101,6 +158,8 @@ class Layer:
     offset_deg: tuple[float, float] = (0.0, 0.0)
     motion: KeyframeMotion | None = None
     name: str = ""
+    scale: float = 1.0
+    scale_center_deg: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         rad = np.asarray(self.radiance, dtype=np.float32)
@@ -139,6 +198,15 @@ class Layer:
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "depth_m", depth)
         object.__setattr__(self, "offset_deg", (float(self.offset_deg[0]), float(self.offset_deg[1])))
+        object.__setattr__(self, "scale", check_positive(f"layer {self.name!r} scale", self.scale))
+        centre = _check_centre(f"layer {self.name!r} scale_center_deg", self.scale_center_deg)
+        object.__setattr__(self, "scale_center_deg", centre)
+        m = self.motion
+        if m is not None and m.scales is not None and self.scale != 1.0 and centre != m.scale_center_deg:
+            raise InvalidParameterError(
+                f"layer {self.name!r}: its scale_center_deg {centre} differs from its motion's "
+                f"{m.scale_center_deg}; give the magnification about one centre (e.g. in the motion only)"
+            )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -167,7 +235,11 @@ class Layer:
         return float(self.depth_m[covered].max() if covered.any() else self.depth_m.max())
 
     def at(self, t_s: float) -> Layer:
-        """This layer with its motion resolved at time ``t_s`` (static, ``motion=None``)."""
+        """This layer with its motion resolved at time ``t_s`` (static, ``motion=None``).
+
+        Depth and offset come from the motion (offsets add to the layer's own); the motion's
+        scale multiplies the layer's own, about the motion's ``scale_center_deg``.
+        """
         if self.motion is None:
             return self
         d = self.motion.depth_m(t_s)
@@ -176,11 +248,16 @@ class Layer:
         else:
             depth = self.depth_m * np.float32(d / self.motion.depths_m[0])
         dx, dy = self.motion.offset_deg(t_s)
+        scale, centre = self.scale, self.scale_center_deg
+        if self.motion.scales is not None:
+            scale, centre = scale * self.motion.scale(t_s), self.motion.scale_center_deg
         return replace(
             self,
             depth_m=depth,
             offset_deg=(self.offset_deg[0] + dx, self.offset_deg[1] + dy),
             motion=None,
+            scale=scale,
+            scale_center_deg=centre,
         )
 
 

@@ -229,8 +229,13 @@ def approaching_subject_scene(shape, hfov_deg, subject_distance_m, seed, *, star
     """Video: a textured card approaches from ``start_distance_m`` to the subject over a static background.
 
     The card's depth is a :class:`KeyframeMotion` linear in time from ``start_distance_m``
-    at t = 0 to ``subject_distance_m`` at ``t = duration_s`` (then holds). Its angular
-    size stays constant (KeyframeMotion moves depth, not scale): only its defocus changes.
+    at t = 0 to ``subject_distance_m`` at ``t = duration_s`` (then holds), and it grows as it
+    approaches: its image is magnified by ``scale(t) = start_distance_m / depth(t)`` about
+    its centre (the optical axis), as a pinhole images an object of fixed size at a size
+    proportional to 1 / distance (Hartley & Zisserman, *Multiple View Geometry*, 2nd ed.,
+    eq. 6.1). ``card_fraction`` is the card's share of the frame at t = 0; its coverage grows
+    as ``(start_distance_m / depth(t))^2`` (an approach from 3 m to 1 m makes it 9 times
+    larger, so a card larger than 1/9 of the frame ends up filling it).
     """
     start = check_positive("start_distance_m", start_distance_m)
     dur = check_positive("duration_s", duration_s)
@@ -239,7 +244,11 @@ def approaching_subject_scene(shape, hfov_deg, subject_distance_m, seed, *, star
     color = _is_colour(foreground)
     fg = _texture(foreground, shape, s_fg, color=color)
     bg = _texture("dead_leaves", shape, s_bg, color=color)
-    motion = KeyframeMotion(times_s=(0.0, dur), depths_m=(start, float(subject_distance_m)))
+    motion = KeyframeMotion(
+        times_s=(0.0, dur),
+        depths_m=(start, float(subject_distance_m)),
+        scales=(1.0, start / float(subject_distance_m)),  # 1 / scale is interpolated linearly, as depth
+    )
     fg = fg if fg.ndim == 3 else fg[..., None]
     card = Layer(fg, card_alpha(shape, card_fraction), start, motion=motion, name="card")
     back = _full_layer(bg, bg_m, "background")
