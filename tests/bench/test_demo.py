@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from focuslab.bench.demo import run_demo
+from focuslab.bench.demo import model_disparity_px, run_demo
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +23,20 @@ def test_contrast_peak_focuses_the_subject(demo):
     assert abs(res.contrast_peak_code - res.true_best_code) < 6
 
 
-def test_dual_pixel_disparity_follows_4c_over_3pi(demo):
+def test_dual_pixel_disparity_follows_the_model(demo):
     _, res = demo
-    # geometric model (ideal response): L/R centroids 4c/(3 pi) apart; the NCC search measures it
-    assert res.disparity_slope == pytest.approx(1.0, abs=0.06)
+    # the measured L/R shift (NCC search on the rendered, noisy frames) follows the model's PSF centroids
+    # NCC on the soft-split Pixel 4 kernels reads ~18 % above their centroid separation (the
+    # correlation peak of asymmetric kernels is not their centroid); an ideal split reads 1.015
+    assert 1.0 < res.disparity_slope < 1.35
     assert abs(res.disparity_zero_code - res.true_best_code) < 6  # zero disparity at focus
+
+
+def test_model_disparity_of_the_ideal_split_is_4c_over_3pi():
+    from focuslab.optics import GeometricPsf
+
+    assert model_disparity_px(GeometricPsf(), 30.0) == pytest.approx(4 * 30 / (3 * np.pi), rel=2e-3)
+    assert model_disparity_px(GeometricPsf(), -30.0) == pytest.approx(-4 * 30 / (3 * np.pi), rel=2e-3)
 
 
 def test_outputs_written(demo):

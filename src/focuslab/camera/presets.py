@@ -19,7 +19,7 @@ from dataclasses import replace
 from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.camera import Camera
 from focuslab.camera.depth_sensor import DepthSensorSpec
-from focuslab.optics import GeometricPsf
+from focuslab.optics import PIXEL4_DP_RESPONSE, GeometricPsf
 from focuslab.optics.lens import LensSpec
 from focuslab.registry import Registry
 from focuslab.sensor.presets import get_sensor
@@ -58,6 +58,13 @@ def phone_main() -> Camera:
     Actuator: 10-bit VCM, lift-off code 96, 0.32 µm/code with a slight stiffening
     quadratic term, 350 µm stroke, 90 Hz, ζ = 0.45 (20 % overshoot), 2 µm play, 0.3 µm rms
     jitter. Preview stream binned 4 × 4 (1008 × 756, 5.6 µm), 30 fps, geometric PSF.
+
+    Dual-pixel response: :data:`focuslab.optics.PIXEL4_DP_RESPONSE`, fitted to the real Pixel 4
+    blur kernels of Xin et al. (ICCV 2021; docs/dual_pixel.md): disparity 0.218 c instead of
+    the ideal half-pupil 4c/(3 pi) = 0.424 c, right view 16 % darker. Its split shift with
+    field (the L/R shading trend) is left out here, because it makes the PSF field-dependent
+    and every frame ~4x slower to render; use ``GeometricPsf.from_lens(lens,
+    dp_response=PIXEL4_DP_RESPONSE)`` for studies of DP shading correction.
     """
     lens = LensSpec(focal_length_mm=4.38, f_number=1.73, min_focus_distance_m=0.10, name="pixel4-main")
     return Camera(
@@ -75,7 +82,7 @@ def phone_main() -> Camera:
             position_noise_um=0.3,
             name="vcm-10bit-350um",
         ),
-        psf=GeometricPsf.from_lens(lens),
+        psf=GeometricPsf.from_lens(lens, dp_response=replace(PIXEL4_DP_RESPONSE, split_shift_per_field=0.0)),
         preview_binning=4,
         frame_interval_s=1.0 / 30.0,
         name="phone_main",

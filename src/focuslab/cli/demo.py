@@ -35,7 +35,7 @@ def demo_command(
     table.add_row("true best code (factory calibration)", str(res.true_best_code))
     table.add_row("contrast peak code", f"{res.contrast_peak_code:.1f}")
     table.add_row("focus error at contrast peak", f"{res.contrast_focus_error_dof:.2f} DoF (in focus <= 1)")
-    table.add_row("dual-pixel disparity / 4c/(3 pi)", f"{res.disparity_slope:.3f}")
+    table.add_row("dual-pixel disparity / model", f"{res.disparity_slope:.3f}")
     table.add_row("dual-pixel zero crossing code", f"{res.disparity_zero_code:.1f}")
     Console().print(table)
     print(f"report: {res.report}")
