@@ -260,17 +260,20 @@ def power_spectral_density(patch: np.ndarray, *, window: str = "none") -> np.nda
     return (spec.real**2 + spec.imag**2) / np.sum(w * w)
 
 
-def radial_average(spectrum: np.ndarray, *, max_frequency_cpp: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def radial_average(
+    spectrum: np.ndarray, *, max_frequency_cpp: float = 0.5, step_cpp: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Average a 2-D spectrum (DC at [0, 0], ``fft2`` layout) over annuli of ``|f|``.
 
-    Annuli are ``1 / min(H, W)`` cycles/pixel wide, centred on multiples of that step,
+    Annuli are ``step_cpp`` (default ``1 / min(H, W)``) cycles/pixel wide, centred on
+    multiples of that step,
     from the first one above DC up to ``max_frequency_cpp``. Returns ``(frequencies_cpp,
     values)`` where each frequency is the mean ``|f|`` of the samples in its annulus (empty
     annuli are dropped).
     """
     h, w = spectrum.shape
     fr = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :])
-    step = 1.0 / min(h, w)
+    step = 1.0 / min(h, w) if step_cpp is None else max(float(step_cpp), 1.0 / min(h, w))
     idx = np.rint(fr / step).astype(np.int64).ravel()
     n_bins = int(np.floor(max_frequency_cpp / step + 1e-9)) + 1
     keep = idx < n_bins
