@@ -12,9 +12,11 @@ charts, written from that description with numpy/scipy only:
    farthest on either side of that diagonal the other two; the component is kept when its
    boundary lies within a tolerance of the four sides;
 4. each side is refined on the grey levels: profiles across the side are sampled by bilinear
-   interpolation, the edge position on each is the centroid of the profile's derivative, and
-   a line is fitted to those positions by total least squares; the corners are the
-   intersections of adjacent refined lines.
+   interpolation, the edge position on each is where the (lightly smoothed) profile crosses
+   half-way between its dark and light ends (the crossing nearest the steepest rise), and a
+   line is fitted to those positions by total least squares; the corners are the
+   intersections of adjacent refined lines. For a PSF symmetric about the edge the half-way
+   crossing is unbiased.
 
 Coordinates are image pixels with the origin at the *centre* of the top-left pixel, x to the
 right (columns) and y down (rows).
@@ -228,14 +230,23 @@ def _refine_side(grey: np.ndarray, p0: np.ndarray, p1: np.ndarray, outward: np.n
     pts = base[:, None, :] + offsets[None, :, None] * outward
     prof = ndimage.map_coordinates(grey, [pts[..., 1].ravel(), pts[..., 0].ravel()], order=1, mode="nearest")
     prof = prof.reshape(len(ts), len(offsets))
-    deriv = np.diff(prof, axis=1)  # dark inside -> light outside: positive
-    deriv = np.clip(deriv - 0.1 * deriv.max(axis=1, keepdims=True), 0.0, None)
-    weight = deriv.sum(axis=1)
-    good = weight > 0
+    prof = ndimage.gaussian_filter1d(prof, 1.0, axis=1, mode="nearest")
+    k = max(2, len(offsets) // 5)
+    mid = 0.5 * (prof[:, :k].mean(axis=1) + prof[:, -k:].mean(axis=1))  # half-way level per profile
+    above = prof > mid[:, None]  # dark inside -> light outside
+    cross = above[:, 1:] & ~above[:, :-1]
+    peak = np.argmax(np.diff(prof, axis=1), axis=1)
+    cols = np.arange(cross.shape[1])
+    dist = np.where(cross, np.abs(cols[None, :] - peak[:, None]), np.inf)
+    j = np.argmin(dist, axis=1)
+    rows = np.arange(len(ts))
+    good = np.isfinite(dist[rows, j]) & (prof[:, -k:].mean(axis=1) > prof[:, :k].mean(axis=1))
     if good.sum() < 5:
         return None
-    mid = 0.5 * (offsets[:-1] + offsets[1:])
-    shift = (deriv[good] @ mid) / weight[good]
+    rows, j = rows[good], j[good]
+    p0v, p1v = prof[rows, j], prof[rows, j + 1]
+    frac = (mid[rows] - p0v) / np.where(p1v != p0v, p1v - p0v, 1.0)
+    shift = offsets[j] + np.clip(frac, 0.0, 1.0) * (offsets[1] - offsets[0])
     edge_pts = base[good] + shift[:, None] * outward
     for _ in range(2):  # total least squares, then drop > 3 robust sigmas and refit
         centre = edge_pts.mean(axis=0)
@@ -264,27 +275,28 @@ def refine_quadrilateral(grey: np.ndarray, quad: Quadrilateral, *, dark_inside: 
     a side cannot be refined or the refined corners move by more than a tenth of a side.
     """
     g = grey if dark_inside else -grey
-    corners = quad.corners_xy
     centroid = np.asarray(quad.centroid_xy)
-    lines = []
-    for i in range(4):
-        p0, p1 = corners[i], corners[(i + 1) % 4]
-        d = (p1 - p0) / max(float(np.hypot(*(p1 - p0))), 1e-12)
-        normal = np.array([-d[1], d[0]])
-        if normal @ (0.5 * (p0 + p1) - centroid) < 0:
-            normal = -normal
-        hw = float(np.clip(0.2 * np.hypot(*(p1 - p0)), 4.0, 15.0))
-        line = _refine_side(g, p0, p1, normal, hw)
-        if line is None:
-            return None
-        lines.append(line)
-    new = []
-    for i in range(4):
-        c = _intersect(*lines[i - 1], *lines[i])
-        if c is None:
-            return None
-        new.append(c)
-    new_corners = np.array(new)
-    if float(np.max(np.hypot(*(new_corners - corners).T))) > 0.1 * float(quad.side_lengths_px().min()) + 2.0:
+    corners = quad.corners_xy
+    for _ in range(2):  # the second pass centres the profiles on the first pass's lines
+        lines = []
+        for i in range(4):
+            p0, p1 = corners[i], corners[(i + 1) % 4]
+            d = (p1 - p0) / max(float(np.hypot(*(p1 - p0))), 1e-12)
+            normal = np.array([-d[1], d[0]])
+            if normal @ (0.5 * (p0 + p1) - centroid) < 0:
+                normal = -normal
+            hw = float(np.clip(0.2 * np.hypot(*(p1 - p0)), 4.0, 15.0))
+            line = _refine_side(g, p0, p1, normal, hw)
+            if line is None:
+                return None
+            lines.append(line)
+        new = []
+        for i in range(4):
+            c = _intersect(*lines[i - 1], *lines[i])
+            if c is None:
+                return None
+            new.append(c)
+        corners = np.array(new)
+    if float(np.max(np.hypot(*(corners - quad.corners_xy).T))) > 0.1 * float(quad.side_lengths_px().min()) + 2.0:
         return None
-    return Quadrilateral(new_corners, quad.centroid_xy, quad.area_px, quad.label)
+    return Quadrilateral(corners, quad.centroid_xy, quad.area_px, quad.label)
