@@ -126,7 +126,8 @@ def _fit_power_law(f, psd, fit_range, beta):
     sel = (f >= lo) & (f <= hi) & (psd > 0)
     if np.count_nonzero(sel) < 3:
         raise InvalidParameterError(
-            f"fewer than 3 usable frequencies in fit_range_cpp={fit_range}; use a larger ROI or widen the range"
+            f"fewer than 3 frequencies in fit_range_cpp={fit_range} have image power above the noise power; "
+            "use a larger or less noisy ROI, widen the range, or supply reference="
         )
     x, y = np.log(f[sel]), np.log(psd[sel])
     if beta is None:
