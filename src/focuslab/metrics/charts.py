@@ -118,7 +118,7 @@ def find_chart_edges(
     min_side_px
         Smallest side a quadrilateral may have, px.
     roi_half_width_px
-        Flat field kept on each side of an edge in its ROI, px (default 30% of the side, 8..40).
+        Flat field kept on each side of an edge in its ROI, px (default 60% of the side, 10..50).
     min_edge_length_px
         Fewest rows/columns along the edge an ROI may have.
     min_angle_deg, max_angle_deg
