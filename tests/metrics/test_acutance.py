@@ -160,3 +160,107 @@ def test_metrics_package_imports_numpy_scipy_only():
                     assert any(mod == a or mod.startswith(a + ".") for a in allowed_focuslab), (
                         f"{path.name} imports {mod}"
                     )
+
+
+# --- the ``focuslab acutance`` command --------------------------------------------------
+
+
+def _edge_png(tmp_path, sigma_px=1.0, angle_deg=5.0):
+    from focuslab.data.image_files import write_png
+    from focuslab.metrics.sfr.synthetic import slanted_edge
+
+    edge = slanted_edge((120, 100), angle_deg=angle_deg, size_px=sigma_px)
+    path = tmp_path / "edge.png"
+    write_png(path, np.round(edge * 65535).astype(np.uint16))
+    return path
+
+
+def test_cli_measures_an_edge_and_reports_json(tmp_path, capsys):
+    import json
+
+    from focuslab.cli.main import main
+    from focuslab.metrics.sfr.synthetic import system_mtf
+
+    path = _edge_png(tmp_path)
+    argv = ["acutance", str(path), "--encoding", "linear", "--viewing", "monitor_100pct", "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["acutance"]) == {"monitor_100pct"}
+    assert report["encoding"] == "linear" and report["image_height_px"] == 120
+    # truth: the analytic system MTF (Gaussian sigma 1 px x pixel aperture at 5 degrees)
+    f = np.linspace(0, 0.5, 501)
+    truth = acutance(f, system_mtf(f, psf="gaussian", size_px=1.0, angle_deg=5.0)).acutance
+    assert report["acutance"]["monitor_100pct"]["acutance"] == pytest.approx(truth, abs=0.01)
+
+
+def test_cli_table_lists_every_condition(tmp_path, capsys):
+    from focuslab.cli.main import main
+
+    assert main(["acutance", str(_edge_png(tmp_path)), "--encoding", "linear", "--image-height-px", "3000"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in viewing_condition_names())
+
+
+def test_cli_accepts_an_sfr_json(tmp_path, capsys):
+    import json
+
+    from focuslab.cli.main import main
+
+    f = np.linspace(0, 1, 101)
+    path = tmp_path / "sfr.json"
+    path.write_text(json.dumps({"frequencies_cpp": f.tolist(), "sfr": gaussian_mtf(f, 0.8).tolist()}))
+    assert main(["acutance", "--sfr-json", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    expected = acutance(f, gaussian_mtf(f, 0.8)).acutance
+    assert report["acutance"]["monitor_100pct"]["acutance"] == pytest.approx(expected, abs=1e-12)
+    assert "print_4x6in" not in report["acutance"]  # needs an image height
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ([], "either IMAGE"),
+        (["--viewing", "cinema"], "unknown viewing condition"),
+        (["--roi", "1,2,3"], "X,Y,W,H"),
+        (["--roi", "0,0,-5,10"], "W, H > 0"),
+    ],
+)
+def test_cli_user_errors_exit_2_with_one_line(tmp_path, capsys, args, match):
+    from focuslab.cli.main import main
+
+    image = [] if not args else [str(_edge_png(tmp_path)), "--encoding", "linear"]
+    assert main(["acutance", *image, *args]) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_bad_files_exit_2(tmp_path, capsys):
+    from focuslab.cli.main import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["acutance", "--sfr-json", str(bad)]) == 2
+    assert "cannot read SFR JSON" in capsys.readouterr().err
+    assert main(["acutance", "--sfr-json", str(tmp_path / "missing.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"mtf": [1, 0.5]}')
+    assert main(["acutance", "--sfr-json", str(wrong)]) == 2
+    assert "frequencies_cpp" in capsys.readouterr().err
+    truncated = tmp_path / "trunc.png"
+    truncated.write_bytes(_edge_png(tmp_path).read_bytes()[:200])
+    assert main(["acutance", str(truncated)]) == 2
+
+
+def test_cli_on_burns_real_edge(shared_data, capsys):
+    import json
+
+    from focuslab.cli.main import main
+
+    path = shared_data / "sfr" / "sfrmat3" / "h_edge.tif"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    assert main(["acutance", str(path), "--viewing", "monitor_100pct", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["mtf50_cpp"] == pytest.approx(0.198, abs=0.01)  # Burns' me.xls: ~0.198 cy/px
+    assert 0.3 < report["acutance"]["monitor_100pct"]["acutance"] < 0.8

@@ -32,6 +32,7 @@ CSF_C = 0.8
 CSF_K = 34.05
 _MM_PER_INCH = 25.4
 _QUADRATURE_POINTS = 4097  # odd: Simpson's rule on an even number of intervals
+_MIN_UPPER_CPD = 8.0  # below twice the CSF peak frequency the truncated CSF integral misleads
 
 
 def cpiq_csf(nu_cpd):
@@ -283,7 +284,10 @@ def acutance(
     ``A = int_0^f_max SFR(f) CSF(k f) df / int_0^f_max CSF(k f) df`` with ``k`` the pixels
     per degree; this equals the integral over cycles/degree ``nu = k f`` up to ``k f_max``
     (the Jacobian ``k`` cancels) [1]_, [2]_. The SFR is interpolated linearly onto 4097
-    points and both integrals use Simpson's rule. An SFR ending below ``f_max`` is
+    points and both integrals use Simpson's rule. Both integrals stop at the same limit, so
+    an SFR equal to 1 up to it scores exactly 1 whatever the enlargement; when the limit
+    maps below 8 cy/deg (twice the CSF peak) a warning says the picture is enlarged beyond
+    what its pixels resolve. An SFR ending below ``f_max`` is
     integrated up to its last sample only (with a warning); before its first sample it is
     held at its first value.
 
@@ -309,6 +313,11 @@ def acutance(
         warnings.append(f"the SFR starts at {f[0]:.3g} cy/px; its first value is held down to 0")
     if np.max(s) > 1.05:
         warnings.append("the SFR exceeds 1.05 (sharpening): acutance can exceed 1")
+    if k * f_max < _MIN_UPPER_CPD:
+        warnings.append(
+            f"the integration limit is only {k * f_max:.3g} cy/deg (CSF peak at 4): the picture is enlarged beyond "
+            "what its pixels resolve, so acutance compares against a truncated CSF; check image_height_px"
+        )
     if np.min(s) < -0.05:
         warnings.append("the SFR has negative values (phase reversal or noise)")
     grid = np.linspace(0.0, f_max, _QUADRATURE_POINTS)
