@@ -187,6 +187,7 @@ def test_cli_measures_an_edge_and_reports_json(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert set(report["acutance"]) == {"monitor_100pct"}
     assert report["encoding"] == "linear" and report["image_height_px"] == 120
+    assert report["mtf50_lw_ph"] == pytest.approx(2 * 120 * report["mtf50_cpp"])
     # truth: the analytic system MTF (Gaussian sigma 1 px x pixel aperture at 5 degrees)
     f = np.linspace(0, 0.5, 501)
     truth = acutance(f, system_mtf(f, psf="gaussian", size_px=1.0, angle_deg=5.0)).acutance

@@ -118,6 +118,9 @@ def test_determinism_and_input_unchanged(chart, blurred):
     d = a.to_dict()
     assert set(d) >= {"frequencies_cpp", "mtf", "mtf50_cpp", "acutance", "warnings"}
     assert 0 < d["acutance"] < 1
+    assert d["mtf50_lw_ph"] is None
+    tall = texture_mtf(image, reference=chart, image_height_px=3000)
+    assert tall.mtf50_lw_ph == pytest.approx(2 * 3000 * tall.mtf50_cpp)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

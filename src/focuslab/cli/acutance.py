@@ -94,6 +94,9 @@ def acutance_report(
                                       image_height_px=height)
     out = {"source": source, "image_height_px": height}
     out.update({k: v for k, v in curve.items() if k not in ("frequencies_cpp", "sfr", "image_height_px")})
+    mtf50 = out.get("mtf50_cpp")
+    if mtf50 is not None and height is not None and math.isfinite(mtf50):
+        out["mtf50_lw_ph"] = 2.0 * mtf50 * float(height)  # line widths per picture height
     out["acutance"] = {name: r.to_dict() for name, r in results.items()}
     return out
 

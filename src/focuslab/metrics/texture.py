@@ -47,6 +47,9 @@ class TextureMtfResult:
     mtf50_cpp, mtf10_cpp
         First frequencies where the MTF falls to 0.5 and 0.1 (linear interpolation); NaN
         when it stays above.
+    mtf50_lw_ph
+        ``mtf50_cpp`` in line widths per picture height (``2 f H``) when ``image_height_px``
+        was given, else NaN.
     chart_model
         ``"reference"`` (digital chart supplied) or ``"power_law"`` (fitted ``A f^-beta``).
     chart_exponent
@@ -66,6 +69,7 @@ class TextureMtfResult:
     psd_chart: np.ndarray
     mtf50_cpp: float
     mtf10_cpp: float
+    mtf50_lw_ph: float
     chart_model: str
     chart_exponent: float
     acutance: float
@@ -86,6 +90,7 @@ class TextureMtfResult:
             "psd_chart": self.psd_chart.tolist(),
             "mtf50_cpp": num(self.mtf50_cpp),
             "mtf10_cpp": num(self.mtf10_cpp),
+            "mtf50_lw_ph": num(self.mtf50_lw_ph),
             "chart_model": self.chart_model,
             "chart_exponent": num(self.chart_exponent),
             "acutance": num(self.acutance),
@@ -182,8 +187,8 @@ def texture_mtf(
         fluctuates by about ``1 / sqrt(samples per annulus)``, which the power-law model
         (unlike a reference chart) does not cancel.
     viewing, image_height_px
-        Viewing condition (and full image height, for conditions scaled to a height) of the
-        texture acutance in the result.
+        Viewing condition (and full image height in pixels, for conditions scaled to a
+        height, and for ``mtf50_lw_ph``) of the texture acutance in the result.
 
     Returns
     -------
@@ -281,6 +286,7 @@ def texture_mtf(
         )
     # Below the power-law fit range the model is extrapolated: MTF crossings are searched above it.
     f_start = float(fit_range_cpp[0]) if model == "power_law" else 0.0
+    mtf50 = crossing_frequency(f[f >= f_start], mtf[f >= f_start], 0.5)
     acu = acutance(f, mtf, viewing, image_height_px=image_height_px, max_frequency_cpp=float(f[-1]))
     return TextureMtfResult(
         frequencies_cpp=f.astype(dtype),
@@ -288,8 +294,9 @@ def texture_mtf(
         psd_image=psd_img.astype(dtype),
         psd_noise=psd_noise.astype(dtype),
         psd_chart=psd_chart.astype(dtype),
-        mtf50_cpp=crossing_frequency(f[f >= f_start], mtf[f >= f_start], 0.5),
+        mtf50_cpp=mtf50,
         mtf10_cpp=crossing_frequency(f[f >= f_start], mtf[f >= f_start], 0.1),
+        mtf50_lw_ph=2.0 * mtf50 * float(image_height_px) if image_height_px is not None else float("nan"),
         chart_model=model,
         chart_exponent=beta,
         acutance=acu.acutance,
