@@ -33,6 +33,7 @@ from focuslab.metrics.chart_field import classify_direction, field_map, field_po
 from focuslab.metrics.chart_layouts import CHART_LAYOUTS
 from focuslab.metrics.chart_result import ChartEdge, ChartResult, ChartSummary, SkippedEdge
 from focuslab.metrics.chart_roi import EdgeRoi, edge_roi
+from focuslab.metrics.sfr import measure_sfr
 
 __all__ = [
     "ChartDetection", "ChartEdge", "ChartResult", "ChartSummary", "SkippedEdge", "analyze_chart", "find_chart_edges",
@@ -41,6 +42,8 @@ __all__ = [
 #: Relative image heights summarised as "centre" (r < CENTRE_MAX_R) and "corners" (r > CORNER_MIN_R).
 CENTRE_MAX_R = 0.3
 CORNER_MIN_R = 0.6
+#: Largest fraction of clipped samples an edge's ROI may hold (sfrmat's ``clipping`` threshold).
+CLIP_FRACTION = 0.005
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,8 @@ def analyze_chart(
     oecf: Any = None,
     centre_xy: tuple[float, float] | None = None,
     grid_shape: tuple[int, int] = (12, 16),
+    saturation_level: float | None = None,
+    max_clipped_fraction: float = CLIP_FRACTION,
     sfr_options: dict[str, Any] | None = None,
     **detect_options: Any,
 ) -> ChartResult:
@@ -204,6 +209,13 @@ def analyze_chart(
         Optical centre (x, y), px; default the image centre.
     grid_shape
         (ny, nx) nodes of the field maps.
+    saturation_level
+        Full scale of ``image``: samples at or above it (or at or below 0) are clipped.
+        Default: the integer type's maximum, 1.0 for floats (files loaded by
+        :func:`focuslab.data.measure_input.load_measurement_image` are scaled so).
+    max_clipped_fraction
+        An edge whose ROI has more clipped samples than this fraction is skipped (clipping
+        flattens the ESF and raises the SFR; sfrmat's ``clipping`` test uses 0.005).
     sfr_options
         Further keyword arguments of ``measure_sfr`` (``window``, ``poly_order``...).
     **detect_options
@@ -225,15 +237,23 @@ def analyze_chart(
     phi is meridional when the angle between n and (cos phi, sin phi) is below 30 degrees,
     sagittal above 60 degrees, else mixed (:func:`~focuslab.metrics.chart_field.classify_direction`).
     """
-    from focuslab.metrics.sfr import measure_sfr
-
     det = find_chart_edges(image, layout=layout, **detect_options)
     h, w = det.image_shape
     centre = ((w - 1) / 2.0, (h - 1) / 2.0) if centre_xy is None else (float(centre_xy[0]), float(centre_xy[1]))
     skipped = list(det.skipped)
     edges: list[ChartEdge] = []
+    arr = np.asarray(image)
+    if saturation_level is None:
+        saturation_level = float(np.iinfo(arr.dtype).max) if np.issubdtype(arr.dtype, np.integer) else 1.0
     for qi, side, er in det.edges:
         mid = (0.5 * (er.start_xy[0] + er.end_xy[0]), 0.5 * (er.start_xy[1] + er.end_xy[1]))
+        x, y, rw, rh = er.roi
+        crop = arr[y : y + rh, x : x + rw]
+        clipped = float(np.mean((crop >= saturation_level) | (crop <= 0)))
+        if clipped > max_clipped_fraction:
+            why = f"clipped: {100 * clipped:.1f}% of the ROI is at 0 or full scale"
+            skipped.append(SkippedEdge(qi, side, mid, why))
+            continue
         try:
             res = measure_sfr(image, roi=er.roi, channel=channel, encoding=encoding, oecf=oecf, **(sfr_options or {}))
         except FocuslabError as exc:
