@@ -61,9 +61,9 @@ def remove_plane(patch: np.ndarray) -> np.ndarray:
     y = np.arange(h, dtype=np.float64) - (h - 1) / 2.0
     x = np.arange(w, dtype=np.float64) - (w - 1) / 2.0
     # Centred coordinates are orthogonal to the constant and to each other on a full grid,
-    # so the least-squares slopes are plain projections.
-    bx = np.sum(p * x[None, :]) / (h * np.sum(x * x))
-    by = np.sum(p * y[:, None]) / (w * np.sum(y * y))
+    # so the least-squares slopes are plain projections (no slope along a 1-px axis).
+    bx = np.sum(p * x[None, :]) / (h * np.sum(x * x)) if w > 1 else 0.0
+    by = np.sum(p * y[:, None]) / (w * np.sum(y * y)) if h > 1 else 0.0
     return p - bx * x[None, :] - by * y[:, None]
 
 
@@ -162,8 +162,9 @@ def patch_snr(patch, *, remove_nonuniformity: bool = False) -> SnrResult:
 
     Notes
     -----
-    ``SNR = mu / sigma`` and ``SNR_dB = 20 log10(mu / sigma)`` (ISO 15739:2023, 3.x, the
-    "signal-to-noise ratio" of a uniform patch). The spatial standard deviation of a single
+    ``SNR = mu / sigma`` and ``SNR_dB = 20 log10(mu / sigma)``, the signal-to-noise ratio of
+    a uniform patch as in ISO 15739:2023 (digital still camera noise measurement). The
+    spatial standard deviation of a single
     frame contains temporal and fixed-pattern noise; use :func:`temporal_snr` to separate
     them.
     """
@@ -364,8 +365,9 @@ def noise_power_spectrum(
     Notes
     -----
     With pixel pitch 1 the discrete NPS is ``NPS(u_k, v_l) = |DFT(x - mean)|^2 / (N_x
-    N_y)`` (ISO 15739:2023 Annex on the NPS; Dobbins, "Image quality metrics for digital
-    systems", Handbook of Medical Imaging vol. 1, SPIE 2000, eq. 3.32). Its frequency
+    N_y)`` (the normalisation of IEC 62220-1 and of J. T. Dobbins III, "Image quality
+    metrics for digital systems", Handbook of Medical Imaging vol. 1, SPIE 2000, ch. 3),
+    the one ISO 15739-style noise spectra use. Its frequency
     samples are ``du = 1/N_x``, ``dv = 1/N_y`` apart, so by Parseval's theorem
     ``sum_kl NPS du dv = sum (x - mean)^2 / (N_x N_y) = variance``. White noise of
     variance ``sigma^2`` has a flat NPS at ``sigma^2``.
