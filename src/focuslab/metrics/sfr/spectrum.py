@@ -42,9 +42,13 @@ def lsf_centre(lsf: np.ndarray) -> float:
 
 
 def sfr_from_lsf(
-    lsf: np.ndarray, *, window: str, alpha: float, bin_correction: bool
+    lsf: np.ndarray, *, window: str, alpha: float, bin_correction: bool, half_width: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Windowed, normalised, corrected |DFT| of the LSF.
+
+    ``half_width`` (samples) limits the window to ``centre +- half_width`` (a Tukey window with
+    a flat top over the inner half, whatever ``window`` says); None keeps the ISO window over
+    the whole record.
 
     Returns
     -------
@@ -55,7 +59,12 @@ def sfr_from_lsf(
     """
     n = lsf.size
     idx = np.arange(n, dtype=np.float64)
-    win = centred_window(idx, lsf_centre(lsf), 0.0, n - 1.0, window=window, alpha=alpha)
+    centre = lsf_centre(lsf)
+    if half_width is None:
+        win = centred_window(idx, centre, 0.0, n - 1.0, window=window, alpha=alpha)
+    else:
+        win = centred_window(idx, centre, centre - half_width + 1.0, centre + half_width - 1.0, window="tukey",
+                             alpha=0.5)
     windowed = lsf * win
     spectrum = np.abs(np.fft.rfft(windowed))
     dc = spectrum[0]
