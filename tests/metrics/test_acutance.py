@@ -186,12 +186,16 @@ def test_cli_measures_an_edge_and_reports_json(tmp_path, capsys):
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["acutance"]) == {"monitor_100pct"}
-    assert report["encoding"] == "linear" and report["image_height_px"] == 120
-    assert report["mtf50_lw_ph"] == pytest.approx(2 * 120 * report["mtf50_cpp"])
+    assert report["encoding"] == "linear" and report["image_height_px"] is None  # a crop: no picture height
     # truth: the analytic system MTF (Gaussian sigma 1 px x pixel aperture at 5 degrees)
     f = np.linspace(0, 0.5, 501)
     truth = acutance(f, system_mtf(f, psf="gaussian", size_px=1.0, angle_deg=5.0)).acutance
     assert report["acutance"]["monitor_100pct"]["acutance"] == pytest.approx(truth, abs=0.01)
+    # with --roi the file is a full picture: its height sizes the print/TV conditions
+    assert main(["acutance", str(path), "--encoding", "linear", "--roi", "0,0,100,120", "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert full["image_height_px"] == 120 and "print_4x6in" in full["acutance"]
+    assert full["mtf50_lw_ph"] == pytest.approx(2 * 120 * full["mtf50_cpp"])
 
 
 def test_cli_table_lists_every_condition(tmp_path, capsys):

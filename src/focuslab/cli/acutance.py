@@ -87,7 +87,8 @@ def acutance_report(
             raise InvalidParameterError("--roi applies to IMAGE; an --sfr-json curve is already measured")
         curve = read_sfr_json(sfr_json)
         source = str(sfr_json)
-    height = image_height_px if image_height_px is not None else curve["image_height_px"]
+    # Without --roi the file is taken to be an edge crop, whose height is not the picture's.
+    height = image_height_px if image_height_px is not None else (curve["image_height_px"] if roi else None)
     for name in viewings or []:
         get_viewing_condition(name)  # unknown names list the valid ones
     results = acutance_for_conditions(curve["frequencies_cpp"], curve["sfr"], viewings or None,
@@ -116,7 +117,8 @@ def acutance_command(
         None, "--sfr-json", help="Use a measured SFR (JSON with frequencies_cpp and sfr) instead of IMAGE."
     ),
     image_height_px: int | None = typer.Option(
-        None, help="Full image height, px, for print/TV conditions (default: the image's height)."
+        None, help="Full picture height, px, for print/TV conditions (default: the file's height when --roi is "
+        "given; without --roi the file is taken as a crop and those conditions are skipped)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
