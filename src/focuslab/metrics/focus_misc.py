@@ -94,16 +94,22 @@ def image_contrast(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     reference="Helmli & Scherer 2001",
 )
 def image_curvature(stack: np.ndarray, window_px: int | None) -> np.ndarray:
-    """CURV: phi = mean(|p0| + |p1| + |p2| + |p3|) of f(x, y) = p0 x + p1 y + p2 x^2 + p3 y^2.
+    """CURV: phi = mean(|p0| + |p1| + |p2| + |p3|) of f(x, y) = a + p0 x + p1 y + p2 x^2 + p3 y^2.
 
     Notes
     -----
-    Least-squares fit over each 3x3 neighbourhood (x, y in {-1, 0, 1}), no constant term:
-    p0 = (M1 * I)/6, p1 = (M1^T * I)/6, p2 = 3/10 (M2 * I) - 1/5 (M2^T * I),
-    p3 = -1/5 (M2 * I) + 3/10 (M2^T * I), with M1 = [-1 0 1] and M2 = [1 0 1] summed over
-    three rows. ``fmeasure`` has M2 where p3 needs M2^T (a typo) and quantises to 8 bits;
-    neither is copied. Because the fit has no constant term, a uniform image of grey level
-    c gives phi = 1.2 |c| (its minimum value for that mean level).
+    Least-squares fit over each 3x3 neighbourhood (x, y in {-1, 0, 1}, replicated borders):
+    p0 = (M1 * I)/6, p1 = (M1^T * I)/6 with M1 = [-1 0 1] summed over three rows, and
+    p2 = (M2 * I)/6, p3 = (M2^T * I)/6 with M2 = [1 -2 1] summed over three rows
+    (p2 = sum(x^2 I)/2 - sum(I)/3 from the normal equations).
+
+    Helmli & Scherer (and ``fmeasure``) fit without the constant term a, which gives
+    p2 = 3/10 (M * I) - 1/5 (M^T * I), M = [1 0 1] summed over three rows: p2 and p3 then
+    absorb the local mean (a uniform grey level c gives phi = 1.2 c), and the measure follows
+    the frame's brightness rather than its sharpness (on the real focal stacks it peaked at the
+    wrong end of the sweep). The fit with a constant term is used here, so phi is 0 for a
+    uniform image and unchanged by adding a constant. ``fmeasure`` also quantises to 8 bits
+    and repeats M where p3 needs M^T; neither is copied.
 
     References
     ----------
@@ -111,13 +117,13 @@ def image_curvature(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     microscopy", ISPA 2001, pp. 188-193. Pertuz et al. 2013, Table 1 and Appendix A.
     """
     ones = np.ones(3)
-    m1x = separable(stack, np.array([-1.0, 0.0, 1.0]), ones)
-    m1y = separable(stack, ones, np.array([-1.0, 0.0, 1.0]))
-    m2x = separable(stack, np.array([1.0, 0.0, 1.0]), ones)
-    m2y = separable(stack, ones, np.array([1.0, 0.0, 1.0]))
-    p2 = 0.3 * m2x - 0.2 * m2y
-    p3 = -0.2 * m2x + 0.3 * m2y
-    return frame_mean(np.abs(m1x) / 6.0 + np.abs(m1y) / 6.0 + np.abs(p2) + np.abs(p3))
+    first = np.array([-1.0, 0.0, 1.0])
+    second = np.array([1.0, -2.0, 1.0])
+    p0 = separable(stack, first, ones)
+    p1 = separable(stack, ones, first)
+    p2 = separable(stack, second, ones)
+    p3 = separable(stack, ones, second)
+    return frame_mean(np.abs(p0) + np.abs(p1) + np.abs(p2) + np.abs(p3)) / 6.0
 
 
 @register_focus_measure(
