@@ -222,9 +222,16 @@ def measure_sfr(
     left, right = float(a[:, :k].mean()), float(a[:, -k:].mean())
     rising = right > left
     noise = 1.4826 * float(np.median(np.abs(np.diff(a, axis=0)))) / math.sqrt(2.0)
-    if abs(right - left) <= 8.0 * noise / math.sqrt(k * rows):
+    profile = np.convolve(a.mean(axis=0), np.ones(3) / 3.0, mode="valid")
+    spread = float(np.ptp(profile))
+    if spread <= 12.0 * noise / math.sqrt(3 * rows) or abs(right - left) <= 8.0 * noise / math.sqrt(k * rows):
         raise InvalidParameterError(
             "no edge found in the ROI (its two sides do not differ beyond the noise); choose an ROI across one edge"
+        )
+    if abs(right - left) < 0.5 * spread:
+        raise InvalidParameterError(
+            "two edges (or a bar) in the ROI: the profile across it does not go from one level to another; "
+            "choose an ROI across one edge"
         )
 
     fits = {name: fit_edge(p, rising=rising, poly_order=poly_order, window=window, alpha=tukey_alpha)
