@@ -38,13 +38,14 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, demo, info, optics, render, sfr
+    from focuslab.cli import acutance, chart, demo, info, optics, render, sfr
 
     render.register(app)
     demo.register(app)
     optics.register(app)
     info.register(app)
     acutance.register(app)
+    chart.register(app)
     sfr.register(app)
 
 

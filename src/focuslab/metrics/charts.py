@@ -243,6 +243,8 @@ def analyze_chart(
     skipped = list(det.skipped)
     edges: list[ChartEdge] = []
     arr = np.asarray(image)
+    first_error: FocuslabError | None = None
+    n_det = len(skipped)
     if saturation_level is None:
         saturation_level = float(np.iinfo(arr.dtype).max) if np.issubdtype(arr.dtype, np.integer) else 1.0
     for qi, side, er in det.edges:
@@ -257,6 +259,7 @@ def analyze_chart(
         try:
             res = measure_sfr(image, roi=er.roi, channel=channel, encoding=encoding, oecf=oecf, **(sfr_options or {}))
         except FocuslabError as exc:
+            first_error = first_error or exc
             skipped.append(SkippedEdge(qi, side, mid, f"sfr failed: {exc}"))
             continue
         r, phi = field_position(mid[0], mid[1], (h, w), centre)
@@ -264,6 +267,9 @@ def analyze_chart(
             qi, side, er.roi, mid, r, phi, er.normal_xy, normal_to_radial_deg(er.normal_xy, phi),
             classify_direction(er.normal_xy, r, phi), er.orientation, er.slant_deg, res,
         ))
+    refused = [x for x in skipped[n_det:] if x.reason.startswith("sfr failed")]
+    if first_error is not None and len(refused) == len(det.edges):
+        raise first_error  # measure_sfr refused every edge: an option, not the data, is wrong
     if not edges:
         found = f"{len(det.squares)} quadrilateral(s), {len(skipped)} side(s) skipped"
         kinds = sorted({s.reason.split(':', 1)[0] for s in skipped})
@@ -272,7 +278,7 @@ def analyze_chart(
             "use dark squares slanted 1-44 deg on a light ground, or try threshold='local'"
         )
     warnings = list(det.warnings)
-    warnings += _reason_counts(skipped[len(det.skipped):])
+    warnings += _reason_counts(skipped[n_det:])
     mtf = [e.mtf50_cpp for e in edges]
     n_bad = sum(not np.isfinite(m) for m in mtf)
     if n_bad:
