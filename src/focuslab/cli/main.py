@@ -38,7 +38,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, chart, demo, info, optics, render, sfr
+    from focuslab.cli import acutance, chart, demo, info, optics, render, sfr, sharpness
 
     render.register(app)
     demo.register(app)
@@ -47,6 +47,7 @@ def _register_commands() -> None:
     acutance.register(app)
     chart.register(app)
     sfr.register(app)
+    sharpness.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
