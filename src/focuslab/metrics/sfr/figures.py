@@ -25,14 +25,17 @@ def crossing_frequency(freq: np.ndarray, curve: np.ndarray, level: float, *, sta
     if hi - lo < 4:
         return float(f_lin)
     x = freq[lo:hi] - freq[i]
-    coef = np.polyfit(x, curve[lo:hi] - level, 3)
-    roots = np.roots(coef)
+    coef = np.linalg.solve(np.vander(x, 4), curve[lo:hi] - level)  # the cubic through the 4 samples
     span = freq[j] - freq[i]
-    real = roots[np.abs(roots.imag) < 1e-9].real
-    inside = real[(real >= -1e-12) & (real <= span + 1e-12)]
-    if inside.size == 0:
+    t = f_lin - freq[i]
+    for _ in range(8):  # Newton from the linear estimate
+        slope = (3.0 * coef[0] * t + 2.0 * coef[1]) * t + coef[2]
+        if slope == 0:
+            return float(f_lin)
+        t -= (((coef[0] * t + coef[1]) * t + coef[2]) * t + coef[3]) / slope
+    if not -1e-9 <= t <= span * (1 + 1e-9):
         return float(f_lin)
-    return float(freq[i] + inside[np.argmin(np.abs(inside - (f_lin - freq[i])))])
+    return float(freq[i] + t)
 
 
 def value_at(freq: np.ndarray, curve: np.ndarray, f: float) -> float:
