@@ -5,7 +5,7 @@ BT.709 luminance image) are grouped into 8-connected components. Components hold
 15 % of the largest one's pixels count as edges; exactly one is required, and it must be
 straight (its pixel cloud's second principal axis at most 10 % of the first). The ROI is centred
 on it, runs along the edge for its whole length (less 10 % at each end) and extends across it
-by 32 px plus half the edge's lateral drift on each side, clipped to the image.
+by 64 px plus half the edge's lateral drift on each side, clipped to the image.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from focuslab.errors import InvalidParameterError
 GRADIENT_FRACTION = 0.3
 COMPONENT_FRACTION = 0.15
 MAX_THICKNESS_RATIO = 0.1
-ACROSS_MARGIN_PX = 32
+ACROSS_MARGIN_PX = 64
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
