@@ -122,6 +122,13 @@ def test_clipped_edge_warns():
     assert any(w.startswith("clipping") for w in r8.warnings)
 
 
+def test_rgb_with_a_flat_channel_warns():
+    e = slanted_edge((96, 96), angle_deg=5.0, size_px=1.0)
+    r = measure_sfr(np.stack([e, e, np.full_like(e, 0.5)], axis=-1), channel="G")
+    assert any("no clean edge in channel B" in w for w in r.warnings)
+    assert r.mtf50_cpp == pytest.approx(measure_sfr(e).mtf50_cpp, rel=1e-9)
+
+
 def test_low_contrast_warns():
     r = measure_sfr(slanted_edge((96, 96), angle_deg=5.0, size_px=1.0, dark=0.45, light=0.55))
     assert any(w.startswith("low contrast") for w in r.warnings)

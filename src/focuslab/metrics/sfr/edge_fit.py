@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from focuslab.errors import InvalidParameterError
 from focuslab.metrics.sfr.windows import centred_window
 
 
@@ -61,6 +62,8 @@ def _row_centroids(deriv: np.ndarray, positions: np.ndarray, weights: np.ndarray
 
 def _fit(rows: np.ndarray, loc: np.ndarray, order: int, y_mid: float, y_scale: float) -> np.ndarray:
     ok = np.isfinite(loc)
+    if np.count_nonzero(ok) <= order + 1:
+        raise InvalidParameterError("no edge found: too few rows show an edge; choose an ROI across one edge")
     t = (rows[ok] - y_mid) / y_scale
     return np.polynomial.polynomial.polyfit(t, loc[ok], order)
 

@@ -235,9 +235,19 @@ def measure_sfr(
             "choose an ROI across one edge"
         )
 
-    fits = {name: fit_edge(p, rising=rising, poly_order=poly_order, window=window, alpha=tukey_alpha)
-            for name, p in oriented.items()}
-    fit = fits[channel]
+    fit = fit_edge(a, rising=rising, poly_order=poly_order, window=window, alpha=tukey_alpha)
+    fits = {channel: fit}
+    for name, plane in oriented.items():
+        if name == channel:
+            continue
+        try:
+            own = fit_edge(plane, rising=rising, poly_order=poly_order, window=window, alpha=tukey_alpha)
+        except InvalidParameterError:
+            own = None
+        if own is None or not own.residual_rms_px <= MAX_FIT_RMS_PX:
+            own = fit
+            warnings.append(f"no clean edge in channel {name}: its SFR uses the {channel} edge fit")
+        fits[name] = own
     if not math.isfinite(fit.residual_rms_px) or fit.residual_rms_px > MAX_FIT_RMS_PX:
         raise InvalidParameterError(
             f"no single straight edge in the ROI (row edge locations scatter {fit.residual_rms_px:.1f} px about the "
