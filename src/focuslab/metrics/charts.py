@@ -16,7 +16,7 @@ Coordinates: pixels, origin at the centre of the top-left pixel, x right, y down
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -250,14 +250,20 @@ def analyze_chart(
     for qi, side, er in det.edges:
         mid = (0.5 * (er.start_xy[0] + er.end_xy[0]), 0.5 * (er.start_xy[1] + er.end_xy[1]))
         x, y, rw, rh = er.roi
-        crop = arr[y : y + rh, x : x + rw]
+        crop = arr[y : y + rh, x : x + rw] if arr.ndim == 2 else arr[y : y + rh, x : x + rw, :3]
+        if crop.ndim == 3 and crop.shape[2] == 1:
+            crop = crop[..., 0]
         clipped = float(np.mean((crop >= saturation_level) | (crop <= 0)))
         if clipped > max_clipped_fraction:
             why = f"clipped: {100 * clipped:.1f}% of the ROI is at 0 or full scale"
             skipped.append(SkippedEdge(qi, side, mid, why))
             continue
         try:
-            res = measure_sfr(image, roi=er.roi, channel=channel, encoding=encoding, oecf=oecf, **(sfr_options or {}))
+            # measured on the ROI's own pixels (measure_sfr converts all it is given), then put back
+            # in image coordinates
+            res = measure_sfr(crop, channel=channel, encoding=encoding, oecf=oecf, **(sfr_options or {}))
+            cx, cy = res.edge_centroid_xy
+            res = replace(res, roi=er.roi, edge_centroid_xy=(float(cx) + x, float(cy) + y))
         except FocuslabError as exc:
             first_error = first_error or exc
             skipped.append(SkippedEdge(qi, side, mid, f"sfr failed: {exc}"))
