@@ -28,10 +28,10 @@ def test_h_edge_matches_burns_sfrmat3_output(shared_data, me_xls):
         ours = np.interp(freq, r.frequencies_cpp, r.channels[name])
         assert np.max(np.abs(ours[below] - me_xls[below, col])) < 0.01, name
     lum = np.interp(freq, r.frequencies_cpp, r.sfr)
-    assert np.max(np.abs(lum[below] - me_xls[below, 4])) < 0.0065  # measured 0.0058
+    assert np.max(np.abs(lum[below] - me_xls[below, 4])) < 0.006  # measured 0.0050
     burns_mtf50 = crossing_frequency(freq, me_xls[:, 4], 0.5)
     assert burns_mtf50 == pytest.approx(0.1975, abs=5e-4)
-    assert r.mtf50_cpp == pytest.approx(burns_mtf50, abs=0.003)  # measured 0.1966 vs 0.1975
+    assert r.mtf50_cpp == pytest.approx(burns_mtf50, abs=0.003)  # measured 0.19726 vs 0.19752
     # me.xls header: sampling interval 0.996 px (cos of the edge angle), 0.249 px after 4x binning
     assert r.esf_spacing_px == pytest.approx(0.249, abs=5e-4)
     assert r.orientation == "horizontal"

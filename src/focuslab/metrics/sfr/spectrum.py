@@ -1,7 +1,8 @@
 """From the oversampled ESF to the SFR (ISO 12233:2023 steps 7-10, Burns 2000).
 
 1. LSF = centred first difference of the ESF, FIR ``[0.5, 0, -0.5]`` (sfrmat3/5 ``fil2``).
-2. Window centred on the LSF peak (Tukey, alpha = 1 by default; or Hamming).
+2. LSF centred on its peak by circular rotation (ISO 12233:2014 6.2.5), then a window
+   centred there (Tukey, alpha = 1 by default, ISO 12233:2023; or Hamming, ISO 12233:2014).
 3. SFR = |DFT| normalised to 1 at zero frequency.
 4. Derivative correction: divide by the FIR filter's response
    ``H(k) = sin(2 pi k / N) / (2 pi k / N)`` (ISO 12233:2014/2023 Annex, sfrmat ``fir2fix``
@@ -59,7 +60,10 @@ def sfr_from_lsf(
     """
     n = lsf.size
     idx = np.arange(n, dtype=np.float64)
-    centre = lsf_centre(lsf)
+    peak = lsf_centre(lsf)
+    shift = n // 2 - round(peak)
+    lsf = np.roll(lsf, shift)  # ISO 12233: centre the LSF by circular rotation (|DFT| unchanged)
+    centre = peak + shift
     if half_width is None:
         win = centred_window(idx, centre, 0.0, n - 1.0, window=window, alpha=alpha)
     else:
