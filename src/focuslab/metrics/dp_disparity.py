@@ -44,6 +44,7 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,7 +159,7 @@ def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
     """
     if sigma_px < BOX_SIGMA_PX:
         return ndimage.gaussian_filter(image, sigma_px, mode="reflect")
-    w = int(round(np.sqrt(4.0 * sigma_px * sigma_px + 1.0)))
+    w = round(math.sqrt(4.0 * sigma_px * sigma_px + 1.0))
     w += 1 - w % 2
     out = image
     for _ in range(3):
