@@ -136,7 +136,7 @@ def field_map(
     directions: list[str],
     shape: tuple[int, int],
     *,
-    grid_shape: tuple[int, int] = (12, 16),
+    grid_shape: tuple[int, int] = (30, 40),
 ) -> FieldMap:
     """Interpolated MTF50 maps (all edges, sagittal, meridional) on a ``grid_shape`` grid.
 

@@ -67,10 +67,12 @@ class ChartEdge:
 
     @property
     def mtf50_cpp(self) -> float:
+        """MTF50 of the edge, cycles/pixel along its normal (NaN when undefined)."""
         return float(self.sfr.mtf50_cpp)
 
     @property
     def warnings(self) -> tuple[str, ...]:
+        """The e-SFR's warnings for this edge."""
         return tuple(self.sfr.warnings)
 
     def to_dict(self, *, curve: bool = True) -> dict[str, Any]:

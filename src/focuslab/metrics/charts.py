@@ -189,7 +189,7 @@ def analyze_chart(
     encoding: str = "linear",
     oecf: Any = None,
     centre_xy: tuple[float, float] | None = None,
-    grid_shape: tuple[int, int] = (12, 16),
+    grid_shape: tuple[int, int] = (30, 40),
     saturation_level: float | None = None,
     max_clipped_fraction: float = CLIP_FRACTION,
     sfr_options: dict[str, Any] | None = None,
