@@ -166,3 +166,16 @@ def test_sfrmat3_chart_photo(shared_data):
     assert np.all((m > 0.2) & (m < 0.45))  # measured 0.29 (horizontal edges) to 0.37 (vertical)
     assert any("near-axis" in w for w in res.warnings)
     assert len(analyze_chart(im.data, encoding="srgb", layout="esfr").edges) == 4
+
+
+def test_float_image_above_one_has_no_default_clipping_test_and_bad_options():
+    img, _ = square_chart(grid=(1, 2), shape=(200, 300), dark=0.0, light=4.0)
+    assert len(analyze_chart(img).edges) == 8  # not normalised: no full scale known
+    with pytest.raises(InvalidParameterError, match="clipped"):
+        analyze_chart(img, saturation_level=4.0)
+    with pytest.raises(InvalidParameterError, match="saturation_level"):
+        analyze_chart(img, saturation_level=-1.0)
+    with pytest.raises(InvalidParameterError, match="centre_xy"):
+        analyze_chart(img, centre_xy=(np.nan, 3.0))
+    shifted = analyze_chart(img, centre_xy=(0.0, 0.0))
+    assert min(e.field_radius for e in shifted.edges) > 0.3  # heights measured from the given centre

@@ -193,3 +193,14 @@ def test_field_map_interpolates_a_plane_exactly():
     assert len(d["x_px"]) == 6 and len(d["mtf50_cpp"]["all"]) == 5
     with pytest.raises(InvalidParameterError):
         field_map(pts, val, dirs, (100, 200), grid_shape=(1, 5))
+
+
+def test_discs_and_triangles_are_not_quadrilaterals(chart):
+    img = chart[0].copy()
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]]
+    img[(xx - 320) ** 2 + (yy - 25) ** 2 < 18**2] = 0.2  # a fiducial disc in the top margin
+    tri = (yy > 440) & (yy < 475) & (np.abs(xx - 320) < (yy - 440))  # a triangle in the bottom margin
+    img[tri] = 0.2
+    det = find_chart_edges(img)
+    assert len(det.squares) == 12
+    assert "2 dark object(s) ignored: not a quadrilateral" in det.warnings

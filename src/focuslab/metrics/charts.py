@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from focuslab.errors import FocuslabError, InvalidParameterError
+from focuslab.errors import FocuslabError, InvalidParameterError, check_finite, check_positive
 from focuslab.metrics.chart_detect import (
     Quadrilateral,
     dark_mask,
@@ -211,8 +211,9 @@ def analyze_chart(
         (ny, nx) nodes of the field maps.
     saturation_level
         Full scale of ``image``: samples at or above it (or at or below 0) are clipped.
-        Default: the integer type's maximum, 1.0 for floats (files loaded by
-        :func:`focuslab.data.measure_input.load_measurement_image` are scaled so).
+        Default: the integer type's maximum; 1.0 for floats whose maximum is at most 1.0 (files
+        loaded by :func:`focuslab.data.measure_input.load_measurement_image` are scaled so);
+        no clipping test for floats above 1.0 (as :func:`~focuslab.metrics.sfr.measure_sfr`).
     max_clipped_fraction
         An edge whose ROI has more clipped samples than this fraction is skipped (clipping
         flattens the ESF and raises the SFR; sfrmat's ``clipping`` test uses 0.005).
@@ -239,21 +240,28 @@ def analyze_chart(
     """
     det = find_chart_edges(image, layout=layout, **detect_options)
     h, w = det.image_shape
-    centre = ((w - 1) / 2.0, (h - 1) / 2.0) if centre_xy is None else (float(centre_xy[0]), float(centre_xy[1]))
+    if centre_xy is None:
+        centre = ((w - 1) / 2.0, (h - 1) / 2.0)
+    else:
+        centre = (check_finite("centre_xy[0]", centre_xy[0]), check_finite("centre_xy[1]", centre_xy[1]))
     skipped = list(det.skipped)
     edges: list[ChartEdge] = []
     arr = np.asarray(image)
     first_error: FocuslabError | None = None
     n_det = len(skipped)
-    if saturation_level is None:
-        saturation_level = float(np.iinfo(arr.dtype).max) if np.issubdtype(arr.dtype, np.integer) else 1.0
+    if saturation_level is None and np.issubdtype(arr.dtype, np.integer):
+        saturation_level = float(np.iinfo(arr.dtype).max)
+    elif saturation_level is None and float(arr.max()) <= 1.0:
+        saturation_level = 1.0  # floats scaled to full scale 1.0 (as measure_sfr assumes)
+    elif saturation_level is not None:
+        saturation_level = check_positive("saturation_level", saturation_level)
     for qi, side, er in det.edges:
         mid = (0.5 * (er.start_xy[0] + er.end_xy[0]), 0.5 * (er.start_xy[1] + er.end_xy[1]))
         x, y, rw, rh = er.roi
         crop = arr[y : y + rh, x : x + rw] if arr.ndim == 2 else arr[y : y + rh, x : x + rw, :3]
         if crop.ndim == 3 and crop.shape[2] == 1:
             crop = crop[..., 0]
-        clipped = float(np.mean((crop >= saturation_level) | (crop <= 0)))
+        clipped = 0.0 if saturation_level is None else float(np.mean((crop >= saturation_level) | (crop <= 0)))
         if clipped > max_clipped_fraction:
             why = f"clipped: {100 * clipped:.1f}% of the ROI is at 0 or full scale"
             skipped.append(SkippedEdge(qi, side, mid, why))
