@@ -40,7 +40,7 @@ from focuslab.metrics import (  # noqa: F401  (importing registers the operators
 from focuslab.metrics.focus_registry import FAMILIES, FOCUS_MEASURES, FocusMeasureSpec
 
 #: Pixels per chunk of frames processed together by :func:`focus_curve` (bounds memory).
-CHUNK_PIXELS = 1 << 23
+CHUNK_PIXELS = 1 << 16
 
 
 def focus_measure_names() -> list[str]:

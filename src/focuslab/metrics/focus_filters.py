@@ -28,16 +28,13 @@ def edge_padded(stack: np.ndarray, width_px: int = 1) -> np.ndarray:
 
 
 def valid_correlate(stack: np.ndarray, kernel: np.ndarray, axis: int) -> np.ndarray:
-    """Correlation with ``kernel`` along ``axis`` at the positions where it lies fully inside."""
+    """Correlation sum_j k_j x_{s+j} along ``axis`` at the positions s where ``kernel`` lies fully inside."""
     k = np.asarray(kernel, dtype=float)
     n = stack.shape[axis] - k.size + 1
-    out = None
-    for j, w in enumerate(k):
-        idx = [slice(None)] * stack.ndim
-        idx[axis] = slice(j, j + n)
-        term = w * stack[tuple(idx)]
-        out = term if out is None else out + term
-    return out
+    full = ndimage.correlate1d(stack, k, axis=axis, mode="constant")
+    idx = [slice(None)] * stack.ndim
+    idx[axis] = slice(k.size // 2, k.size // 2 + n)
+    return full[tuple(idx)]
 
 
 def gaussian_derivative_kernels(window_px: int) -> tuple[np.ndarray, np.ndarray]:

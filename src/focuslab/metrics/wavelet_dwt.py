@@ -20,6 +20,7 @@ from math import comb
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
+from focuslab.metrics.focus_filters import valid_correlate
 
 
 @lru_cache(maxsize=16)
@@ -84,30 +85,26 @@ def highpass_from_lowpass(h: np.ndarray) -> np.ndarray:
 
 def _analysis(x: np.ndarray, f: np.ndarray, axis: int) -> np.ndarray:
     """Coefficients c_k = sum_j f_j x_{2k+j} over every k whose support lies in ``x``."""
-    n = x.shape[axis]
-    taps = f.size
-    k = (n - taps) // 2 + 1
-    out = None
-    for j in range(taps):
-        idx = [slice(None)] * x.ndim
-        idx[axis] = slice(j, j + 2 * (k - 1) + 1, 2)
-        term = f[j] * x[tuple(idx)]
-        out = term if out is None else out + term
-    return out
+    idx = [slice(None)] * x.ndim
+    idx[axis] = slice(None, None, 2)
+    return valid_correlate(x, f, axis)[tuple(idx)]
 
 
 def _synthesis(c: np.ndarray, f: np.ndarray, axis: int) -> np.ndarray:
-    """Signal y_n = sum_k c_k f_{n-2k} (adjoint of :func:`_analysis`), aligned at index 0."""
+    """Signal y_n = sum_k c_k f_{n-2k} (adjoint of :func:`_analysis`), aligned at index 0.
+
+    ``c`` upsampled by 2 (zeros between) and padded with L - 1 zeros on both sides, then
+    correlated with the reversed filter: the full convolution, length 2 (K - 1) + L.
+    """
     k = c.shape[axis]
     taps = f.size
     shape = list(c.shape)
-    shape[axis] = 2 * (k - 1) + taps
-    out = np.zeros(shape, dtype=c.dtype)
-    for j in range(taps):
-        idx = [slice(None)] * c.ndim
-        idx[axis] = slice(j, j + 2 * (k - 1) + 1, 2)
-        out[tuple(idx)] += f[j] * c
-    return out
+    shape[axis] = 2 * (k - 1) + 1 + 2 * (taps - 1)
+    up = np.zeros(shape, dtype=c.dtype)
+    idx = [slice(None)] * c.ndim
+    idx[axis] = slice(taps - 1, taps - 1 + 2 * (k - 1) + 1, 2)
+    up[tuple(idx)] = c
+    return valid_correlate(up, f[::-1], axis)
 
 
 def _split2(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
