@@ -113,7 +113,12 @@ def test_deterministic_json_and_input_untouched(falloff):
     assert text == json.dumps(again.to_dict(), allow_nan=False)
     d = json.loads(text)
     assert d["summary"]["n_edges"] == 48 and len(d["edges"]) == 48
-    assert d["summary_lw_ph"]["mtf50_mean_cpp"] == pytest.approx(2 * 480 * res.summary.mtf50_mean_cpp)
+    assert d["summary_lw_ph"]["mtf50_mean_lw_ph"] == pytest.approx(2 * 480 * res.summary.mtf50_mean_cpp)
+    assert "summary_lp_per_mm" not in d
+    mm = res.to_dict(pixel_pitch_um=2.0)["summary_lp_per_mm"]["centre_mtf50_lp_per_mm"]
+    assert mm == pytest.approx(res.summary.centre_mtf50_cpp / 0.002)
+    with pytest.raises(InvalidParameterError, match="pixel_pitch_um"):
+        res.to_dict(pixel_pitch_um=0.0)
     assert {"mtf50_cpp", "roi", "direction", "field_radius", "sfr"} <= set(d["edges"][0])
     short = res.to_dict(curves=False)["edges"][0]["sfr"]
     assert "sfr" not in short and "frequencies_cpp" not in short

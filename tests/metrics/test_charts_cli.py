@@ -37,9 +37,9 @@ def test_json_and_plots(chart_png, tmp_path, capsys):
 
 
 def test_table(chart_png, capsys):
-    assert main(["chart", str(chart_png), "--encoding", "linear"]) == 0
+    assert main(["chart", str(chart_png), "--encoding", "linear", "--pixel-pitch-um", "1.4"]) == 0
     out = capsys.readouterr().out
-    assert "24 slanted edges" in out and "MTF50 cy/px: mean" in out
+    assert "24 slanted edges" in out and "MTF50 cy/px: mean" in out and "MTF50 lp/mm (pitch 1.4 um)" in out
 
 
 def test_no_curves_json(chart_png, capsys):
@@ -56,6 +56,7 @@ def test_no_curves_json(chart_png, capsys):
         (["--threshold", "mean"], "threshold must be one of"),
         (["--polarity", "grey"], "polarity must be"),
         (["--channel", "R"], "channel"),
+        (["--pixel-pitch-um", "-1"], "pixel_pitch_um"),
     ],
 )
 def test_bad_options_are_one_line_exit_2(chart_png, extra, match, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import typer
@@ -13,6 +14,9 @@ from rich.table import Table
 
 from focuslab.files import atomic_path, ensure_dir
 from focuslab.metrics.charts import ChartResult, analyze_chart
+
+if TYPE_CHECKING:
+    from focuslab.data.measure_input import MeasurementImage
 
 _COLOURS = {"sagittal": "tab:blue", "meridional": "tab:red", "mixed": "tab:grey"}
 
@@ -26,18 +30,18 @@ def chart_report(
     raw_mode: str = "demosaic",
     threshold: str = "otsu",
     polarity: str = "dark",
-) -> tuple[ChartResult, np.ndarray, str]:
-    """Load ``image`` and analyse it; returns (result, the loaded image data, the encoding used).
+) -> tuple[ChartResult, MeasurementImage, str]:
+    """Load ``image`` and analyse it; returns (result, the loaded image, the encoding used).
 
     The encoding defaults to ``linear`` for camera raw files and ``srgb`` for other files.
     """
-    from focuslab.data.measure_input import load_measurement_image
+    from focuslab.data.measure_input import load_measurement_image  # OpenCV/rawpy only when a file is read
 
     img = load_measurement_image(image, raw_mode=raw_mode)
     enc = encoding or ("linear" if img.linear else "srgb")
     res = analyze_chart(img.data, layout=layout, channel=channel, encoding=enc, threshold=threshold,
                         polarity=polarity)
-    return res, img.data, enc
+    return res, img, enc
 
 
 def _fmt(v: float | None, spec: str = ".3f") -> str:
@@ -143,19 +147,30 @@ def chart_command(
     threshold: str = typer.Option("otsu", help="Segmentation: otsu (global) or local (uneven lighting)."),
     polarity: str = typer.Option("dark", help="dark (dark squares on light ground) or light."),
     curves: bool = typer.Option(True, "--curves/--no-curves", help="Include each edge's SFR curve in --json."),
+    pixel_pitch_um: float | None = typer.Option(
+        None, help="Sensor pixel pitch, um: also report MTF50 in lp/mm (a raw CFA plane counts 2 pitches)."
+    ),
 ) -> None:
     """Find every slanted edge of a chart, measure its SFR, report MTF50 by field position."""
-    res, data, enc = chart_report(image, layout=layout, channel=channel, encoding=encoding, raw_mode=raw_mode,
-                                  threshold=threshold, polarity=polarity)
-    written = write_plots(res, data, plot_dir) if plot_dir is not None else []
+    res, img, enc = chart_report(image, layout=layout, channel=channel, encoding=encoding, raw_mode=raw_mode,
+                                 threshold=threshold, polarity=polarity)
+    pitch_um = None if pixel_pitch_um is None else pixel_pitch_um * img.sample_pitch_factor
+    doc = res.to_dict(curves=curves, pixel_pitch_um=pitch_um)  # validates the pitch before any file is written
+    written = write_plots(res, img.data, plot_dir) if plot_dir is not None else []
     if as_json:
-        doc = {"source": str(image), "encoding": enc, "layout": layout, **res.to_dict(curves=curves)}
+        doc = {"source": str(image), "encoding": enc, "layout": layout, **doc}
         if written:
             doc["plots"] = [str(p) for p in written]
         print(json.dumps(doc, allow_nan=False))
         return
     console = Console()
     print_table(res, console)
+    if "summary_lp_per_mm" in doc:
+        mm = doc["summary_lp_per_mm"]
+        console.print(
+            f"MTF50 lp/mm (pitch {pitch_um:g} um): mean {_fmt(mm['mtf50_mean_lp_per_mm'], '.1f')}, "
+            f"centre {_fmt(mm['centre_mtf50_lp_per_mm'], '.1f')}, corners {_fmt(mm['corner_mtf50_lp_per_mm'], '.1f')}"
+        )
     for p in written:
         console.print(f"wrote {p}")
 

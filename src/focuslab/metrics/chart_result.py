@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from focuslab.errors import check_positive
 from focuslab.metrics.chart_detect import Quadrilateral
 from focuslab.metrics.chart_field import FieldMap
 
@@ -139,22 +140,34 @@ class ChartResult:
     centre_xy: tuple[float, float]
     warnings: tuple[str, ...] = field(default=())
 
-    def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
-        """JSON-ready dict (NaN -> None); ``curves=False`` leaves out the SFR curves."""
+    def to_dict(self, *, curves: bool = True, pixel_pitch_um: float | None = None) -> dict[str, Any]:
+        """JSON-ready dict (NaN -> None).
+
+        ``curves=False`` leaves out the SFR curves. The summary is also given in LW/PH
+        (2 * cy/px * H) and, with ``pixel_pitch_um`` (the sampling pitch of the measured image),
+        in lp/mm on the sensor (cy/px / pitch_mm).
+        """
         h = self.image_shape[0]
-        return _clean({
+        cpp = {k: v for k, v in self.summary.to_dict().items() if k.endswith("_cpp")}
+        out = {
             "image_shape": list(self.image_shape),
             "centre_xy": list(self.centre_xy),
             "summary": self.summary.to_dict(),
-            "summary_lw_ph": {
-                k: (None if v is None else 2.0 * v * h) for k, v in self.summary.to_dict().items() if k.endswith("_cpp")
-            },
+            "summary_lw_ph": {k[:-4] + "_lw_ph": (None if v is None else 2.0 * v * h) for k, v in cpp.items()},
+        }
+        if pixel_pitch_um is not None:
+            pitch_mm = check_positive("pixel_pitch_um", pixel_pitch_um) / 1000.0
+            out["pixel_pitch_um"] = float(pixel_pitch_um)
+            out["summary_lp_per_mm"] = {k[:-4] + "_lp_per_mm": (None if v is None else v / pitch_mm)
+                                        for k, v in cpp.items()}
+        out.update({
             "edges": [e.to_dict(curve=curves) for e in self.edges],
             "skipped": [s.to_dict() for s in self.skipped],
             "squares": [{"corners_xy": q.corners_xy.tolist(), "area_px": q.area_px} for q in self.squares],
             "field_map": self.field_map.to_dict(),
             "warnings": list(self.warnings),
         })
+        return _clean(out)
 
 
 def _clean(obj: Any) -> Any:
