@@ -271,7 +271,7 @@ def measure_sfr(
             f"too few rows: {rows} rows at {abs(angle_deg):.2f} deg shift the edge by {cycles:.2f} px (< 1 px), so the "
             f"phases do not fill every bin; use at least {math.ceil(1 / max(abs(slope), 1e-9))} rows or a larger angle"
         )
-    if abs(angle_deg) < MIN_ANGLE_DEG:
+    if abs(angle_deg) < MIN_ANGLE_DEG - 5e-3:
         warnings.append(
             f"edge angle {angle_deg:.2f} deg is below {MIN_ANGLE_DEG:g} deg: too few phases for 4x oversampling; "
             "tilt the edge by about 5 deg (ISO 12233 recommends 2-10 deg)"

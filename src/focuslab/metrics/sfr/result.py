@@ -36,11 +36,13 @@ class SfrResult:
     rise_10_90_px
         10-90 % edge rise distance along the edge normal, px.
     angle_deg
-        Edge angle from the pixel axis it is nearest to, signed: for a vertical edge
+        Edge angle from the pixel axis of ``orientation``, signed: for a vertical edge
         ``atan(dx/dy)`` (positive when the edge moves to +x going down the rows); for a
         horizontal edge ``atan(dy/dx)`` (positive when it moves down going right).
     orientation
-        ``"vertical"`` (the edge runs along the columns; the SFR is horizontal) or ``"horizontal"``.
+        ``"vertical"`` (the edge crosses the ROI from top to bottom; the SFR is horizontal) or
+        ``"horizontal"`` (left to right). It is the nearest axis except when the ROI's shape
+        forces the other one (a 44 deg edge in a tall, narrow ROI reads as horizontal at 46 deg).
     contrast
         Michelson contrast of the linearised plateaus, ``(light - dark) / (light + dark)``.
     dark_level, light_level
@@ -52,7 +54,8 @@ class SfrResult:
     roi
         The ROI measured, (x, y, w, h) px.
     esf, lsf
-        Oversampled ESF (linear values) and windowed LSF of ``channel``; sample spacing
+        Oversampled ESF (linear values, in ROI order) and the windowed LSF of ``channel``
+        (centred on its peak by circular rotation, as transformed); sample spacing
         ``esf_spacing_px`` along the edge normal.
     esf_spacing_px
         ``cos(theta) / nbin``, px.
