@@ -50,6 +50,18 @@ def test_finds_the_edge_and_plots(edge_png, tmp_path, capsys):
     assert plot.is_file() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_encoding_and_channel_options(tmp_path, capsys):
+    lin = slanted_edge((96, 96), angle_deg=5.0, size_px=1.0)
+    srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+    rgb = np.stack([srgb, srgb, srgb], axis=-1)
+    path = tmp_path / "srgb.png"
+    write_png(path, np.round(rgb * 65535).astype(np.uint16))
+    assert main(["sfr", str(path), "--json", "--encoding", "srgb", "--channel", "G"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["channel"] == "G" and set(out["channels"]) == {"R", "G", "B", "luminance"}
+    assert out["mtf50_cpp"] == pytest.approx(measure_sfr(lin).mtf50_cpp, rel=2e-3)
+
+
 @pytest.mark.parametrize(
     ("args", "match"),
     [

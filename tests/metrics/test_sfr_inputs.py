@@ -169,6 +169,15 @@ def test_encoded_edge_is_linearised(encoding):
     assert abs(wrong.mtf50_cpp - ref.mtf50_cpp) > 0.002
 
 
+def test_measured_oecf_table_is_inverted():
+    lin = slanted_edge((96, 96), angle_deg=5.0, size_px=1.0)
+    grid = np.linspace(0.0, 1.0, 257)
+    encoded_of = np.sqrt(grid) * 0.9 + 0.05 * grid  # a monotonic camera response
+    enc = np.interp(lin, grid, encoded_of)
+    got = measure_sfr(enc, oecf=np.stack([encoded_of, grid], axis=1))
+    np.testing.assert_allclose(got.sfr, measure_sfr(lin).sfr, atol=2e-3)
+
+
 def test_find_single_edge_roi(edge):
     big = np.full((200, 260), 0.1)
     big[40:136, 100:196] = edge

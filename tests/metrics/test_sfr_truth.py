@@ -52,6 +52,21 @@ def test_diffraction_limited_edge(angle):
     assert r.mtf50_cpp == pytest.approx(true_mtf50("diffraction", lam_n, angle), rel=0.003)
 
 
+@pytest.mark.parametrize("angle", [1.0, -1.0, 44.0, -44.0])
+def test_extreme_angles(angle):
+    img = slanted_edge((128, 128), angle_deg=angle, size_px=1.0)
+    r = measure_sfr(img)
+    truth = system_mtf(r.frequencies_cpp, psf="gaussian", size_px=1.0, angle_deg=angle)
+    below = r.frequencies_cpp <= 0.5
+    assert np.max(np.abs(r.sfr[below] - truth[below])) < 0.002
+    assert r.mtf50_cpp == pytest.approx(true_mtf50("gaussian", 1.0, angle), rel=0.002)
+    assert r.angle_deg == pytest.approx(angle, abs=0.01)
+    if abs(angle) > 40:
+        assert any("near 45 deg" in w for w in r.warnings)
+    else:
+        assert r.warnings == ()
+
+
 def test_iso_settings_without_bin_correction_are_low_by_the_bin_box():
     img = slanted_edge((128, 128), angle_deg=5.0, size_px=0.6)
     on = measure_sfr(img)
