@@ -83,28 +83,44 @@ def highpass_from_lowpass(h: np.ndarray) -> np.ndarray:
     return sign * h[::-1]
 
 
-def _analysis(x: np.ndarray, f: np.ndarray, axis: int) -> np.ndarray:
-    """Coefficients c_k = sum_j f_j x_{2k+j} over every k whose support lies in ``x``."""
+def _take(x: np.ndarray, axis: int, sl: slice) -> np.ndarray:
     idx = [slice(None)] * x.ndim
-    idx[axis] = slice(None, None, 2)
-    return valid_correlate(x, f, axis)[tuple(idx)]
+    idx[axis] = sl
+    return x[tuple(idx)]
+
+
+def _analysis(x: np.ndarray, f: np.ndarray, axis: int) -> np.ndarray:
+    """Coefficients c_k = sum_j f_j x_{2k+j} over every k whose support lies in ``x``.
+
+    Polyphase: c = (x_even correlated with f_even) + (x_odd correlated with f_odd).
+    """
+    k = (x.shape[axis] - f.size) // 2 + 1
+    even = valid_correlate(_take(x, axis, slice(0, None, 2)), f[0::2], axis)
+    odd = valid_correlate(_take(x, axis, slice(1, None, 2)), f[1::2], axis)
+    return _take(even, axis, slice(0, k)) + _take(odd, axis, slice(0, k))
 
 
 def _synthesis(c: np.ndarray, f: np.ndarray, axis: int) -> np.ndarray:
     """Signal y_n = sum_k c_k f_{n-2k} (adjoint of :func:`_analysis`), aligned at index 0.
 
-    ``c`` upsampled by 2 (zeros between) and padded with L - 1 zeros on both sides, then
-    correlated with the reversed filter: the full convolution, length 2 (K - 1) + L.
+    Polyphase: y_{2m} = (c convolved with f_even)_m, y_{2m+1} = (c convolved with f_odd)_m,
+    full convolutions (length 2 (K - 1) + L for an even filter length L).
     """
-    k = c.shape[axis]
-    taps = f.size
-    shape = list(c.shape)
-    shape[axis] = 2 * (k - 1) + 1 + 2 * (taps - 1)
-    up = np.zeros(shape, dtype=c.dtype)
+    half = f.size // 2
+    widths = [(0, 0)] * c.ndim
+    widths[axis] = (half - 1, half - 1)
+    padded = np.pad(c, widths)
+    even = valid_correlate(padded, f[0::2][::-1], axis)
+    odd = valid_correlate(padded, f[1::2][::-1], axis)
+    shape = list(even.shape)
+    shape[axis] *= 2
+    out = np.empty(shape, dtype=even.dtype)
     idx = [slice(None)] * c.ndim
-    idx[axis] = slice(taps - 1, taps - 1 + 2 * (k - 1) + 1, 2)
-    up[tuple(idx)] = c
-    return valid_correlate(up, f[::-1], axis)
+    idx[axis] = slice(0, None, 2)
+    out[tuple(idx)] = even
+    idx[axis] = slice(1, None, 2)
+    out[tuple(idx)] = odd
+    return out
 
 
 def _split2(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
@@ -147,15 +163,19 @@ def wavelet_subbands(stack: np.ndarray, *, order: int = 6, levels: int = 1) -> d
     -----
     Orthonormal filter bank (Mallat 1989): analysis c_k = sum_j h_j x_{2k+j}, synthesis
     x_n = sum_k c_k h_{n-2k} + sum_k d_k g_{n-2k}. Frames are extended by half-sample
-    symmetry by 2^levels * taps samples on each side so every kept sample is reconstructed
-    from complete filter supports.
+    symmetry by the support of the level-n filter chain, (2^n - 1)(L - 1) + 1 samples rounded
+    up to a multiple of 2^n (so the decimation phase is the same for every depth), on each
+    side, so every kept sample is reconstructed from complete filter supports. A_1 is
+    obtained as x - H - V - D (perfect reconstruction).
     """
     if not 1 <= levels <= 4:
         raise InvalidParameterError(f"wavelet levels must be 1..4, got {levels}")
     lo = daubechies_lowpass(order)
     hi = highpass_from_lowpass(lo)
     height, width = stack.shape[-2:]
-    pad = (2**levels) * lo.size
+    step = 2**levels
+    # support of the level-n synthesis chain, rounded up to keep the decimation phase fixed
+    pad = -(-((step - 1) * (lo.size - 1) + 1) // step) * step
     x = np.pad(stack, ((0, 0), (pad, pad), (pad, pad)), mode="symmetric")
     crop = (slice(None), slice(pad, pad + height), slice(pad, pad + width))
     bands = _split2(x, lo, hi)
@@ -164,10 +184,10 @@ def wavelet_subbands(stack: np.ndarray, *, order: int = 6, levels: int = 1) -> d
         "v": _merge2(bands["v"], lo, hi)[crop],
         "d": _merge2(bands["d"], hi, hi)[crop],
     }
+    out["a1"] = stack - out["h"] - out["v"] - out["d"]
     approx = bands["a"]
-    for level in range(1, levels + 1):
-        if level > 1:
-            approx = _analysis(_analysis(approx, lo, -1), lo, -2)
+    for level in range(2, levels + 1):
+        approx = _analysis(_analysis(approx, lo, -1), lo, -2)
         rec = approx
         for _ in range(level):
             rec = _merge2(rec, lo, lo)
