@@ -102,15 +102,123 @@ def _direct(images: torch.Tensor, k: torch.Tensor, padding: str) -> torch.Tensor
     return out
 
 
+def _wrapped(k: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``(Ck, kh, kw)`` kernel placed periodically on an ``h x w`` grid, its centre at ``(0, 0)``."""
+    kh, kw = k.shape[1:]
+    rows = (torch.arange(kh, device=k.device) - kh // 2) % h
+    cols = (torch.arange(kw, device=k.device) - kw // 2) % w
+    kp = torch.zeros((k.shape[0], h, w), dtype=k.dtype, device=k.device)
+    kp[:, rows[:, None], cols[None, :]] = k
+    return kp
+
+
+def _kernel_spectrum(k: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Full ``(1, h, w)`` DFT of a real ``(1, kh, kw)`` kernel centred at ``(0, 0)`` on the periodic grid.
+
+    From the half spectrum of ``rfft2`` and Hermitian symmetry, K[u, v] = conj(K[-u, -v])
+    (real input), which is cheaper than a complex transform of the real kernel.
+    """
+    half = torch.fft.rfft2(_wrapped(k, h, w))
+    n_half = half.shape[-1]
+    full = torch.empty((k.shape[0], h, w), dtype=half.dtype, device=half.device)
+    full[..., :n_half] = half
+    tail = w - n_half
+    if tail > 0:
+        rows = (-torch.arange(h, device=k.device)) % h
+        full[..., n_half:] = half[:, rows, 1 : tail + 1].flip(-1).conj()
+    return full
+
+
+def _complex_pairs(images: torch.Tensor) -> torch.Tensor:
+    """``(B, C, H, W)`` real -> ``(B, ceil(C / 2), H, W)`` complex: channel 2j + 1 rides as imaginary part.
+
+    A channels-last tensor (``images.permute(0, 2, 3, 1)`` contiguous) with an even channel
+    count already interleaves each pair as a complex number: it is viewed, not copied.
+    """
+    b, c, h, w = images.shape
+    last = images.permute(0, 2, 3, 1)
+    if c % 2 == 0 and last.is_contiguous() and images.dtype in (torch.float32, torch.float64):
+        return torch.view_as_complex(last.reshape(b, h, w, c // 2, 2)).permute(0, 3, 1, 2)
+    re, im = images[:, 0::2], images[:, 1::2]
+    if im.shape[1] < re.shape[1]:
+        im = torch.cat([im, torch.zeros_like(re[:, -1:])], 1)
+    return torch.complex(re, im)
+
+
+def periodic_convolve_pairs(images: torch.Tensor, kernels) -> list[torch.Tensor]:
+    """:func:`periodic_convolve_many` without unpacking: per kernel a ``(B, P, 2, H, W)`` view.
+
+    Channel ``c`` of the result is ``out[:, c // 2, c % 2]`` (``P = ceil(C / 2)``; when C is
+    odd the last slot holds zeros). The views are strided (real and imaginary parts of one
+    complex tensor), so reading them costs no copy.
+    """
+    h, w = images.shape[2:]
+    ks = [as_kernel(k, images) for k in kernels]
+    for k in ks:
+        if k.shape[0] != 1 or k.shape[1] > h or k.shape[2] > w:
+            raise InvalidParameterError(
+                f"periodic convolution needs achromatic kernels no larger than the {h} x {w} images, got "
+                f"{tuple(k.shape)}"
+            )
+    spectra, out = None, []
+    for n, k in enumerate(ks):
+        if k.shape[1] == 1 and k.shape[2] == 1:  # a delta: scale the (packed) images
+            y = _complex_pairs(images) * k[0, 0, 0]
+        else:
+            if spectra is None:
+                spectra = torch.fft.fft2(_complex_pairs(images))
+            kf = _kernel_spectrum(k, h, w)
+            last = all(kk.shape[1] * kk.shape[2] == 1 for kk in ks[n + 1 :])
+            y = torch.fft.ifft2(spectra.mul_(kf) if last else spectra * kf)
+        out.append(torch.view_as_real(y).permute(0, 1, 4, 2, 3))
+    return out
+
+
+def periodic_convolve_many(images: torch.Tensor, kernels) -> list[torch.Tensor]:
+    """Periodic convolution of every channel of ``images`` with each of several achromatic kernels.
+
+    Parameters
+    ----------
+    images
+        ``(B, C, H, W)`` real floating tensor, treated as one period of a periodic image.
+    kernels
+        Sequence of ``(kh, kw)`` or ``(1, kh, kw)`` centred PSFs (odd sizes, ``kh <= H``,
+        ``kw <= W``), numpy or torch.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``(B, C, H, W)`` per kernel, in order; the same as ``convolve2d(images, k,
+        padding="circular")`` to float rounding.
+
+    Raises
+    ------
+    InvalidParameterError
+        A per-channel (chromatic) kernel, or one larger than the images.
+
+    Notes
+    -----
+    A real image and a real kernel have Hermitian spectra, so two real channels a and b can
+    share one complex transform: ``ifft2(fft2(a + i b) K) = a * k + i (b * k)`` (linearity of
+    the DFT with a real kernel; Press et al., *Numerical Recipes*, 3rd ed., sec. 12.3.2,
+    "FFT of two real functions simultaneously"). Channels are packed in pairs, the forward
+    transforms are shared by all kernels, and each kernel costs one inverse complex
+    transform per pair. On CPU (MKL) this is about twice as fast as ``rfft2`` / ``irfft2``,
+    whose two-dimensional complex-to-real inverse is about three times slower than the
+    forward transform.
+    """
+    c = images.shape[1]
+    return [v.flatten(1, 2)[:, :c] for v in periodic_convolve_pairs(images, kernels)]
+
+
 def _fft(images: torch.Tensor, k: torch.Tensor, padding: str) -> torch.Tensor:
     h, w = images.shape[2:]
     kh, kw = k.shape[1:]
     if padding == "circular" and kh <= h and kw <= w:
-        # periodic convolution: transform at the image size, kernel centre rolled to (0, 0)
-        kp = torch.zeros((k.shape[0], h, w), dtype=k.dtype, device=k.device)
-        kp[:, :kh, :kw] = k
-        kp = torch.roll(kp, shifts=(-(kh // 2), -(kw // 2)), dims=(1, 2))
-        return torch.fft.irfft2(torch.fft.rfft2(images) * torch.fft.rfft2(kp), s=(h, w))
+        # periodic convolution: transform at the image size, kernel centre moved to (0, 0)
+        if k.shape[0] == 1:
+            return periodic_convolve_many(images, [k])[0]
+        return torch.fft.irfft2(torch.fft.rfft2(images) * torch.fft.rfft2(_wrapped(k, h, w)), s=(h, w))
     x = _pad(images, kh // 2, kw // 2, padding)
     nh, nw = next_fast_len(x.shape[2]), next_fast_len(x.shape[3])
     xf = torch.fft.rfft2(x, s=(nh, nw))

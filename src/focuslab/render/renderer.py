@@ -18,7 +18,9 @@ Pipeline, all in linear light on a grid of ``supersample`` samples per pixel pit
    frame's;
 4. layers are composited back to front with blurred alpha (:mod:`focuslab.render.compositing`);
    the convolutions are periodic over the window (``padding="circular"``): the wrapped values
-   fall in the margin only;
+   fall in the margin only. With achromatic, field-independent PSFs the colour and alpha
+   channels share complex FFTs in pairs, and the whole- and half-pupil kernels share one
+   forward transform (:mod:`focuslab.render.plane_blur`);
 5. the margin is cropped and each ``supersample x supersample`` block is averaged: the box of
    one pixel pitch (pixel integration, part of the system MTF).
 
@@ -45,14 +47,15 @@ from focuslab.errors import check_finite, check_positive
 from focuslab.optics.focus import coc_diameter_px, coc_per_diopter_um, focus_distance_m
 from focuslab.optics.lens import LensSpec
 from focuslab.optics.psf_model import PsfModel
-from focuslab.render.compositing import FieldKernels, blur, blur_premultiplied, over
+from focuslab.render.compositing import FieldKernels
 from focuslab.render.convolution import next_fast_len
 from focuslab.render.depth_slicing import depth_bins, fill_behind
 from focuslab.render.field_grid import field_nodes
 from focuslab.render.kernel_cache import KernelCache, kernel_radius
 from focuslab.render.optical_image import OpticalImage
+from focuslab.render.plane_blur import blur_plane, over_
 from focuslab.render.render_checks import check_render_inputs, resolve_device
-from focuslab.render.resample import axis_weights, resample
+from focuslab.render.resample import axis_weights, resample_channels_last
 from focuslab.scene.scene import Scene
 
 
@@ -130,30 +133,32 @@ def bin_fill_radii(entries: list, radii: list[int]) -> list[int]:
 
 
 def _layer_tensors(layer, bin_map, rows, cols, device, cache: dict) -> tuple:
-    """Radiance (C, h, w), alpha (h, w) and bin map of a layer's window, on the device (cached)."""
+    """Radiance (h, w, C), alpha (h, w, 1) and bin map (h, w, 1) of a layer's window, on the device (cached)."""
     key = (id(layer), rows.start, rows.stop, cols.start, cols.stop)
     if key not in cache:
         ys, xs = slice(rows.start, rows.stop), slice(cols.start, cols.stop)
-        rad = np.ascontiguousarray(layer.radiance[ys, xs].transpose(2, 0, 1))
-        tensors = [torch.from_numpy(rad), torch.from_numpy(np.ascontiguousarray(layer.alpha[ys, xs]))]
-        tensors.append(None if bin_map is None else torch.from_numpy(np.ascontiguousarray(bin_map[ys, xs])))
+        tensors = [
+            torch.from_numpy(np.ascontiguousarray(layer.radiance[ys, xs])),
+            torch.from_numpy(np.ascontiguousarray(layer.alpha[ys, xs]))[..., None],
+            None if bin_map is None else torch.from_numpy(np.ascontiguousarray(bin_map[ys, xs]))[..., None],
+        ]
         cache.clear()  # bins of one layer come one after another: keep only the latest window
         cache[key] = tuple(None if t is None else t.to(device) for t in tensors)
     return cache[key]
 
 
 def _sources(layer, bin_map, bin_index, rows, cols, device, cache: dict) -> torch.Tensor:
-    """Scene-grid channels of one plane, cropped to the resampling window, as (1, n, h, w).
+    """Scene-grid channels of one plane, cropped to the resampling window, as (h, w, n) (channels last).
 
     A whole layer gives [alpha L, alpha]; a depth bin gives [own alpha L, own alpha,
     cover alpha L, cover alpha] (own: its samples; cover: its samples and all nearer ones).
     """
     rad, alpha, bins = _layer_tensors(layer, bin_map, rows, cols, device, cache)
     if bin_index is None:
-        return torch.cat([rad * alpha, alpha[None]])[None]
+        return torch.cat([rad * alpha, alpha], 2)
     own = alpha * (bins == bin_index)
     cover = alpha * (bins >= bin_index)
-    return torch.cat([rad * own, own[None], rad * cover, cover[None]])[None]
+    return torch.cat([rad * own, own, rad * cover, cover], 2)
 
 
 @dataclass
@@ -198,8 +203,8 @@ def plane_blurs(
 
 def _plane(
     prepared: PreparedScene, index: int, first, size, geometry: dict, fill_radius: int, device, layer_cache: dict
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Premultiplied colour and alpha of plane ``index`` on the window, transposed (1, n, x, y)."""
+) -> torch.Tensor:
+    """Premultiplied colour and alpha of plane ``index`` on the window, stacked and transposed (1, C + 1, x, y)."""
     e = prepared.entries[index]
     layer = prepared.layers[e.layer_index]
     h_s, w_s = prepared.scene.shape
@@ -224,12 +229,13 @@ def _plane(
         **geometry["axis"],
     )
     sources = _sources(layer, prepared.bins.get(e.layer_index), e.bin_index, rows, cols, device, layer_cache)
-    src = resample(sources, rows, cols, transposed=True)  # (1, n, x, y): saves one transpose per plane
+    src = resample_channels_last(sources, rows, cols).permute(2, 0, 1)[None]  # (1, n, x, y) view
     c = prepared.scene.channels
     if e.bin_index is None:
-        return src[:, :c], src[:, c : c + 1]
+        return src
     alpha = src[:, 2 * c + 1 : 2 * c + 2]
-    return fill_behind(src[:, :c], src[:, c : c + 1], src[:, c + 1 : 2 * c + 1], alpha, radius=fill_radius), alpha
+    filled = fill_behind(src[:, :c], src[:, c : c + 1], src[:, c + 1 : 2 * c + 1], alpha, radius=fill_radius)
+    return torch.cat([filled, alpha], 1)
 
 
 def render_prepared(
@@ -281,11 +287,11 @@ def render_prepared(
     outs, layer_cache = dict.fromkeys(kinds), {}
     for i, coc in enumerate(cocs):
         if shared is not None and i in shared.planes:
-            premult, alpha = shared.planes[i]
+            plane = shared.planes[i]
         else:
-            premult, alpha = _plane(prepared, i, first, size, geometry, fill_radii[i], device, layer_cache)
+            plane = _plane(prepared, i, first, size, geometry, fill_radii[i], device, layer_cache)
             if shared is not None:
-                shared.planes[i] = (premult, alpha)
+                shared.planes[i] = plane
 
         def psf_for(kind, coc=coc):
             if nodes is None:
@@ -293,10 +299,9 @@ def render_prepared(
             kernels = tuple(cache.get(coc, f, kind).transpose(-1, -2) for f, _ in nodes)
             return FieldKernels(tuple(w for _, w in nodes), kernels)
 
-        bp, ba = blur_premultiplied(premult, alpha, psf_for("whole"), padding="circular")
-        outs["whole"] = over(outs["whole"], bp, ba)
-        for kind in kinds[1:]:
-            outs[kind] = over(outs[kind], blur(premult, psf_for(kind), padding="circular"), ba)
+        blurred = blur_plane(plane, scene.channels, psf_for, kinds)
+        for kind in kinds:
+            outs[kind] = over_(outs[kind], blurred, kind, scene.channels)
     result = []
     for kind in kinds:
         if outs[kind] is None:  # nothing covered: a black image
