@@ -69,8 +69,14 @@ def _unimodal_violation(curve: np.ndarray) -> float:
     return float(against.max() / (curve.max() - curve.min()))
 
 
-def _curves(stack: np.ndarray, roi) -> dict[str, np.ndarray]:
-    return {m: focus_curve(stack, m, roi=roi) for m in focus_measure_names()}
+@pytest.fixture(scope="module")
+def region_curves(real_stacks):
+    """{(stack, region): {measure: curve}} for every region of every stack, computed once."""
+    return {
+        (name, region): {m: focus_curve(real_stacks[name], m, roi=roi) for m in focus_measure_names()}
+        for name, (_, _, regions) in STACKS.items()
+        for region, roi in regions.items()
+    }
 
 
 @pytest.mark.shared_data
@@ -82,9 +88,8 @@ def test_frame_counts(real_stacks):
 @pytest.mark.parametrize(
     "stack_name, region", [(s, r) for s, (_, _, regions) in STACKS.items() for r in regions]
 )
-def test_every_measure_is_unimodal_around_the_sharpest_frame(real_stacks, stack_name, region):
-    roi = STACKS[stack_name][2][region]
-    curves = _curves(real_stacks[stack_name], roi)
+def test_every_measure_is_unimodal_around_the_sharpest_frame(region_curves, stack_name, region):
+    curves = region_curves[(stack_name, region)]
     peaks = {m: int(np.argmax(c)) for m, c in curves.items()}
     sharpest = float(np.median(list(peaks.values())))
     exempt = NOT_UNIMODAL.get((stack_name, region), set())
@@ -97,10 +102,9 @@ def test_every_measure_is_unimodal_around_the_sharpest_frame(real_stacks, stack_
 
 
 @pytest.mark.shared_data
-def test_depth_mapper_near_region_peaks_before_far_region(real_stacks):
+def test_depth_mapper_near_region_peaks_before_far_region(region_curves):
     """Near -> far sweep: the bottom of the frame (near) is sharpest early, the top (far) late."""
-    regions = STACKS["depth-mapper"][2]
-    near = _curves(real_stacks["depth-mapper"], regions["near_bottom"])
-    far = _curves(real_stacks["depth-mapper"], regions["far_top"])
+    near = region_curves[("depth-mapper", "near_bottom")]
+    far = region_curves[("depth-mapper", "far_top")]
     for m in focus_measure_names():
         assert int(np.argmax(near[m])) + 10 < int(np.argmax(far[m])), m
