@@ -1,7 +1,7 @@
 """``measure_sfr``: ISO 12233:2023 e-SFR of one slanted edge (Burns' method, sfrmat5 defaults).
 
-Steps (ISO 12233:2023 clause 6.4; Burns, PICS 2000; Burns, "Refined slanted-edge
-measurement", 2002; sfrmat5):
+Steps (ISO 12233:2023 clause 6, e-SFR; Burns, PICS 2000; Burns & Williams, PICS 2002;
+sfrmat5):
 
 1. ROI, linearisation (encoding or OECF), colour records and luminance.
 2. Orientation: a horizontal edge is transposed so the analysis always sees a near-vertical edge.
@@ -10,7 +10,8 @@ measurement", 2002; sfrmat5):
 4. Rows truncated to a whole number of phase cycles, ``round(floor(rows |s|) / |s|)``.
 5. Projection and 4x binning (:mod:`~focuslab.metrics.sfr.esf`).
 6. LSF, window, DFT, derivative correction, frequency scaling (:mod:`~focuslab.metrics.sfr.spectrum`).
-7. Figures and warnings (:mod:`~focuslab.metrics.sfr.figures`).
+7. Figures (:mod:`~focuslab.metrics.sfr.figures`), errors and warnings
+   (:mod:`~focuslab.metrics.sfr.quality`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ from focuslab.metrics.sfr.edge_fit import fit_edge
 from focuslab.metrics.sfr.esf import bin_esf
 from focuslab.metrics.sfr.figures import mtf_figures, plateau_levels, rise_10_90
 from focuslab.metrics.sfr.linearize import decode
+from focuslab.metrics.sfr.quality import (
+    MAX_FIT_RMS_PX,
+    check_fit,
+    check_one_edge,
+    check_profile,
+    clipping_warnings,
+    geometry_warnings,
+    measurement_warnings,
+)
 from focuslab.metrics.sfr.result import SfrResult
 from focuslab.metrics.sfr.spectrum import frequencies_cpp, lsf_centre, lsf_from_esf, sfr_from_lsf
 from focuslab.metrics.sfr.windows import check_window
@@ -33,12 +43,6 @@ LUMINANCE_WEIGHTS = (0.213, 0.715, 0.072)
 CHANNELS = ("R", "G", "B", "luminance")
 MIN_ACROSS_PX = 16
 MIN_ALONG_PX = 8
-LOW_CONTRAST = 0.2  # Michelson; sfrmat warns below 20 %
-CLIP_FRACTION = 0.005  # sfrmat ``clipping(a, 0, smax, 0.005)``
-MIN_ANGLE_DEG = 1.0
-MAX_ANGLE_DEG = 40.0
-LOW_SNR_DB = 20.0
-MAX_FIT_RMS_PX = 3.0  # sfrmat5 warns of an edge-fitting problem above rmse 3
 
 
 def _as_float(image: np.ndarray) -> tuple[np.ndarray, float | None]:
@@ -198,14 +202,7 @@ def measure_sfr(
     crop = arr[y0 : y0 + h, x0 : x0 + w]
     if not np.all(np.isfinite(crop)):
         raise InvalidParameterError("the ROI contains NaN or inf values; fix the image or choose another ROI")
-    warnings: list[str] = []
-    if white is not None:
-        clipped = float(np.mean((crop <= 0.0) | (crop >= white)))
-        if clipped > CLIP_FRACTION:
-            warnings.append(
-                f"clipping: {100 * clipped:.1f} % of the ROI is at 0 or full scale; the SFR is biased high, "
-                "reduce the exposure or raise the dark level"
-            )
+    warnings = clipping_warnings(crop, white)
     planes = _channel_planes(decode(crop, encoding, oecf=oecf), luminance_weights)
     main = planes[channel]
     if float(np.ptp(main)) <= 1e-12 * max(1.0, float(np.max(np.abs(main)))):
@@ -218,24 +215,11 @@ def measure_sfr(
         raise InvalidParameterError(
             f"the ROI is {cols} px across and {rows} px along the edge; give at least {MIN_ACROSS_PX} x {MIN_ALONG_PX}"
         )
-    k = max(2, cols // 8)
-    left, right = float(a[:, :k].mean()), float(a[:, -k:].mean())
-    rising = right > left
-    st = max(1, rows // 32)  # adjacent-row differences of every st-th row pair: enough for a robust sigma
-    noise = 1.4826 * float(np.median(np.abs(a[1::st] - a[:-1:st]))) / math.sqrt(2.0)
-    profile = np.convolve(a.mean(axis=0), np.ones(3) / 3.0, mode="valid")
-    spread = float(np.ptp(profile))
-    if spread <= 12.0 * noise / math.sqrt(3 * rows) or abs(right - left) <= 8.0 * noise / math.sqrt(k * rows):
-        raise InvalidParameterError(
-            "no edge found in the ROI (its two sides do not differ beyond the noise); choose an ROI across one edge"
-        )
-    if abs(right - left) < 0.5 * spread:
-        raise InvalidParameterError(
-            "two edges (or a bar) in the ROI: the profile across it does not go from one level to another; "
-            "choose an ROI across one edge"
-        )
+    rising = check_one_edge(a)
 
     fit = fit_edge(a, rising=rising, poly_order=poly_order, window=window, alpha=tukey_alpha)
+    edge_x = fit.x_at(np.arange(rows, dtype=np.float64))
+    check_fit(fit.residual_rms_px, edge_x, cols)
     fits = {channel: fit}
     for name, plane in oriented.items():
         if name == channel:
@@ -248,39 +232,12 @@ def measure_sfr(
             own = fit
             warnings.append(f"no clean edge in channel {name}: its SFR uses the {channel} edge fit")
         fits[name] = own
-    if not math.isfinite(fit.residual_rms_px) or fit.residual_rms_px > MAX_FIT_RMS_PX:
-        raise InvalidParameterError(
-            f"no single straight edge in the ROI (row edge locations scatter {fit.residual_rms_px:.1f} px about the "
-            "fit); choose an ROI across one clean edge"
-        )
-    edge_x = fit.x_at(np.arange(rows, dtype=np.float64))
-    if edge_x.min() < 0.5 or edge_x.max() > cols - 1.5:
-        raise InvalidParameterError(
-            "the edge leaves the ROI through a side; choose an ROI the edge crosses from one end to the other"
-        )
     slope = fit.linear_slope
     angle_deg = math.degrees(math.atan(slope))
     cos_angle = math.cos(math.atan(slope))
     cycles = rows * abs(slope)
-    if cycles >= 1.0:
-        rows_used = round(math.floor(cycles) / abs(slope))
-        rows_used = min(max(rows_used, MIN_ALONG_PX), rows)
-    else:
-        rows_used = rows
-        warnings.append(
-            f"too few rows: {rows} rows at {abs(angle_deg):.2f} deg shift the edge by {cycles:.2f} px (< 1 px), so the "
-            f"phases do not fill every bin; use at least {math.ceil(1 / max(abs(slope), 1e-9))} rows or a larger angle"
-        )
-    if abs(angle_deg) < MIN_ANGLE_DEG - 5e-3:
-        warnings.append(
-            f"edge angle {angle_deg:.2f} deg is below {MIN_ANGLE_DEG:g} deg: too few phases for 4x oversampling; "
-            "tilt the edge by about 5 deg (ISO 12233 recommends 2-10 deg)"
-        )
-    elif abs(angle_deg) > MAX_ANGLE_DEG:
-        warnings.append(
-            f"edge angle {angle_deg:.2f} deg is near 45 deg: the orientation is ambiguous and the bins fill unevenly; "
-            "ISO 12233 recommends 2-10 deg"
-        )
+    rows_used = min(max(round(math.floor(cycles) / abs(slope)), MIN_ALONG_PX), rows) if cycles >= 1.0 else rows
+    warnings += geometry_warnings(angle_deg, rows, slope)
 
     n_esf = nbin * cols
     freq = frequencies_cpp(n_esf, nbin=nbin, cos_angle=cos_angle)
@@ -307,43 +264,15 @@ def measure_sfr(
     sfr = curves[channel]
     figs = mtf_figures(freq, sfr)
     dark, light = plateau_levels(main_esf, rising=rising)
+    check_profile(main_esf, dark, light, rise, nbin=nbin, width_px=cols * cos_angle)
     step = light - dark
-    smooth = np.convolve(main_esf, np.ones(nbin) / nbin, mode="valid")
-    if abs(step) < 0.5 * float(np.ptp(smooth)):
-        raise InvalidParameterError(
-            "two edges (or a bar) in the ROI: the profile across the edge does not go from one level to another; "
-            "choose an ROI across one edge"
-        )
     contrast = step / (light + dark) if light + dark > 0 else float("nan")
-    if not math.isfinite(rise) or rise > 0.5 * cols * cos_angle:
-        raise InvalidParameterError(
-            "no edge found: the transition is wider than half the ROI (a gradient, not an edge); "
-            "choose an ROI across one edge"
-        )
     snr_db = 20.0 * math.log10(abs(step) / main_binned.noise_rms) if main_binned.noise_rms > 0 else float("inf")
-
-    if math.isfinite(contrast) and contrast < LOW_CONTRAST:
-        warnings.append(
-            f"low contrast: Michelson {contrast:.2f} (< {LOW_CONTRAST:g}); noise and flare bias the SFR, "
-            "use an edge of about 4:1 (ISO 12233:2023)"
-        )
-    if main_binned.empty_bins:
-        warnings.append(
-            f"empty bins: {main_binned.empty_bins} of {n_esf} oversampled bins had no pixel and were interpolated; "
-            "use more rows or change the edge angle"
-        )
-    margin = min(float(edge_x.min()), float(cols - 1 - edge_x.max())) * cos_angle
-    if margin < max(4.0, 2.0 * rise):
-        warnings.append(
-            f"edge too close to the ROI border ({margin:.1f} px): the ESF plateau is short; centre the edge in the ROI"
-        )
-    if snr_db < LOW_SNR_DB:
-        warnings.append(f"noisy edge: SNR {snr_db:.1f} dB (< {LOW_SNR_DB:g} dB); the SFR above MTF50 is unreliable")
-    if fit.residual_rms_px > 1.0:
-        warnings.append(f"edge fit residual {fit.residual_rms_px:.2f} px: the edge is not straight or the ROI is noisy")
-    for name, label in (("mtf50_cpp", "50 %"), ("mtf10_cpp", "10 %")):
-        if not math.isfinite(figs[name]):
-            warnings.append(f"the SFR does not fall to {label} below {freq[-1]:.2f} cy/px; {name} is undefined")
+    warnings += measurement_warnings(
+        contrast=contrast, empty_bins=main_binned.empty_bins, n_bins=n_esf,
+        margin_px=min(float(edge_x.min()), float(cols - 1 - edge_x.max())) * cos_angle, rise_px=rise,
+        snr_db=snr_db, fit_rms_px=fit.residual_rms_px, figures=figs, max_frequency_cpp=float(freq[-1]),
+    )
 
     y_mid = (rows - 1) / 2.0
     x_mid = float(fit.x_at(y_mid))
