@@ -39,6 +39,9 @@ def test_json_report(edge_png, capsys):
     assert out["mtf50_lp_mm"] == pytest.approx(ref.mtf50_cpp * 500.0, rel=1e-6)  # 1 cy/px at 2 um = 500 lp/mm
     assert out["mtf50_lw_ph"] == pytest.approx(ref.mtf50_cpp * 2 * 160, rel=1e-6)
     assert out["angle_deg"] == pytest.approx(5.0, abs=0.02)
+    assert main(["sfr", str(path), "--json", "--roi", "40,30,140,100", "--lsf-window", "auto"]) == 0
+    auto = json.loads(capsys.readouterr().out)
+    assert auto["mtf50_cpp"] == pytest.approx(ref.mtf50_cpp, rel=0.005)
 
 
 def test_finds_the_edge_and_plots(edge_png, tmp_path, capsys):
@@ -73,6 +76,8 @@ def test_encoding_and_channel_options(tmp_path, capsys):
         (["--poly-order", "9"], "poly_order"),
         (["--pixel-pitch-um", "-1"], "--pixel-pitch-um"),
         (["--raw-mode", "cfa:X"], "raw_mode"),
+        (["--lsf-window", "wide"], "--lsf-window"),
+        (["--lsf-window", "-3"], "lsf_window_px"),
     ],
 )
 def test_user_errors_exit_2_one_line(edge_png, args, match, capsys):

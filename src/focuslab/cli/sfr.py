@@ -97,6 +97,9 @@ def sfr_command(
     raw_mode: str = typer.Option("demosaic", help="Raw files: demosaic, mosaic, cfa:R, cfa:G, cfa:G2 or cfa:B."),
     poly_order: int = typer.Option(5, help="Edge-fit polynomial order 1-5 (5: ISO 12233:2023, 1: sfrmat3)."),
     window: str = typer.Option("tukey", help="LSF window: tukey (ISO 12233:2023) or hamming (sfrmat3)."),
+    lsf_window: str | None = typer.Option(
+        None, help="Limit the LSF window: 'auto' (6 x the 10-90% rise) or a half-width in px (not ISO; less noise)."
+    ),
     pixel_pitch_um: float | None = typer.Option(None, help="Pixel pitch, um: also report lp/mm."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout."),
     plot: Path | None = typer.Option(None, "--plot", help="Write the SFR curves to this PNG."),
@@ -107,8 +110,15 @@ def sfr_command(
     loaded = load_measurement_image(image, raw_mode=raw_mode)
     data = loaded.data
     pitch = None if pixel_pitch_um is None else pixel_pitch_um * loaded.sample_pitch_factor
+    lsf_window_px: str | float | None = lsf_window
+    if lsf_window is not None and lsf_window != "auto":
+        try:
+            lsf_window_px = float(lsf_window)
+        except ValueError:
+            raise InvalidParameterError(f"--lsf-window must be 'auto' or a number of px, got {lsf_window!r}") from None
     box = parse_roi(roi) if roi is not None else find_single_edge_roi(data)
-    result = measure_sfr(data, roi=box, channel=channel, encoding=encoding, poly_order=poly_order, window=window)
+    result = measure_sfr(data, roi=box, channel=channel, encoding=encoding, poly_order=poly_order, window=window,
+                         lsf_window_px=lsf_window_px)
     summary = report(result, pixel_pitch_um=pitch, picture_height_px=data.shape[0], source=str(image))
     if not loaded.linear and encoding == "linear":
         print(f"note: {image.name} is an encoded {loaded.bit_depth}-bit file measured as linear; "
