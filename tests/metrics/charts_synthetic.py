@@ -72,18 +72,22 @@ def square_chart(
     noise_sd: float = 0.0,
     seed: int = 0,
     margin_frac: float = 0.12,
+    psf: Callable[[tuple[float, float], int], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[SquareTruth]]:
     """A ``grid`` (rows, cols) of dark squares rotated by ``rotation_deg`` on a light ground.
 
     ``sigma(r) -> (sigma_radial_px, sigma_tangential_px)`` gives the PSF at relative image height
-    r of each square's centre. Returns the float64 image and the truth per square.
+    r of each square's centre. Or ``psf(field_xy, samples_per_px) -> 2-D kernel`` (e.g. an
+    optics PSF model; ``field_xy`` = offset / half-diagonal) replaces the Gaussian (the truth's
+    sigmas are then NaN). Returns the float64 image and the truth per square.
     """
     h, w = shape
     rows, cols = grid
     cx0, cy0 = (w - 1) / 2.0, (h - 1) / 2.0
     half_diag = 0.5 * math.hypot(w - 1, h - 1)
-    xs = np.linspace(margin_frac * w + side_px / 2, w - margin_frac * w - side_px / 2, cols)
-    ys = np.linspace(margin_frac * h + side_px / 2, h - margin_frac * h - side_px / 2, rows)
+    # a single row or column sits on the image centre line
+    xs = np.linspace(margin_frac * w + side_px / 2, w - margin_frac * w - side_px / 2, cols) if cols > 1 else [cx0]
+    ys = np.linspace(margin_frac * h + side_px / 2, h - margin_frac * h - side_px / 2, rows) if rows > 1 else [cy0]
     img = np.full(shape, light, dtype=np.float64)
     a = math.radians(rotation_deg)
     unit = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64) * side_px / 2
@@ -95,9 +99,14 @@ def square_chart(
             corners = unit @ rot.T + np.array([xc, yc])
             r = math.hypot(xc - cx0, yc - cy0) / half_diag
             phi = math.atan2(yc - cy0, xc - cx0)
-            sr, st = sigma(r)
+            if psf is None:
+                sr, st = sigma(r)
+                kernel = _kernel(sr, st, phi, int(supersample))
+            else:
+                sr = st = math.nan
+                kernel = psf(((xc - cx0) / half_diag, (yc - cy0) / half_diag), int(supersample))
             truths.append(SquareTruth(corners, (float(xc), float(yc)), sr, st, phi))
-            pad = math.ceil(4 * max(sr, st)) + 3
+            pad = math.ceil(kernel.shape[0] / (2 * supersample)) + 3
             x0, x1 = math.floor(corners[:, 0].min()) - pad, math.ceil(corners[:, 0].max()) + pad
             y0, y1 = math.floor(corners[:, 1].min()) - pad, math.ceil(corners[:, 1].max()) + pad
             sub = (np.arange((x1 - x0) * s) + 0.5) / s - 0.5 + x0
@@ -107,7 +116,7 @@ def square_chart(
             for i in range(4):
                 p, q = corners[i], corners[(i + 1) % 4]
                 inside &= (q[0] - p[0]) * (gy - p[1]) - (q[1] - p[1]) * (gx - p[0]) >= 0
-            cov = fftconvolve(inside.astype(np.float64), _kernel(sr, st, phi, s), mode="same")
+            cov = fftconvolve(inside.astype(np.float64), kernel, mode="same")
             cov = cov.reshape(y1 - y0, s, x1 - x0, s).mean(axis=(1, 3))
             img[y0:y1, x0:x1] -= (light - dark) * cov
     if noise_sd > 0:
