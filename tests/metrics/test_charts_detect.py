@@ -204,3 +204,14 @@ def test_discs_and_triangles_are_not_quadrilaterals(chart):
     det = find_chart_edges(img)
     assert len(det.squares) == 12
     assert "2 dark object(s) ignored: not a quadrilateral" in det.warnings
+
+
+def test_sheared_squares_are_still_quadrilaterals(chart):
+    from scipy import ndimage
+
+    # the chart seen obliquely (affine: squares become parallelograms, slants 1.3 to 4.5 deg)
+    warped = ndimage.affine_transform(chart[0], np.array([[1 / 0.9, 0.0], [-0.12, 1.0]]), offset=(0, 30), order=1,
+                                      mode="nearest")
+    det = find_chart_edges(warped)
+    assert len(det.squares) == 12 and len(det.edges) == 48
+    assert len(find_chart_edges(warped, layout="esfr").squares) == 12  # mild obliquity is within its tolerance
