@@ -66,7 +66,7 @@ def test_the_28_operators_of_pertuz_are_registered_in_six_families():
         assert spec.reference and spec.description
         assert spec.family in describe_focus_measure(name)
     assert {n for n in focus_measure_names() if focus_measure_spec(n).window_px} == {
-        "GDER", "SFIL", "GLLV", "HELM", "DCTE", "DCTR"
+        "GDER", "SFIL", "GLLV", "GLVM", "HELM", "DCTE", "DCTR"
     }
 
 

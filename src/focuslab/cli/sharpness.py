@@ -108,7 +108,7 @@ def sharpness_command(
     images: list[Path] | None = typer.Argument(None, help="Image files and/or focal-stack folders."),
     measure: str = typer.Option("TENG", "--measure", "-m", help="Focus measure (Pertuz acronym; --list shows all)."),
     roi: str | None = typer.Option(None, "--roi", help="X,Y,W,H of the region to measure, px (default: whole image)."),
-    window: int | None = typer.Option(None, "--window", help="Local window, px, for GDER/SFIL/GLLV/HELM/DCTE/DCTR."),
+    window: int | None = typer.Option(None, "--window", help="Local window, px (GDER SFIL GLLV GLVM HELM DCTE DCTR)."),
     raw_mode: str = typer.Option("demosaic", help=f"Raw files: {', '.join(RAW_MODES)}."),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
     list_measures: bool = typer.Option(False, "--list", help="List the focus measures by family and exit."),

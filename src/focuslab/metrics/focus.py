@@ -2,13 +2,14 @@
 
 The 28 operators of Pertuz, Puig & Garcia (2013), "Analysis of focus measure operators for
 shape-from-focus", Pattern Recognition 46(5):1415-1432, as in their public MATLAB
-``fmeasure`` code, registered under their acronyms in six families:
+``fmeasure`` code, plus GLVM from its 2016 version, registered under their acronyms in six
+families:
 
 ========== ==================================================
 gradient   GDER GRAE GRAS GRAT TENG TENV
 laplacian  LAPD LAPE LAPM LAPV
 wavelet    WAVR WAVS WAVV
-statistics GLLV GLVA GLVN HISE HISR
+statistics GLLV GLVA GLVM GLVN HISE HISR
 dct        DCTE DCTR
 misc.      ACMO BREN CONT CURV HELM SFIL SFRQ VOLA
 ========== ==================================================
@@ -150,8 +151,8 @@ def focus_measure(
         ``(x, y, w, h)`` in pixels (x = column of the left edge, y = row of the top edge); at
         least 3 x 3 and inside the image. None = the whole image.
     window_px
-        Local window size, pixels, for the operators that use one (GDER, SFIL, GLLV, HELM:
-        default 15; DCTE, DCTR: default 8, ``fmeasure``'s defaults). None = the default.
+        Local window size, pixels, for the operators that use one (GDER, SFIL, GLLV, GLVM,
+        HELM: default 15; DCTE, DCTR: default 8, ``fmeasure``'s defaults). None = the default.
 
     Returns
     -------

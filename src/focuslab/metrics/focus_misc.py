@@ -217,3 +217,4 @@ def vollath_autocorrelation(stack: np.ndarray, window_px: int | None) -> np.ndar
     i0 = stack[:, :-2, :]
     return frame_mean(i0 * (stack[:, 1:-1, :] - stack[:, 2:, :]))
 
+

@@ -1,4 +1,4 @@
-"""Statistics-based focus measures (family STA of Pertuz et al. 2013): GLVA, GLLV, GLVN, HISE, HISR.
+"""Statistics-based focus measures (family STA of Pertuz et al. 2013): GLVA, GLLV, GLVN, GLVM, HISE, HISR.
 
 All frames of an ``N x H x W`` stack at once.
 """
@@ -134,3 +134,26 @@ def histogram_range(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     Table 1 and Appendix A.
     """
     return stack.max(axis=(-2, -1)) - stack.min(axis=(-2, -1))
+
+
+@register_focus_measure(
+    "GLVM", family="statistics", window_px=15,
+    description="Modified grey-level variance: mean of (I - U)^2, U = w x w local mean (w = 15)",
+    reference="Pertuz et al. 2013 (fmeasure 2016)",
+)
+def modified_grey_level_variance(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """GLVM: phi = mean((I - U)^2), U the w x w local mean with replicated borders.
+
+    Notes
+    -----
+    One of the operators ``fmeasure`` (2016) adds to the 28 of the 2013 paper: the grey-level
+    variance about the local rather than the global mean, so slow shading does not count.
+
+    References
+    ----------
+    S. Pertuz, D. Puig, M. A. Garcia, Pattern Recognition 46(5):1415-1432, 2013, and the
+    2016 ``fmeasure`` code.
+    """
+    d = stack - box_mean(stack, int(window_px))
+    return frame_mean(d * d)
+
