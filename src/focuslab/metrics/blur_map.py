@@ -66,8 +66,7 @@ class DefocusMap:
     Attributes
     ----------
     sparse_sigma_px
-        ``H x W`` Gaussian blur sigma (pixels) at edge pixels after outlier filtering; NaN
-        elsewhere.
+        ``H x W`` blur sigma (pixels) at edge pixels after outlier filtering; NaN elsewhere.
     dense_sigma_px
         ``H x W`` propagated blur sigma (pixels); NaN when no edge was found.
     edge_mask
@@ -116,9 +115,7 @@ def to_gray(image) -> np.ndarray:
         raise InvalidParameterError("image contains NaN or inf; replace them (e.g. inpaint) first")
     if a.ndim == 2:
         return a
-    if a.shape[2] == 3:
-        return a @ np.asarray(LUMA_709)
-    return a.mean(axis=2)
+    return a @ np.asarray(LUMA_709) if a.shape[2] == 3 else a.mean(axis=2)
 
 
 _DIRECTIONS = ((0, 1), (1, 1), (1, 0), (1, -1))  # (dy, dx) for gradient angles 0, 45, 90, 135 deg

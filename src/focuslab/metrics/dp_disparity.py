@@ -72,13 +72,11 @@ class DisparityMap:
     Attributes
     ----------
     disparity_px
-        ``(ny, nx)`` x_right - x_left in pixels (> 0: nearer than the focus plane); NaN where
-        the patch is flat.
+        ``(ny, nx)`` x_right - x_left, pixels (> 0: nearer than the focus plane); NaN if flat.
     confidence
         ``(ny, nx)`` in [0, 1]; 0 for flat patches and peaks on the search boundary.
     centers_xy
-        ``(ny, nx, 2)`` patch centres (x, y) in pixels of the input image (pixel centres at
-        integers).
+        ``(ny, nx, 2)`` patch centres (x, y), pixels of the input (pixel centres at integers).
     peak_ncc
         ``(ny, nx)`` NCC value at the integer peak.
     warnings
@@ -326,8 +324,7 @@ def dp_disparity_map(
     nz = np.where(np.isfinite(ncc), ncc, -2.0)
     inner = nz[1:-1]  # integer shifts -m..m
     kpk = np.argmax(inner, axis=0) + 1
-    take = lambda off: np.take_along_axis(nz, (kpk + off)[None], axis=0)[0]  # noqa: E731
-    c_m, c_0, c_p = take(-1), take(0), take(1)
+    c_m, c_0, c_p = (np.take_along_axis(nz, (kpk + off)[None], axis=0)[0] for off in (-1, 0, 1))
     disp = shifts[kpk] + subpixel_offset(c_m, c_0, c_p, subpixel)
     boundary = np.abs(shifts[kpk]) == m
     curvature = np.maximum(-(c_m - 2.0 * c_0 + c_p), 0.0)
@@ -347,9 +344,7 @@ def dp_disparity_map(
         warnings.append("every patch is flat (no texture): no disparity measured")
     elif np.mean(conf > 0.25) < 0.1:
         warnings.append("fewer than 10% of patches have confidence > 0.25 (little texture or strong noise)")
-    cy = y0 + (p - 1) / 2.0
-    cx = x0 + (p - 1) / 2.0
-    centers = np.stack(np.meshgrid(cx, cy, indexing="xy"), axis=-1)
+    centers = np.stack(np.meshgrid(x0 + (p - 1) / 2.0, y0 + (p - 1) / 2.0, indexing="xy"), axis=-1)
     return DisparityMap(
         disparity_px=disp.astype(out_dtype),
         confidence=conf.astype(out_dtype),
@@ -381,8 +376,7 @@ def patch_means(reference, dmap: DisparityMap, *, invalid_value: float | None = 
     Returns
     -------
     (means, valid)
-        ``(ny, nx)`` patch means and a boolean mask: True where every pixel of the patch is
-        valid.
+        ``(ny, nx)`` patch means, and True where every pixel of the patch is valid.
     """
     ref = np.asarray(reference, dtype=float)
     if ref.ndim != 2:
