@@ -59,6 +59,16 @@ def test_edge_blur_of_a_pixel_integrated_gaussian_edge_within_1_5_percent(sigma_
     assert np.nanmedian(sigma) == pytest.approx(truth, rel=0.015)  # measured worst 0.7 %
 
 
+@pytest.mark.parametrize("sigma_px", [1.0, 2.0, 3.0])
+def test_edge_blur_with_noise_edge_contrast_60_times_the_noise(sigma_px):
+    rng = np.random.default_rng(11)
+    img = step_edge((96, 96), 48.3, sigma_px) + 0.01 * rng.standard_normal((96, 96))  # contrast 0.6
+    dm = defocus_map(img)
+    truth = np.hypot(sigma_px, np.sqrt(1.0 / 12.0))
+    assert np.nanmedian(dm.sparse_sigma_px) == pytest.approx(truth, rel=0.05)  # measured within 1 %
+    assert np.median(dm.dense_sigma_px) == pytest.approx(truth, rel=0.05)
+
+
 def test_edge_blur_is_independent_of_contrast_and_polarity():
     a = step_edge((48, 48), 24.4, 1.5)
     b = 1.0 - 0.1 * step_edge((48, 48), 24.4, 1.5)  # dark-to-light reversed, 1/6 the contrast
