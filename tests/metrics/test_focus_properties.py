@@ -153,6 +153,16 @@ def test_window_argument():
         focus_measure(t[:6, :6], "DCTE", window_px=8)
     with pytest.raises(InvalidParameterError, match="integer"):
         focus_measure(t, "HELM", window_px=2.5)
+    with pytest.raises(InvalidParameterError, match="at least 8x8"):
+        focus_measure(t[:5, :9], "DCTR")
+    assert np.isfinite(focus_measure(t[:5, :9], "DCTR", window_px=4))
+
+
+@pytest.mark.parametrize("method", focus_measure_names())
+def test_smallest_images_give_finite_values(method):
+    img = np.random.default_rng(9).random((3, 4))
+    window = 3 if focus_measure_spec(method).family == "dct" else None
+    assert np.isfinite(focus_measure(img, method, window_px=window))
 
 
 def test_bad_shapes_and_names():

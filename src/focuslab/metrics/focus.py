@@ -107,6 +107,11 @@ def _grey_frames(frames: np.ndarray, roi: Sequence[int] | None) -> np.ndarray:
 
 def _resolve_window(spec: FocusMeasureSpec, window_px: int | None, height: int, width: int) -> int | None:
     if window_px is None:
+        if spec.family == "dct" and spec.window_px > min(height, width):
+            raise InvalidParameterError(
+                f"{spec.name} needs an image of at least {spec.window_px}x{spec.window_px} for its default window; "
+                f"use a larger ROI or a smaller window_px"
+            )
         return spec.window_px
     if spec.window_px is None:
         windowed = [n for n in focus_measure_names() if FOCUS_MEASURES.get(n).window_px]
