@@ -17,6 +17,7 @@ sfrmat5):
 from __future__ import annotations
 
 import math
+import warnings as warnings_module
 
 import numpy as np
 
@@ -45,8 +46,8 @@ MIN_ACROSS_PX = 16
 MIN_ALONG_PX = 8
 
 
-def _as_float(image: np.ndarray) -> tuple[np.ndarray, float | None]:
-    arr = np.asarray(image)
+def _as_float(arr: np.ndarray, whole: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """``arr`` (the ROI) as float64 and the white level; floats are on a 0..1 scale when ``whole`` is."""
     if arr.dtype == np.uint8 or arr.dtype == np.uint16:
         full = float(np.iinfo(arr.dtype).max)
         return arr.astype(np.float64) / full, 1.0
@@ -55,8 +56,10 @@ def _as_float(image: np.ndarray) -> tuple[np.ndarray, float | None]:
     if arr.dtype.kind != "f":
         raise InvalidParameterError(f"image must hold numbers (float or integer), got dtype {arr.dtype}")
     a = arr.astype(np.float64)
-    finite = a[np.isfinite(a)]
-    white = 1.0 if finite.size and finite.max() <= 1.0 else None
+    with warnings_module.catch_warnings():  # an all-NaN image warns; the ROI check reports NaNs
+        warnings_module.simplefilter("ignore", RuntimeWarning)
+        peak = np.nanmax(np.where(np.isinf(whole), np.nan, whole)) if whole.size else np.nan
+    white = 1.0 if np.isfinite(peak) and peak <= 1.0 else None
     return a, white
 
 
@@ -189,7 +192,7 @@ def measure_sfr(
             ok = False
         if not ok:
             raise InvalidParameterError(f"lsf_window_px must be None, 'auto' or a number > 0, not {lsf_window_px!r}")
-    arr, white = _as_float(image)
+    arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
@@ -199,7 +202,7 @@ def measure_sfr(
     if arr.ndim == 2 and channel != "luminance":
         raise InvalidParameterError(f"the image is grey: channel {channel!r} does not exist; use channel='luminance'")
     x0, y0, w, h = _check_roi(roi, arr.shape[0], arr.shape[1])
-    crop = arr[y0 : y0 + h, x0 : x0 + w]
+    crop, white = _as_float(arr[y0 : y0 + h, x0 : x0 + w], arr)  # convert the ROI only (charts: many ROIs)
     if not np.all(np.isfinite(crop)):
         raise InvalidParameterError("the ROI contains NaN or inf values; fix the image or choose another ROI")
     warnings = clipping_warnings(crop, white)
