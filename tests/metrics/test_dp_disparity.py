@@ -96,6 +96,18 @@ def test_confidence_low_on_a_flat_region_and_high_on_texture(rng):
     assert np.max(flat) < 0.1
 
 
+def test_confidence_drops_across_a_disparity_discontinuity(rng):
+    tex = _texture(rng, shape=(64, 256))
+    right = np.where(np.arange(256)[None, :] < 128, _fourier_shift_x(tex, 3.0), _fourier_shift_x(tex, -3.0))
+    dmap = dp_disparity_map(tex, right, patch_px=32, stride_px=8, max_shift_px=6)
+    cx, conf = dmap.centers_xy[0, :, 0], dmap.confidence[0]
+    near = np.abs(cx - 128) < 16  # windows straddling the step: left and right matches disagree
+    far = np.abs(cx - 128) > 40
+    assert conf[near].min() < 0.6 < 0.9 < conf[far].min()
+    assert np.allclose(dmap.disparity_px[0][far & (cx < 128)], 3.0, atol=0.05)
+    assert np.allclose(dmap.disparity_px[0][far & (cx > 128)], -3.0, atol=0.05)
+
+
 def test_exactly_flat_views_give_nan_disparity_zero_confidence_and_a_warning():
     flat = np.full((64, 96), 0.3)
     dmap = dp_disparity_map(flat, flat, patch_px=16, stride_px=16, max_shift_px=4)
@@ -233,7 +245,7 @@ def test_rank_metric_bad_input():
 def test_metrics_modules_import_only_numpy_scipy_and_focuslab_basics():
     allowed = {"numpy", "scipy", "math", "dataclasses", "__future__", "focuslab"}
     allowed_focuslab = {"focuslab.errors", "focuslab.registry"}
-    for name in ("dp_disparity.py", "rank_metrics.py", "blur_map.py", "matting_laplacian.py"):
+    for name in ("dp_disparity.py", "rank_metrics.py", "blur_map.py", "matting_laplacian.py", "box_filters.py"):
         tree = ast.parse((REPO / "src" / "focuslab" / "metrics" / name).read_text())
         for node in ast.walk(tree):
             mods = []

@@ -19,8 +19,10 @@ apart:
    integral images (one per shift for the cross term);
 3. sub-pixel peak from the three NCC values around the integer peak: a parabola (default) or
    the equiangular line fit;
-4. a confidence in [0, 1] from the peak height, the peak's curvature and the patch's texture
-   energy against the image noise; 0 where the peak lies on the search boundary or the patch
+4. a confidence in [0, 1] from the peak height, the peak's curvature, the patch's texture
+   energy against the image noise and the left-right consistency (the right patch matched
+   back to the left view must give the same shift); 0 where the peak lies on the search
+   boundary or the patch
    is flat.
 
 Sub-pixel bias: both three-point fits are biased towards integer shifts ("pixel locking").
@@ -44,13 +46,13 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
 
 from focuslab.errors import InvalidParameterError, UnknownNameError, check_positive
+from focuslab.metrics.box_filters import integral_image, smooth_gaussian, window_sums
 
 SUBPIXEL_METHODS = ("parabola", "equiangular")
 
@@ -58,8 +60,9 @@ SUBPIXEL_METHODS = ("parabola", "equiangular")
 #: confidence reaches 1 - 1/e.
 CURVATURE_REF = 0.02
 
-#: Gaussian sigma from which smoothing uses three box passes instead of a Gaussian kernel.
-BOX_SIGMA_PX = 8.0
+#: Left-right consistency: a gap of this many pixels between the left-to-right and the
+#: right-to-left match of a patch multiplies its confidence by exp(-1/2).
+LR_TOLERANCE_PX = 0.5
 
 #: Texture energy, in units of the noise variance, at which the texture term reaches 1/2.
 TEXTURE_REF_NOISE_VARIANCES = 4.0
@@ -145,50 +148,18 @@ def noise_sigma(image: np.ndarray) -> float:
     return float(np.sqrt(np.pi / 2.0) * np.abs(r).sum() / (6.0 * r.size))
 
 
-def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
-    """Gaussian smoothing; for sigma >= BOX_SIGMA_PX three box passes of the same variance.
-
-    Notes
-    -----
-    Three passes of a box of odd width w have variance 3 (w^2 - 1) / 12 = sigma^2, so
-    w = sqrt(4 sigma^2 + 1) rounded to an odd integer; by the central limit theorem the result
-    is close to a Gaussian (Wells, "Efficient synthesis of Gaussian filters by cascaded
-    uniform filters", IEEE PAMI 8(2), 1986) at a cost independent of sigma.
-    """
-    if sigma_px < BOX_SIGMA_PX:
-        return ndimage.gaussian_filter(image, sigma_px, mode="reflect")
-    w = round(math.sqrt(4.0 * sigma_px * sigma_px + 1.0))
-    w += 1 - w % 2
-    out = image
-    for _ in range(3):
-        out = ndimage.uniform_filter(out, w, mode="reflect")
-    return out
-
-
 def correct_vignetting(left: np.ndarray, right: np.ndarray, sigma_px: float) -> np.ndarray:
     """The right view scaled by the smoothed left/right brightness ratio (returns a new array)."""
-    gl = smooth(left, sigma_px)
-    gr = smooth(right, sigma_px)
+    gl = smooth_gaussian(left, sigma_px)
+    gr = smooth_gaussian(right, sigma_px)
     floor = 1e-6 * max(float(np.abs(gr).max()), 1e-300)
     ratio = np.where(np.abs(gr) > floor, gl / np.where(np.abs(gr) > floor, gr, 1.0), 1.0)
     return right * ratio
 
 
 def _bandpass(image: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    out = smooth(image, lo) if lo > 0 else image
-    return out - smooth(image, hi) if hi > 0 else out
-
-
-def _window_sums(integral: np.ndarray, y0: np.ndarray, x0: np.ndarray, p: int) -> np.ndarray:
-    """Sums over p x p windows with top-left corners (y0, x0) from a zero-padded integral image."""
-    yy, xx = np.meshgrid(y0, x0, indexing="ij")
-    return integral[yy + p, xx + p] - integral[yy, xx + p] - integral[yy + p, xx] + integral[yy, xx]
-
-
-def _integral(a: np.ndarray) -> np.ndarray:
-    out = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
-    np.cumsum(np.cumsum(a, axis=0), axis=1, out=out[1:, 1:])
-    return out
+    out = smooth_gaussian(image, lo) if lo > 0 else image
+    return out - smooth_gaussian(image, hi) if hi > 0 else out
 
 
 def subpixel_offset(c_minus, c0, c_plus, method: str = "parabola") -> np.ndarray:
@@ -210,6 +181,15 @@ def subpixel_offset(c_minus, c0, c_plus, method: str = "parabola") -> np.ndarray
         else:
             raise UnknownNameError(f"unknown subpixel method {method!r}; valid names: {', '.join(SUBPIXEL_METHODS)}")
     return np.clip(d, -0.5, 0.5)
+
+
+def _peak(ncc: np.ndarray, shifts: np.ndarray, subpixel: str):
+    """Sub-pixel peak of an NCC volume (shifts.size, ny, nx) searched over shifts[1:-1]."""
+    nz = np.where(np.isfinite(ncc), ncc, -2.0)
+    kpk = np.argmax(nz[1:-1], axis=0) + 1
+    c_m, c_0, c_p = (np.take_along_axis(nz, (kpk + off)[None], axis=0)[0] for off in (-1, 0, 1))
+    disp = np.where(np.isfinite(ncc).all(axis=0), shifts[kpk] + subpixel_offset(c_m, c_0, c_p, subpixel), np.nan)
+    return disp, c_m, c_0, c_p, np.abs(shifts[kpk]) == shifts[-1] - 1
 
 
 def dp_disparity_map(
@@ -267,9 +247,12 @@ def dp_disparity_map(
     NCC of patch window W at shift s ([1]):
     rho(s) = sum_W (L - mu_L)(R_s - mu_Rs) / sqrt(sum_W (L - mu_L)^2 sum_W (R_s - mu_Rs)^2),
     with R_s(x) = R(x + s), so a right view equal to the left moved by +D peaks at s = D.
-    Confidence = max(rho_peak, 0) * (1 - exp(-kappa / CURVATURE_REF)) * T / (T + 1), with
-    kappa = -(rho(-1) - 2 rho(0) + rho(+1)) around the integer peak and T the patch variance of
-    the left view over TEXTURE_REF_NOISE_VARIANCES times the noise variance [3].
+    Confidence = max(rho_peak, 0) * (1 - exp(-kappa / CURVATURE_REF)) * T / (T + 1)
+    * exp(-g^2 / (2 LR_TOLERANCE_PX^2)), with kappa = -(rho(-1) - 2 rho(0) + rho(+1)) around the
+    integer peak, T the patch variance of the left view over TEXTURE_REF_NOISE_VARIANCES times
+    the noise variance [3], and g the gap between this patch's shift and that of the right
+    patch at the same place matched back to the left view (the same per-shift integral
+    images give both).
     """
     lf, rf, out_dtype = _check_views(left, right)
     p = _int_param("patch_px", patch_px, 4)
@@ -301,36 +284,36 @@ def dp_disparity_map(
     y0 = np.arange(0, h - p + 1, step)
     x0 = np.arange(ms, w - p - ms + 1, step)
     n = float(p * p)
-    il, il2 = _integral(lf), _integral(lf * lf)
-    ir, ir2 = _integral(rf), _integral(rf * rf)
-    sl, sl2 = _window_sums(il, y0, x0, p), _window_sums(il2, y0, x0, p)
-    var_l = sl2 - sl * sl / n
+    il, il2 = integral_image(lf), integral_image(lf * lf)
+    ir, ir2 = integral_image(rf), integral_image(rf * rf)
+    sl = window_sums(il, y0, x0, p)
+    var_l = window_sums(il2, y0, x0, p) - sl * sl / n
     shifts = np.arange(-ms, ms + 1)
-    ncc = np.empty((shifts.size, y0.size, x0.size))
+    ncc = np.empty((2, shifts.size, y0.size, x0.size))  # [0]: left windows at x0, [1]: right at x0
     for k, s in enumerate(shifts):
         prod = np.zeros_like(lf)
         if s >= 0:
             prod[:, : w - s] = lf[:, : w - s] * rf[:, s:]
         else:
             prod[:, -s:] = lf[:, -s:] * rf[:, : w + s]
-        sx = _window_sums(_integral(prod), y0, x0, p)
-        sr, sr2 = _window_sums(ir, y0, x0 + s, p), _window_sums(ir2, y0, x0 + s, p)
-        var_r = sr2 - sr * sr / n
-        den = np.sqrt(np.maximum(var_l, 0.0) * np.maximum(var_r, 0.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ncc[k] = np.where(den > 1e-12 * n, (sx - sl * sr / n) / den, np.nan)
+        iprod = integral_image(prod)
+        # forward: left window at x0 against right at x0 + s; reverse: right at x0 against left at x0 - s
+        for j, (xl, xr) in enumerate(((x0, x0 + s), (x0 - s, x0))):
+            sx = window_sums(iprod, y0, xl, p)
+            a, a2 = window_sums(il, y0, xl, p), window_sums(il2, y0, xl, p)
+            b, b2 = window_sums(ir, y0, xr, p), window_sums(ir2, y0, xr, p)
+            den = np.sqrt(np.maximum(a2 - a * a / n, 0.0) * np.maximum(b2 - b * b / n, 0.0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ncc[j, k] = np.where(den > 1e-12 * n, (sx - a * b / n) / den, np.nan)
 
-    flat = ~np.isfinite(ncc).all(axis=0)
-    nz = np.where(np.isfinite(ncc), ncc, -2.0)
-    inner = nz[1:-1]  # integer shifts -m..m
-    kpk = np.argmax(inner, axis=0) + 1
-    c_m, c_0, c_p = (np.take_along_axis(nz, (kpk + off)[None], axis=0)[0] for off in (-1, 0, 1))
-    disp = shifts[kpk] + subpixel_offset(c_m, c_0, c_p, subpixel)
-    boundary = np.abs(shifts[kpk]) == m
+    flat = ~np.isfinite(ncc[0]).all(axis=0)
+    (disp, c_m, c_0, c_p, boundary), (disp_rev, *_) = (_peak(v, shifts, subpixel) for v in ncc)
+    lr_gap = np.abs(np.where(np.isfinite(disp_rev), disp_rev, np.inf) - disp)
     curvature = np.maximum(-(c_m - 2.0 * c_0 + c_p), 0.0)
     noise_var = noise_sigma(lf) ** 2
     texture = (np.maximum(var_l, 0.0) / n) / (TEXTURE_REF_NOISE_VARIANCES * max(noise_var, 1e-12))
     conf = np.clip(c_0, 0.0, 1.0) * (1.0 - np.exp(-curvature / CURVATURE_REF)) * texture / (texture + 1.0)
+    conf = conf * np.exp(-0.5 * (lr_gap / LR_TOLERANCE_PX) ** 2)
     conf = np.where(flat | boundary, 0.0, conf)
     disp = np.where(flat, np.nan, disp)
 
@@ -392,8 +375,8 @@ def patch_means(reference, dmap: DisparityMap, *, invalid_value: float | None = 
             f"reference of shape {ref.shape} does not cover the patches of the disparity map; "
             "pass the map of the same image region"
         )
-    s = _window_sums(_integral(np.where(ok, ref, 0.0)), y0, x0, p)
-    cnt = _window_sums(_integral(ok.astype(float)), y0, x0, p)
+    s = window_sums(integral_image(np.where(ok, ref, 0.0)), y0, x0, p)
+    cnt = window_sums(integral_image(ok.astype(float)), y0, x0, p)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(cnt > 0, s / np.maximum(cnt, 1.0), np.nan)
     return means, cnt >= p * p - 0.5
