@@ -17,7 +17,6 @@ sfrmat5):
 from __future__ import annotations
 
 import math
-import warnings as warnings_module
 
 import numpy as np
 
@@ -56,9 +55,7 @@ def _as_float(arr: np.ndarray, whole: np.ndarray) -> tuple[np.ndarray, float | N
     if arr.dtype.kind != "f":
         raise InvalidParameterError(f"image must hold numbers (float or integer), got dtype {arr.dtype}")
     a = arr.astype(np.float64)
-    with warnings_module.catch_warnings():  # an all-NaN image warns; the ROI check reports NaNs
-        warnings_module.simplefilter("ignore", RuntimeWarning)
-        peak = np.nanmax(np.where(np.isinf(whole), np.nan, whole)) if whole.size else np.nan
+    peak = float(np.max(np.where(np.isfinite(whole), whole, -np.inf))) if whole.size else -np.inf
     white = 1.0 if np.isfinite(peak) and peak <= 1.0 else None
     return a, white
 
