@@ -19,8 +19,8 @@ from render_scenes import LENS, PITCH_UM, disc, matched_hfov_deg
 
 from focuslab.errors import InvalidParameterError
 from focuslab.optics import coc_diameter_px, sensor_distance_mm
-from focuslab.render import convolve2d, render_optical_image
-from focuslab.render.convolution import periodic_convolve_many
+from focuslab.render import FieldKernels, blur, convolve2d, render_optical_image
+from focuslab.render.convolution import periodic_blend_pairs, periodic_convolve_many
 from focuslab.render.resample import axis_weights, resample
 from focuslab.scene.scene import Layer, Scene
 
@@ -110,3 +110,16 @@ def test_fast_s2_render_equals_float64_reference(rng):
     for name, r in zip(("irradiance", "left", "right"), ref, strict=True):
         assert np.max(np.abs(getattr(fast, name) - r)) < 1e-6  # float32 rounding (measured 2e-7)
     assert np.max(np.abs(fast.left + fast.right - fast.irradiance)) < 1e-6
+
+
+def test_periodic_blend_equals_field_kernel_blur(rng):
+    x = torch.from_numpy(rng.random((1, 15, 18, 4))).float().permute(0, 3, 1, 2)  # channels last, as rendered
+    ramp = torch.linspace(0.0, 1.0, 18).reshape(1, 1, 1, 18).expand(1, 1, 15, 18).contiguous()
+    weights = (ramp, 1.0 - ramp)
+    sets = [[rng.random((5, 7)), rng.random((9, 3))], [np.ones((1, 1)), rng.random((3, 3))]]
+    views = periodic_blend_pairs(x, weights, sets)
+    for ks, v in zip(sets, views, strict=True):
+        ref = blur(x.contiguous(), FieldKernels(weights, tuple(ks)), padding="circular", method="direct")
+        assert torch.max(torch.abs(v.flatten(1, 2) - ref)).item() < 2e-6 * float(ref.abs().max())
+    with pytest.raises(InvalidParameterError, match="weight maps"):
+        periodic_blend_pairs(x, weights, [[np.ones((3, 3))]])

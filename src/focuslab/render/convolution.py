@@ -174,6 +174,51 @@ def periodic_convolve_pairs(images: torch.Tensor, kernels) -> list[torch.Tensor]
     return out
 
 
+def periodic_blend_pairs(images: torch.Tensor, weights, kernel_sets) -> list[torch.Tensor]:
+    """Periodic spatially varying blur ``sum_n conv(w_n images, k_n)`` for several kernel sets, packed.
+
+    Parameters
+    ----------
+    images
+        ``(B, C, H, W)`` real floating tensor (one period).
+    weights
+        Per node a ``(1, 1, H, W)`` weight map ``w_n``.
+    kernel_sets
+        Sequence of kernel sets; each set holds one achromatic centred kernel per node.
+
+    Returns
+    -------
+    list of torch.Tensor
+        Per set a ``(B, P, 2, H, W)`` view as :func:`periodic_convolve_pairs` returns.
+
+    Notes
+    -----
+    The blend of eq. (2) of :mod:`focuslab.render.compositing` is linear, so its terms are
+    summed in the frequency domain: ``ifft2(sum_n fft2(w_n x) K_n)``. Each node costs one
+    forward transform (shared by every kernel set: whole and half pupils) and each set one
+    inverse, instead of one forward and one inverse per node and set (Nagy & O'Leary 1998,
+    sec. 3, evaluate the same sum with one FFT pair per node).
+    """
+    h, w = images.shape[2:]
+    sets = [[as_kernel(k, images) for k in ks] for ks in kernel_sets]
+    for ks in sets:
+        if len(ks) != len(weights):
+            raise InvalidParameterError(f"periodic_blend_pairs: {len(ks)} kernels for {len(weights)} weight maps")
+        for k in ks:
+            if k.shape[0] != 1 or k.shape[1] > h or k.shape[2] > w:
+                raise InvalidParameterError(
+                    f"periodic convolution needs achromatic kernels no larger than the {h} x {w} images, got "
+                    f"{tuple(k.shape)}"
+                )
+    acc = [None] * len(sets)
+    for n, wn in enumerate(weights):
+        spectra = torch.fft.fft2(_complex_pairs(images * wn))
+        for j, ks in enumerate(sets):
+            term = spectra * _kernel_spectrum(ks[n], h, w)
+            acc[j] = term if acc[j] is None else acc[j].add_(term)
+    return [torch.view_as_real(torch.fft.ifft2(a)).permute(0, 1, 4, 2, 3) for a in acc]
+
+
 def periodic_convolve_many(images: torch.Tensor, kernels) -> list[torch.Tensor]:
     """Periodic convolution of every channel of ``images`` with each of several achromatic kernels.
 

@@ -4,12 +4,13 @@ A plane is the ``(1, C + 1, X, Y)`` stack of its premultiplied colour (C channel
 coverage on the supersampled window. :func:`blur_plane` blurs it with the whole-pupil PSF
 (colour and coverage) and, for dual-pixel renders, the half-pupil PSFs (colour), choosing:
 
-* **packed FFT** (achromatic, field-independent PSFs, the common case): the channels ride in
-  pairs as real and imaginary parts of complex images, and one forward transform serves the
-  whole-pupil and both half-pupil kernels
-  (:func:`focuslab.render.convolution.periodic_convolve_pairs`); the results stay packed
-  (strided views), and :func:`over_` reads them without unpacking;
-* **general** (per-channel or field-dependent PSFs): :func:`focuslab.render.compositing.blur`.
+* **packed FFT** (achromatic PSFs, the common case): the channels ride in pairs as real and
+  imaginary parts of complex images, and one forward transform serves the whole-pupil and
+  both half-pupil kernels (:func:`focuslab.render.convolution.periodic_convolve_pairs`); a
+  field-dependent PSF's blend of node PSFs is summed in the frequency domain, one inverse
+  transform per kind (:func:`focuslab.render.convolution.periodic_blend_pairs`). The results
+  stay packed (strided views), and :func:`over_` reads them without unpacking;
+* **general** (per-channel PSFs): :func:`focuslab.render.compositing.blur`.
 
 Both return channel *groups* ``[(first_channel, tensor (1, n, X, Y)), ...]`` per kind,
 plus the blurred coverage; :func:`over_` applies eq. (1) of
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
-from focuslab.render.compositing import blur, blur_premultiplied
-from focuslab.render.convolution import periodic_convolve_pairs
+from focuslab.render.compositing import FieldKernels, blur, blur_premultiplied
+from focuslab.render.convolution import periodic_blend_pairs, periodic_convolve_pairs
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ def _achromatic(psf) -> bool:
     return isinstance(psf, torch.Tensor) and (psf.ndim == 2 or psf.shape[0] == 1)
 
 
+def _same_maps(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _achromatic_field(psf) -> bool:
+    return isinstance(psf, FieldKernels) and not psf.normalize and all(_achromatic(k) for k in psf.kernels)
+
+
 def blur_plane(plane: torch.Tensor, channels: int, psf_for, kinds: tuple) -> BlurredPlane:
     """Blur ``plane`` (``(1, C + 1, X, Y)``, periodic) with ``psf_for(kind)`` for every kind.
 
@@ -51,8 +60,14 @@ def blur_plane(plane: torch.Tensor, channels: int, psf_for, kinds: tuple) -> Blu
     """
     c = channels
     psfs = {kind: psf_for(kind) for kind in kinds}
+    views = None
     if all(_achromatic(p) for p in psfs.values()):
         views = periodic_convolve_pairs(plane, [psfs[kind] for kind in kinds])
+    elif all(_achromatic_field(p) for p in psfs.values()):
+        weights = psfs["whole"].weights
+        if all(_same_maps(p.weights, weights) for p in psfs.values()):
+            views = periodic_blend_pairs(plane, weights, [psfs[kind].kernels for kind in kinds])
+    if views is not None:
         groups = {kind: [(2 * j, v[:, j]) for j in range(v.shape[1])] for kind, v in zip(kinds, views, strict=True)}
         whole = views[0]
         return BlurredPlane(groups, whole[:, c // 2, c % 2 : c % 2 + 1])
