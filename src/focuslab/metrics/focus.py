@@ -38,6 +38,7 @@ from focuslab.metrics import (  # noqa: F401  (importing registers the operators
     focus_statistics,
     focus_wavelet,
 )
+from focuslab.metrics.focus_filters import box_mean
 from focuslab.metrics.focus_registry import FAMILIES, FOCUS_MEASURES, FocusMeasureSpec
 
 #: Pixels per chunk of frames processed together by :func:`focus_curve` (bounds memory).
@@ -228,6 +229,75 @@ def focus_curve(
         chunk = chunk if isinstance(chunk, np.ndarray) else np.stack(chunk)
         out.append(_evaluate(spec, _grey_frames(chunk, roi), window_px))
     return np.concatenate(out)
+
+
+def focus_map_names() -> list[str]:
+    """Operators with a per-pixel response, usable by :func:`focus_map`."""
+    return [n for n in focus_measure_names() if FOCUS_MEASURES.get(n).response is not None]
+
+
+def focus_map(
+    stack: Sequence[np.ndarray] | np.ndarray,
+    method: str = "LAPM",
+    *,
+    window_px: int | None = None,
+    smooth_px: int = 15,
+) -> np.ndarray:
+    """Per-pixel focus of every frame (shape from focus): the operator's response, locally averaged.
+
+    Parameters
+    ----------
+    stack
+        ``N x H x W`` or ``N x H x W x C`` array, or a sequence of N frames of equal shape
+        (a single image: ``image[None]``).
+    method
+        An operator that is the mean of a per-pixel response (:func:`focus_map_names`).
+    window_px
+        The operator's own window (as :func:`focus_measure`).
+    smooth_px
+        Side of the box over which the response is averaged around each pixel, pixels
+        (``fmeasure``'s local mode: ``imfilter(response, fspecial('average', w), 'replicate')``,
+        w = 15).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``N x H x W``; ``np.argmax(result, axis=0)`` is the sharpest frame of each
+        pixel. Responses smaller than the frame (differences, windows inside the frame) are
+        centred and their edges replicated to the frame size before averaging.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an operator without a per-pixel response (the message lists those with one), a
+        bad ``smooth_px``, or the errors of :func:`focus_curve`.
+    """
+    spec = FOCUS_MEASURES.get(method)
+    if spec.response is None:
+        raise InvalidParameterError(
+            f"{spec.name} has no per-pixel form; focus_map takes one of {', '.join(focus_map_names())}"
+        )
+    if isinstance(smooth_px, bool) or not isinstance(smooth_px, (int, np.integer)) or smooth_px < 1:
+        raise InvalidParameterError(f"smooth_px must be an integer >= 1, got {smooth_px!r}")
+    frames = stack if isinstance(stack, np.ndarray) else np.stack(list(stack))
+    if frames.ndim not in (3, 4):
+        raise InvalidParameterError(f"a focal stack is N x H x W or N x H x W x C, got shape {frames.shape}")
+    grey = _grey_frames(frames, None)
+    window = _resolve_window(spec, window_px, grey.shape[1], grey.shape[2])
+    if spec.non_negative and np.any(grey < 0):
+        raise InvalidParameterError(
+            f"{spec.name} divides by grey levels and needs a non-negative (linear-light) image; "
+            "remove the offset or use another measure"
+        )
+    height, width = grey.shape[1:]
+    out = np.empty(grey.shape, dtype=np.float64)
+    step = max(1, CHUNK_PIXELS // (height * width))
+    for start in range(0, grey.shape[0], step):
+        resp = np.asarray(spec.response(grey[start : start + step], window), dtype=np.float64)
+        dh, dw = height - resp.shape[1], width - resp.shape[2]
+        resp = np.pad(resp, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)), mode="edge")
+        out[start : start + step] = box_mean(resp, int(smooth_px))
+    return out
 
 
 def peak_position(positions: Sequence[float], curve: Sequence[float]) -> float:

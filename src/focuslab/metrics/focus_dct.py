@@ -28,10 +28,19 @@ def window_sums(stack: np.ndarray, size_px: int) -> np.ndarray:
     return valid_correlate(valid_correlate(stack, ones, -1), ones, -2)
 
 
+def _dcte_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-window DCTE ratio sigma_w^2 / mu_w^2 (windows inside the frame)."""
+    w = int(window_px)
+    s1 = window_sums(stack, w)
+    s2 = window_sums(stack * stack, w)
+    return np.maximum(safe_ratio(w * w * s2, s1 * s1) - (s1 != 0), 0.0)
+
+
 @register_focus_measure(
     "DCTE", family="dct", window_px=8, non_negative=True, min_size_px=2,
     description="DCT energy ratio: AC / DC energy of the w x w DCT in a sliding window (w = 8)",
     reference="Shen & Chen 2006",
+    response=_dcte_map,
 )
 def dct_energy_ratio(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """DCTE: phi = mean over windows of (sum_{(u,v) != (0,0)} F_uv^2) / F_00^2.
@@ -48,17 +57,27 @@ def dct_energy_ratio(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     C.-H. Shen, H. H. Chen, "Robust focus measure for low-contrast images", ICCE 2006,
     pp. 69-70. Pertuz et al. 2013, Table 1 and Appendix A.
     """
+    return frame_mean(_dcte_map(stack, window_px))
+
+
+def _dctr_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-window DCTR ratio (windows inside the frame)."""
     w = int(window_px)
-    s1 = window_sums(stack, w)
-    s2 = window_sums(stack * stack, w)
-    ratio = safe_ratio(w * w * s2, s1 * s1) - (s1 != 0)
-    return frame_mean(np.maximum(ratio, 0.0))
+    rows = [valid_correlate(stack, dct_basis(w, u), -2) for u in range(3)]
+
+    def coeff(u: int, v: int) -> np.ndarray:
+        return valid_correlate(rows[u], dct_basis(w, v), -1)
+
+    dc = coeff(0, 0)
+    ac = sum(coeff(u, v) ** 2 for u, v in ((0, 1), (0, 2), (1, 0), (1, 1), (2, 0)))
+    return safe_ratio(ac, dc * dc)
 
 
 @register_focus_measure(
     "DCTR", family="dct", window_px=8, non_negative=True,
     description="DCT reduced energy ratio: (F01^2 + F02^2 + F10^2 + F11^2 + F20^2) / F00^2 in a w x w window",
     reference="Lee et al. 2009",
+    response=_dctr_map,
 )
 def dct_reduced_energy_ratio(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """DCTR: phi = mean over windows of (F_01^2 + F_02^2 + F_10^2 + F_11^2 + F_20^2) / F_00^2.
@@ -74,12 +93,4 @@ def dct_reduced_energy_ratio(stack: np.ndarray, window_px: int | None) -> np.nda
     autofocusing in digital camera", IEEE Signal Processing Letters 16(2):133-136, 2009.
     Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    w = int(window_px)
-    rows = [valid_correlate(stack, dct_basis(w, u), -2) for u in range(3)]
-
-    def coeff(u: int, v: int) -> np.ndarray:
-        return valid_correlate(rows[u], dct_basis(w, v), -1)
-
-    dc = coeff(0, 0)
-    ac = sum(coeff(u, v) ** 2 for u, v in ((0, 1), (0, 2), (1, 0), (1, 1), (2, 0)))
-    return frame_mean(safe_ratio(ac, dc * dc))
+    return frame_mean(_dctr_map(stack, window_px))

@@ -41,10 +41,17 @@ def gaussian_gradient(stack: np.ndarray, window_px: int) -> tuple[np.ndarray, np
     return separable(stack, d, g), separable(stack, g, d)
 
 
+def _gder_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel GDER response (R_x^2 + R_y^2)."""
+    rx, ry = gaussian_gradient(stack, int(window_px))
+    return rx * rx + ry * ry
+
+
 @register_focus_measure(
     "GDER", family="gradient", window_px=15,
     description="Gaussian derivative: mean of (G_x * I)^2 + (G_y * I)^2, sigma = (window // 2) / 3",
     reference="Geusebroek et al. 2000",
+    response=_gder_map,
 )
 def gaussian_derivative(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """GDER: phi = mean((I * G_x)^2 + (I * G_y)^2).
@@ -60,14 +67,20 @@ def gaussian_derivative(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     J.-M. Geusebroek, F. Cornelissen, A. Smeulders, H. Geerts, "Robust autofocusing in
     microscopy", Cytometry 39(1):1-9, 2000. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    rx, ry = gaussian_gradient(stack, int(window_px))
-    return frame_mean(rx * rx + ry * ry)
+    return frame_mean(_gder_map(stack, window_px))
+
+
+def _grae_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel GRAE response (I_x^2 + I_y^2)."""
+    dx, dy = _differences(stack)
+    return dx * dx + dy * dy
 
 
 @register_focus_measure(
     "GRAE", family="gradient",
     description="Energy of gradient: mean of squared first differences I_x^2 + I_y^2",
     reference="Subbarao et al. 1993",
+    response=_grae_map,
 )
 def gradient_energy(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """GRAE: phi = mean(I_x^2 + I_y^2).
@@ -77,14 +90,20 @@ def gradient_energy(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     M. Subbarao, T.-S. Choi, A. Nikzad, "Focusing techniques", Optical Engineering
     32(11):2824-2836, 1993. Pertuz et al. 2013, Table 1 and Appendix A.
     """
+    return frame_mean(_grae_map(stack, window_px))
+
+
+def _grat_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel GRAT response max(|I_x|, |I_y|)."""
     dx, dy = _differences(stack)
-    return frame_mean(dx * dx + dy * dy)
+    return np.maximum(np.abs(dx), np.abs(dy))
 
 
 @register_focus_measure(
     "GRAT", family="gradient",
     description="Thresholded absolute gradient: mean of max(|I_x|, |I_y|) (threshold 0)",
     reference="Santos et al. 1997",
+    response=_grat_map,
 )
 def thresholded_gradient(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """GRAT: phi = mean(max(|I_x|, |I_y|)) over pixels where it is >= T, T = 0.
@@ -99,14 +118,20 @@ def thresholded_gradient(stack: np.ndarray, window_px: int | None) -> np.ndarray
     A. Santos et al., "Evaluation of autofocus functions in molecular cytogenetic analysis",
     Journal of Microscopy 188(3):264-272, 1997. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    dx, dy = _differences(stack)
-    return frame_mean(np.maximum(np.abs(dx), np.abs(dy)))
+    return frame_mean(_grat_map(stack, window_px))
+
+
+def _gras_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel GRAS response I_x^2."""
+    dx = np.diff(stack, axis=-1)
+    return dx * dx
 
 
 @register_focus_measure(
     "GRAS", family="gradient",
     description="Squared gradient: mean of squared horizontal first differences I_x^2",
     reference="Eskicioglu & Fisher 1995",
+    response=_gras_map,
 )
 def squared_gradient(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """GRAS: phi = mean(I_x^2) (horizontal differences only, as ``fmeasure``).
@@ -116,14 +141,19 @@ def squared_gradient(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     A. M. Eskicioglu, P. S. Fisher, "Image quality measures and their performance", IEEE
     Trans. Communications 43(12):2959-2965, 1995. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    dx = np.diff(stack, axis=-1)
-    return frame_mean(dx * dx)
+    return frame_mean(_gras_map(stack, window_px))
+
+
+def _teng_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel TENG response (Sobel G_x^2 + G_y^2)."""
+    return sobel_energy(stack)
 
 
 @register_focus_measure(
     "TENG", family="gradient",
     description="Tenengrad: mean squared Sobel gradient magnitude",
     reference="Krotkov 1987",
+    response=_teng_map,
 )
 def tenengrad(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """TENG: phi = mean(G_x^2 + G_y^2), G = 3x3 Sobel responses, replicated borders.
@@ -133,7 +163,7 @@ def tenengrad(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     E. Krotkov, "Focusing", International Journal of Computer Vision 1(3):223-237, 1987.
     Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    return frame_mean(sobel_energy(stack))
+    return frame_mean(_teng_map(stack, window_px))
 
 
 @register_focus_measure(

@@ -25,10 +25,17 @@ def laplacian(stack: np.ndarray) -> np.ndarray:
     return (separable(stack, _ONE_FOUR_ONE, _ONE_FOUR_ONE) - 36.0 * stack) / 6.0
 
 
+def _lape_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel LAPE response (Delta I)^2."""
+    lap = laplacian(stack)
+    return lap * lap
+
+
 @register_focus_measure(
     "LAPE", family="laplacian",
     description="Energy of Laplacian: mean squared response of fspecial('laplacian', 0.2)",
     reference="Subbarao et al. 1993",
+    response=_lape_map,
 )
 def laplacian_energy(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """LAPE: phi = mean((Delta I)^2).
@@ -38,14 +45,23 @@ def laplacian_energy(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     M. Subbarao, T.-S. Choi, A. Nikzad, "Focusing techniques", Optical Engineering
     32(11):2824-2836, 1993. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    lap = laplacian(stack)
-    return frame_mean(lap * lap)
+    return frame_mean(_lape_map(stack, window_px))
+
+
+def _lapm_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel LAPM response |L_x| + |L_y|."""
+    p = edge_padded(stack)
+    c = p[:, 1:-1, 1:-1]
+    lx = 2.0 * c - p[:, 1:-1, :-2] - p[:, 1:-1, 2:]
+    ly = 2.0 * c - p[:, :-2, 1:-1] - p[:, 2:, 1:-1]
+    return np.abs(lx) + np.abs(ly)
 
 
 @register_focus_measure(
     "LAPM", family="laplacian",
     description="Modified Laplacian: mean of |I * [-1 2 -1]| + |I * [-1 2 -1]^T|",
     reference="Nayar & Nakagawa 1994",
+    response=_lapm_map,
 )
 def modified_laplacian(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """LAPM: phi = mean(|L_x| + |L_y|), L = I * [-1, 2, -1] along x and along y.
@@ -55,11 +71,7 @@ def modified_laplacian(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     S. K. Nayar, Y. Nakagawa, "Shape from focus", IEEE Trans. PAMI 16(8):824-831, 1994.
     Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    p = edge_padded(stack)
-    c = p[:, 1:-1, 1:-1]
-    lx = 2.0 * c - p[:, 1:-1, :-2] - p[:, 1:-1, 2:]
-    ly = 2.0 * c - p[:, :-2, 1:-1] - p[:, 2:, 1:-1]
-    return frame_mean(np.abs(lx) + np.abs(ly))
+    return frame_mean(_lapm_map(stack, window_px))
 
 
 @register_focus_measure(
@@ -78,10 +90,22 @@ def laplacian_variance(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     return frame_var(laplacian(stack))
 
 
+def _lapd_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel LAPD response |L_x| + |L_y| + |L_d1| + |L_d2|."""
+    p = edge_padded(stack)
+    c2 = 2.0 * p[:, 1:-1, 1:-1]
+    lx = c2 - p[:, 1:-1, :-2] - p[:, 1:-1, 2:]
+    ly = c2 - p[:, :-2, 1:-1] - p[:, 2:, 1:-1]
+    d1 = (c2 - p[:, :-2, 2:] - p[:, 2:, :-2]) / np.sqrt(2.0)
+    d2 = (c2 - p[:, :-2, :-2] - p[:, 2:, 2:]) / np.sqrt(2.0)
+    return np.abs(lx) + np.abs(ly) + np.abs(d1) + np.abs(d2)
+
+
 @register_focus_measure(
     "LAPD", family="laplacian",
     description="Diagonal Laplacian: mean of |L_x| + |L_y| + |L_d1| + |L_d2|, diagonals / sqrt(2)",
     reference="Thelen et al. 2009",
+    response=_lapd_map,
 )
 def diagonal_laplacian(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """LAPD: phi = mean(|L_x| + |L_y| + |L_d1| + |L_d2|).
@@ -98,10 +122,4 @@ def diagonal_laplacian(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     height value interpolation", IEEE Trans. Image Processing 18(1):151-157, 2009.
     Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    p = edge_padded(stack)
-    c2 = 2.0 * p[:, 1:-1, 1:-1]
-    lx = c2 - p[:, 1:-1, :-2] - p[:, 1:-1, 2:]
-    ly = c2 - p[:, :-2, 1:-1] - p[:, 2:, 1:-1]
-    d1 = (c2 - p[:, :-2, 2:] - p[:, 2:, :-2]) / np.sqrt(2.0)
-    d2 = (c2 - p[:, :-2, :-2] - p[:, 2:, 2:]) / np.sqrt(2.0)
-    return frame_mean(np.abs(lx) + np.abs(ly) + np.abs(d1) + np.abs(d2))
+    return frame_mean(_lapd_map(stack, window_px))

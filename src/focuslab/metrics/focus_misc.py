@@ -36,10 +36,18 @@ def absolute_central_moment(stack: np.ndarray, window_px: int | None) -> np.ndar
     return frame_mean(np.abs(stack - mu))
 
 
+def _bren_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel BREN response max(D_h^2, D_v^2)."""
+    dx = stack[:, :, 2:] - stack[:, :, :-2]
+    dy = stack[:, 2:, :] - stack[:, :-2, :]
+    return np.maximum(dx[:, :-2, :] ** 2, dy[:, :, :-2] ** 2)
+
+
 @register_focus_measure(
     "BREN", family="miscellaneous",
     description="Brenner: mean of max(squared x and y differences two pixels apart)",
     reference="Brenner et al. 1976 (as in Santos et al. 1997)",
+    response=_bren_map,
 )
 def brenner(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """BREN: phi = mean(max(D_h^2, D_v^2)), D_h = I(x+2, y) - I(x, y), D_v = I(x, y+2) - I(x, y).
@@ -55,15 +63,26 @@ def brenner(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     J. F. Brenner et al., "An automated microscope for cytologic research", J. Histochem.
     Cytochem. 24(1):100-111, 1976. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    dx = stack[:, :, 2:] - stack[:, :, :-2]
-    dy = stack[:, 2:, :] - stack[:, :-2, :]
-    return frame_mean(np.maximum(dx[:, :-2, :] ** 2, dy[:, :, :-2] ** 2))
+    return frame_mean(_bren_map(stack, window_px))
+
+
+def _cont_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel CONT response (interior pixels)."""
+    h, w = stack.shape[-2:]
+    c = stack[:, 1:-1, 1:-1]
+    total = np.zeros_like(c)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                total += np.abs(stack[:, 1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] - c)
+    return total
 
 
 @register_focus_measure(
     "CONT", family="miscellaneous",
     description="Image contrast: mean over pixels of sum of |I(neighbour) - I| over the 8-neighbourhood",
     reference="Nanda & Cutler 2001",
+    response=_cont_map,
 )
 def image_contrast(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """CONT: phi = mean_{x,y} sum_{(i,j) in 3x3} |I(x+i, y+j) - I(x, y)|.
@@ -78,20 +97,26 @@ def image_contrast(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     H. Nanda, R. Cutler, "Practical calibrations for a real-time digital omnidirectional
     camera", CVPR 2001 technical sketches. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    h, w = stack.shape[-2:]
-    c = stack[:, 1:-1, 1:-1]
-    total = np.zeros_like(c)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            if dy or dx:
-                total += np.abs(stack[:, 1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx] - c)
-    return frame_mean(total)
+    return frame_mean(_cont_map(stack, window_px))
+
+
+def _curv_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel CURV response |p0| + |p1| + |p2| + |p3|."""
+    ones = np.ones(3)
+    first = np.array([-1.0, 0.0, 1.0])
+    second = np.array([1.0, -2.0, 1.0])
+    p0 = separable(stack, first, ones)
+    p1 = separable(stack, ones, first)
+    p2 = separable(stack, second, ones)
+    p3 = separable(stack, ones, second)
+    return (np.abs(p0) + np.abs(p1) + np.abs(p2) + np.abs(p3)) / 6.0
 
 
 @register_focus_measure(
     "CURV", family="miscellaneous",
     description="Image curvature: mean of |p0| + |p1| + |p2| + |p3| of the local quadratic fit",
     reference="Helmli & Scherer 2001",
+    response=_curv_map,
 )
 def image_curvature(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """CURV: phi = mean(|p0| + |p1| + |p2| + |p3|) of f(x, y) = a + p0 x + p1 y + p2 x^2 + p3 y^2.
@@ -116,20 +141,24 @@ def image_curvature(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     F. S. Helmli, S. Scherer, "Adaptive shape from focus with an error estimation in light
     microscopy", ISPA 2001, pp. 188-193. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    ones = np.ones(3)
-    first = np.array([-1.0, 0.0, 1.0])
-    second = np.array([1.0, -2.0, 1.0])
-    p0 = separable(stack, first, ones)
-    p1 = separable(stack, ones, first)
-    p2 = separable(stack, second, ones)
-    p3 = separable(stack, ones, second)
-    return frame_mean(np.abs(p0) + np.abs(p1) + np.abs(p2) + np.abs(p3)) / 6.0
+    return frame_mean(_curv_map(stack, window_px))
+
+
+def _helm_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel HELM ratio max(U/I, I/U)."""
+    u = box_mean(stack, int(window_px))
+    hi = np.maximum(u, stack)
+    lo = np.minimum(u, stack)
+    ratio = np.ones_like(stack)
+    np.divide(hi, lo, out=ratio, where=lo > 0)
+    return ratio
 
 
 @register_focus_measure(
     "HELM", family="miscellaneous", window_px=15, non_negative=True,
     description="Helmli's mean method: mean of max(U/I, I/U), U = w x w local mean (w = 15)",
     reference="Helmli & Scherer 2001",
+    response=_helm_map,
 )
 def helmli_mean(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """HELM: phi = mean(R), R = U/I where U > I, else I/U; U = w x w mean (replicated borders).
@@ -144,18 +173,21 @@ def helmli_mean(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     F. S. Helmli, S. Scherer, "Adaptive shape from focus with an error estimation in light
     microscopy", ISPA 2001, pp. 188-193. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    u = box_mean(stack, int(window_px))
-    hi = np.maximum(u, stack)
-    lo = np.minimum(u, stack)
-    ratio = np.ones_like(stack)
-    np.divide(hi, lo, out=ratio, where=lo > 0)
-    return frame_mean(ratio)
+    return frame_mean(_helm_map(stack, window_px))
+
+
+def _sfil_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel SFIL response (largest directional derivative)."""
+    rx, ry = gaussian_gradient(stack, int(window_px))
+    diag = np.maximum(np.abs(rx + ry), np.abs(rx - ry)) / np.sqrt(2.0)
+    return np.maximum(np.maximum(np.abs(rx), np.abs(ry)), diag)
 
 
 @register_focus_measure(
     "SFIL", family="miscellaneous", window_px=15,
     description="Steerable filters: mean of the maximum Gaussian-derivative response over 8 directions",
     reference="Minhas et al. 2009",
+    response=_sfil_map,
 )
 def steerable_filters(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """SFIL: phi = mean(max_theta R_theta), R_theta = cos(theta) R_x + sin(theta) R_y.
@@ -173,15 +205,21 @@ def steerable_filters(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     map computation using steerable filters", ICIAR 2009, pp. 573-583. Pertuz et al. 2013,
     Table 1 and Appendix A.
     """
-    rx, ry = gaussian_gradient(stack, int(window_px))
-    diag = np.maximum(np.abs(rx + ry), np.abs(rx - ry)) / np.sqrt(2.0)
-    return frame_mean(np.maximum(np.maximum(np.abs(rx), np.abs(ry)), diag))
+    return frame_mean(_sfil_map(stack, window_px))
+
+
+def _sfrq_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel SFRQ response sqrt(I_x^2 + I_y^2)."""
+    dx = np.diff(stack, axis=-1)[:, :-1, :]
+    dy = np.diff(stack, axis=-2)[:, :, :-1]
+    return np.sqrt(dx * dx + dy * dy)
 
 
 @register_focus_measure(
     "SFRQ", family="miscellaneous",
     description="Spatial frequency: mean gradient magnitude sqrt(I_x^2 + I_y^2) of first differences",
     reference="Eskicioglu & Fisher 1995",
+    response=_sfrq_map,
 )
 def spatial_frequency(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """SFRQ: phi = mean(sqrt(I_x^2 + I_y^2)), first differences on the (H-1) x (W-1) grid.
@@ -191,9 +229,7 @@ def spatial_frequency(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     A. M. Eskicioglu, P. S. Fisher, "Image quality measures and their performance", IEEE
     Trans. Communications 43(12):2959-2965, 1995. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    dx = np.diff(stack, axis=-1)[:, :-1, :]
-    dy = np.diff(stack, axis=-2)[:, :, :-1]
-    return frame_mean(np.sqrt(dx * dx + dy * dy))
+    return frame_mean(_sfrq_map(stack, window_px))
 
 
 @register_focus_measure(

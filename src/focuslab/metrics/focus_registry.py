@@ -50,6 +50,10 @@ class FocusMeasureSpec:
         (linear-light) image.
     min_size_px
         Smallest frame (or ROI) side the operator accepts, pixels.
+    response
+        For operators that are the mean of a per-pixel response: ``response(stack, window_px)``
+        giving that response (``N x h x w``, possibly smaller than the frame by the filter's
+        support), used by :func:`focuslab.metrics.focus.focus_map`; None otherwise.
     """
 
     name: str
@@ -60,6 +64,7 @@ class FocusMeasureSpec:
     window_px: int | None = None
     non_negative: bool = False
     min_size_px: int = 3
+    response: StackOperator | None = None
 
 
 FOCUS_MEASURES: Registry[FocusMeasureSpec] = Registry("focus measure")
@@ -74,6 +79,7 @@ def register_focus_measure(
     window_px: int | None = None,
     non_negative: bool = False,
     min_size_px: int = 3,
+    response: StackOperator | None = None,
 ) -> Callable[[StackOperator], StackOperator]:
     """Decorator registering a stack operator under ``name``; refuses duplicates and unknown families."""
     if family not in FAMILIES:
@@ -84,7 +90,7 @@ def register_focus_measure(
         add(
             FocusMeasureSpec(
                 name=name, family=family, description=description, reference=reference, function=fn,
-                window_px=window_px, non_negative=non_negative, min_size_px=min_size_px,
+                window_px=window_px, non_negative=non_negative, min_size_px=min_size_px, response=response,
             )
         )
         return fn

@@ -136,10 +136,17 @@ def histogram_range(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     return stack.max(axis=(-2, -1)) - stack.min(axis=(-2, -1))
 
 
+def _glvm_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel GLVM response (I - U)^2."""
+    d = stack - box_mean(stack, int(window_px))
+    return d * d
+
+
 @register_focus_measure(
     "GLVM", family="statistics", window_px=15,
     description="Modified grey-level variance: mean of (I - U)^2, U = w x w local mean (w = 15)",
     reference="Pertuz et al. 2013 (fmeasure 2016)",
+    response=_glvm_map,
 )
 def modified_grey_level_variance(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """GLVM: phi = mean((I - U)^2), U the w x w local mean with replicated borders.
@@ -154,6 +161,5 @@ def modified_grey_level_variance(stack: np.ndarray, window_px: int | None) -> np
     S. Pertuz, D. Puig, M. A. Garcia, Pattern Recognition 46(5):1415-1432, 2013, and the
     2016 ``fmeasure`` code.
     """
-    d = stack - box_mean(stack, int(window_px))
-    return frame_mean(d * d)
+    return frame_mean(_glvm_map(stack, window_px))
 

@@ -16,10 +16,17 @@ from focuslab.metrics.wavelet_dwt import wavelet_subbands
 WAVELET_ORDER = 6
 
 
+def _wavs_map(stack: np.ndarray, window_px: int | None) -> np.ndarray:
+    """Per-pixel WAVS response |H| + |V| + |D|."""
+    b = wavelet_subbands(stack, order=WAVELET_ORDER, levels=1)
+    return np.abs(b["h"]) + np.abs(b["v"]) + np.abs(b["d"])
+
+
 @register_focus_measure(
     "WAVS", family="wavelet",
     description="Sum of wavelet coefficients: mean of |H| + |V| + |D| (db6, level 1)",
     reference="Yang & Nelson 2003",
+    response=_wavs_map,
 )
 def wavelet_sum(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     """WAVS: phi = mean(|W_H| + |W_V| + |W_D|), level-1 db6 detail sub-bands reconstructed to full size.
@@ -29,8 +36,7 @@ def wavelet_sum(stack: np.ndarray, window_px: int | None) -> np.ndarray:
     G. Yang, B. J. Nelson, "Wavelet-based autofocusing and unsupervised segmentation of
     microscopic images", IROS 2003, pp. 2143-2148. Pertuz et al. 2013, Table 1 and Appendix A.
     """
-    b = wavelet_subbands(stack, order=WAVELET_ORDER, levels=1)
-    return frame_mean(np.abs(b["h"]) + np.abs(b["v"]) + np.abs(b["d"]))
+    return frame_mean(_wavs_map(stack, window_px))
 
 
 @register_focus_measure(
