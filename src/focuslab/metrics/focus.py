@@ -17,7 +17,8 @@ misc.      ACMO BREN CONT CURV HELM SFIL SFRQ VOLA
 Larger is sharper for every operator. Images are numpy ``H x W`` or ``H x W x C`` (channel
 last; colour is averaged to grey), linear light; :func:`focus_curve` evaluates an operator on
 every frame of an ``N x H x W[ x C]`` stack with array operations over all frames at once
-(in chunks that bound memory), not a Python loop per frame. Each operator's equation,
+(in chunks that bound memory), not a Python loop per frame; :func:`focus_map` gives the
+per-pixel focus of every frame (shape from focus). Each operator's equation,
 deviations from ``fmeasure`` and original reference are in its docstring (modules
 ``focus_gradient``, ``focus_laplacian``, ``focus_wavelet``, ``focus_statistics``,
 ``focus_dct``, ``focus_misc``) and in docs/focus_measures.md.
