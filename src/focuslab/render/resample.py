@@ -137,12 +137,6 @@ def resample_channels_last(images: torch.Tensor, rows: AxisWeights, cols: AxisWe
     return _gather_rows(out.transpose(0, 1).contiguous(), cols)  # (W_out, H_out, n)
 
 
-def apply_axis(images: torch.Tensor, weights: AxisWeights, dim: int) -> torch.Tensor:
-    """Resample ``images`` (already cropped to ``[start, stop)`` along ``dim``) along ``dim``."""
-    out = _gather_rows(images.movedim(dim, 0).contiguous(), weights)
-    return out.movedim(0, dim)
-
-
 def resample(images: torch.Tensor, rows: AxisWeights, cols: AxisWeights, *, transposed: bool = False):
     """Resample ``(B, C, H_s, W_s)`` scene samples (cropped to the weights' windows) to the sensor.
 
