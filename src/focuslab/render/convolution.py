@@ -196,8 +196,8 @@ def periodic_blend_pairs(images: torch.Tensor, weights, kernel_sets) -> list[tor
     The blend of eq. (2) of :mod:`focuslab.render.compositing` is linear, so its terms are
     summed in the frequency domain: ``ifft2(sum_n fft2(w_n x) K_n)``. Each node costs one
     forward transform (shared by every kernel set: whole and half pupils) and each set one
-    inverse, instead of one forward and one inverse per node and set (Nagy & O'Leary 1998,
-    sec. 3, evaluate the same sum with one FFT pair per node).
+    inverse, instead of one forward and one inverse per node and set (the piecewise
+    interpolated PSF model of Nagy & O'Leary, SIAM J. Sci. Comput. 19(4), 1998, eq. 2.3).
     """
     h, w = images.shape[2:]
     sets = [[as_kernel(k, images) for k in ks] for ks in kernel_sets]
