@@ -95,3 +95,13 @@ def test_output_path_that_is_a_file(tmp_path, capsys):
     assert main(["render", "--positions", "2", "--out", str(f / "sub")]) == 2
     err = capsys.readouterr().err
     assert "output folder" in err and "Traceback" not in err
+
+
+def test_sharpness_of_a_rendered_raw_stack_finds_the_subject(stack_dir):
+    from focuslab.cli.sharpness import sharpness_report
+
+    rep = sharpness_report([stack_dir], measure="TENG")
+    st = read_focal_stack(stack_dir)
+    dists = np.array([f.focus_distance_m for f in st.frames])
+    nearest = int(np.argmin(np.abs(1 / dists - 1 / 0.5)))  # closest in diopters to the 0.5 m subject
+    assert rep["sharpest"]["index"] == nearest == 1

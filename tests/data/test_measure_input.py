@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from focuslab.data.image_files import write_png
-from focuslab.data.measure_input import _cfa_plane, load_measurement_image
+from focuslab.data.measure_input import cfa_plane, load_measurement_image
 from focuslab.errors import InputFileError, InvalidParameterError
 
 
@@ -24,9 +24,9 @@ def test_bit_depth_scaling(tmp_path):
     ("RGGB", "R", (0, 0)), ("RGGB", "G", (0, 1)), ("RGGB", "G2", (1, 0)), ("RGGB", "B", (1, 1)),
     ("GRBG", "G", (0, 0)), ("GRBG", "R", (0, 1)), ("GRBG", "G2", (1, 1)), ("BGGR", "B", (0, 0)),
 ])
-def test_cfa_planes(cfa, which, cell):
+def testcfa_planes(cfa, which, cell):
     mosaic = np.arange(36.0).reshape(6, 6)
-    np.testing.assert_array_equal(_cfa_plane(mosaic, cfa, which), mosaic[cell[0]::2, cell[1]::2])
+    np.testing.assert_array_equal(cfa_plane(mosaic, cfa, which), mosaic[cell[0]::2, cell[1]::2])
 
 
 def test_errors(tmp_path):

@@ -12,7 +12,8 @@ import typer
 
 from focuslab.cli.sfr import parse_roi
 from focuslab.data.focal_stack import read_focal_stack
-from focuslab.data.measure_input import RAW_MODES, load_measurement_image
+from focuslab.data.image_files import read_image
+from focuslab.data.measure_input import RAW_MODES, cfa_plane, load_measurement_image
 from focuslab.errors import InvalidParameterError
 from focuslab.metrics.focus import (
     describe_focus_measure,
@@ -23,19 +24,32 @@ from focuslab.metrics.focus import (
 )
 
 
-def _inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[tuple[Path, float | None]], bool]:
-    """Image files to measure with their lens positions, and whether they came from one stack folder."""
-    items: list[tuple[Path, float | None]] = []
+def _inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[tuple[Path, float | None, dict]], bool]:
+    """Image files to measure with their lens positions and stack camera block, and whether
+    they came from one stack folder."""
+    items: list[tuple[Path, float | None, dict]] = []
     folders = 0
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             stack = read_focal_stack(p)
-            items += [(stack.root / f.file, f.lens_position) for f in stack.frames]
+            items += [(stack.root / f.file, f.lens_position, stack.camera) for f in stack.frames]
             folders += 1
         else:
-            items.append((p, None))
+            items.append((p, None, {}))
     return items, folders == 1 and len(paths) == 1
+
+
+def _load(path: Path, camera: dict, raw_mode: str) -> np.ndarray:
+    """The image to score. Raw Bayer frames of a focal-stack folder (``cfa``, black and white
+    levels in its ``camera`` block) are scored on their first green plane above black, so the
+    CFA's colour modulation does not count as detail."""
+    cfa = camera.get("cfa")
+    if cfa in ("RGGB", "BGGR", "GRBG", "GBRG") and "black_level_dn" in camera and "white_level_dn" in camera:
+        mosaic = read_image(path).astype(np.float64)
+        black, white = float(camera["black_level_dn"]), float(camera["white_level_dn"])
+        return cfa_plane((mosaic - black) / (white - black), cfa, "G")
+    return load_measurement_image(path, raw_mode=raw_mode).data
 
 
 def sharpness_report(
@@ -66,8 +80,8 @@ def sharpness_report(
         raise InvalidParameterError("give at least one image file or focal-stack folder")
     items, one_stack = _inputs(paths)
     rows = []
-    for path, lens_position in items:
-        image = load_measurement_image(path, raw_mode=raw_mode).data
+    for path, lens_position, camera in items:
+        image = _load(path, camera, raw_mode)
         score = focus_measure(image, spec.name, roi=roi, window_px=window_px)
         rows.append({"file": str(path), "lens_position": lens_position, "score": score})
     scores = np.array([r["score"] for r in rows])

@@ -68,7 +68,8 @@ class MeasurementImage:
     source: str
 
 
-def _cfa_plane(mosaic: np.ndarray, cfa: str, which: str) -> np.ndarray:
+def cfa_plane(mosaic: np.ndarray, cfa: str, which: str) -> np.ndarray:
+    """One colour plane (``R``, ``G``, ``G2``, ``B``) of a Bayer mosaic at half resolution."""
     cells = ((0, 0), (0, 1), (1, 0), (1, 1))  # the 2x2 pattern in reading order
     positions = [cell for colour, cell in zip(cfa, cells, strict=True) if colour == which[0]]
     if not positions:
@@ -138,7 +139,7 @@ def _load_raw(p: Path, raw_mode: str) -> MeasurementImage:
             raise InputFileError(f"{str(p)!r}: CFA {raw.cfa!r} is not a Bayer pattern; use raw_mode='mosaic'")
         data = demosaic(norm, raw.cfa, method="bilinear").astype(np.float64)
     else:
-        data = _cfa_plane(norm, raw.cfa, raw_mode.split(":", 1)[1])
+        data = cfa_plane(norm, raw.cfa, raw_mode.split(":", 1)[1])
         factor = 2
     return MeasurementImage(
         data=np.ascontiguousarray(data), linear=True, bit_depth=bits, is_raw=True, cfa=raw.cfa,
