@@ -1,0 +1,1 @@
+"""Autofocus in a closed loop: observations, policies, backends (simulator, replay), run metrics."""
