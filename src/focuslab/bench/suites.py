@@ -83,8 +83,10 @@ class AFCase:
     max_frames
         Frame budget of a stills run.
     pan_deg
-        Lateral offset ``(dx, dy)`` (degrees) every layer reaches at the end of a video
-        (the camera panning); None: no pan.
+        Lateral offset ``(dx, dy)`` (degrees) the subject reaches at the end of a video pan;
+        None: no pan.
+    stack
+        Focal-stack folder replayed instead of the simulator (None: simulate the scene).
     """
 
     suite: str
@@ -95,12 +97,13 @@ class AFCase:
     illuminance_lux: float
     camera: str
     roi: tuple[int, int, int, int]
-    start_code: int
+    start_code: int | None
     seed: int
     video: bool = False
     duration_s: float | None = None
     max_frames: int = 40
     pan_deg: tuple[float, float] | None = None
+    stack: str | None = None
 
     @property
     def options(self) -> dict:
@@ -112,6 +115,8 @@ class AFCase:
         """Short human label: scene, texture option, distance and light."""
         opt = self.options
         texture = opt.get("image") or opt.get("foreground") or ""
+        if self.stack is not None:
+            return f"{self.scene} region {self.case_id}"
         dist = f"{self.subject_distance_m:.2f} m" if self.subject_distance_m else "own depth"
         name = f"{self.scene}:{texture}" if texture else self.scene
         return f"{name} @ {dist}, {self.illuminance_lux:g} lux"
@@ -254,9 +259,9 @@ def code_range(camera: Camera) -> tuple[int, int]:
 
 
 def centre_roi(camera: Camera, size_px: int = DEFAULT_ROI_PX) -> tuple[int, int, int, int]:
-    """A ``size_px`` square AF region at the centre of the preview stream."""
+    """A ``size_px`` square AF region at the centre of the preview stream (even origin: CFA phase kept)."""
     h, w = camera.stream_sensor.shape_px
-    return ((w - size_px) // 2, (h - size_px) // 2, size_px, size_px)
+    return (2 * ((w - size_px) // 4), 2 * ((h - size_px) // 4), size_px, size_px)
 
 
 def card_edge_roi(camera: Camera, card_fraction: float, size_px: int = DEFAULT_ROI_PX) -> tuple[int, int, int, int]:
@@ -273,7 +278,7 @@ def card_edge_roi(camera: Camera, card_fraction: float, size_px: int = DEFAULT_R
     s_mm = camera.sensor_distance_mm(d_um)
     tan_edge = -math.sqrt(card_fraction) * math.tan(math.radians(SCENE_HFOV_DEG / 2))
     x_edge = w / 2 + tan_edge * s_mm * 1e3 / camera.stream_sensor.pixel_pitch_um
-    return (round(x_edge - size_px / 2), (h - size_px) // 2, size_px, size_px)
+    return (2 * round((x_edge - size_px / 2) / 2), 2 * ((h - size_px) // 4), size_px, size_px)
 
 
 def build_scene(case: AFCase) -> Scene:

@@ -1,0 +1,281 @@
+"""Run AF methods on benchmark cases in the closed loop and collect per-case records.
+
+:func:`run_case` builds a case's scene once and runs every requested method on it with
+:func:`focuslab.af.loop.run_af` on a :class:`~focuslab.af.backends.SimulatorBackend` (or a
+:class:`~focuslab.af.backends.ReplayBackend` for a focal-stack case), skipping the methods
+whose ``requires`` the camera cannot meet. :func:`run_benchmark` runs methods x suites x
+cases (optionally in a process pool), checkpoints each finished case to
+``<out>/cases/<suite>/<case>.json`` so an interrupted bench resumes, aggregates the
+leaderboard (:mod:`focuslab.bench.leaderboard`) and writes ``results.json``,
+``results.csv`` and ``report.html`` atomically.
+
+A record is a plain JSON-ready dict::
+
+    {"suite", "case_id", "method", "label", "status": "ok"|"skipped", "reason",
+     "metrics": {...RunMetrics fields...}, "trace": {"t_s", "code", "true_code",
+     "best_code", "error_dof", "done"}, "best_code", "start_code", "done_frame", "wall_s"}
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from focuslab.bench.record_io import json_ready, load_checkpoint, write_checkpoint
+from focuslab.bench.suites import DEFAULT_CAMERA, AFCase, build_scene, get_suite, suite_cases, suite_names
+from focuslab.errors import InvalidParameterError
+
+#: Method shown on example frames when it ran (else the first non-reference method).
+EXAMPLE_METHODS = ("hybrid", "continuous", "phase", "contrast-hillclimb", "contrast-sweep")
+
+#: Reference rows: the perfect-focus oracle and the exact full sweep.
+REFERENCE_METHODS = ("oracle", "contrast-sweep")
+
+
+def supported_requirements(context) -> frozenset[str]:
+    """What a backend's camera offers, in the vocabulary of ``AFPolicy.requires``."""
+    have = set()
+    if context.has_dual_pixel:
+        have.add("dual_pixel")
+    if context.has_depth:
+        have.add("depth")
+    if context.has_lens_model:
+        have.add("lens_model")
+    return frozenset(have)
+
+
+def default_methods() -> list[str]:
+    """Every registered policy, the reference rows first."""
+    from focuslab.af.registry import policy_names
+
+    names = policy_names()
+    return [m for m in REFERENCE_METHODS if m in names] + [m for m in names if m not in REFERENCE_METHODS]
+
+
+def check_methods(methods: Sequence[str]) -> list[str]:
+    """Validate method names (``UnknownNameError`` listing the valid ones); returns them in order."""
+    from focuslab.af.registry import POLICIES, policy_names
+
+    policy_names()
+    out = []
+    for m in methods:
+        POLICIES.get(m)
+        if m not in out:
+            out.append(m)
+    return out
+
+
+def _make_backend(case: AFCase, scene):
+    from focuslab.af.backends import ReplayBackend, SimulatorBackend
+    from focuslab.camera import get_camera
+
+    if case.stack is not None:
+        return ReplayBackend(case.stack, roi=case.roi)
+    return SimulatorBackend(get_camera(case.camera), scene, roi=case.roi, illuminance_lux=case.illuminance_lux,
+                            seed=case.seed, initial_code=case.start_code)
+
+
+def trace_of(run) -> dict:
+    """The run's frame-by-frame trace as lists (None where the backend knows no truth).
+
+    ``code`` is the code in force during each exposure, ``command`` the code sent after it
+    (None: no move), ``true_code`` where the lens truly was (code units), ``best_code`` the
+    code focusing the region's subject, ``error_dof`` the focus error (DoF units) and
+    ``error_frames`` (replay) the distance in frames from the sharpest frame.
+    """
+    frames = list(run.frames)
+    return {
+        "t_s": [f.t_s for f in frames],
+        "code": [f.lens_code for f in frames],
+        "command": [f.command_code for f in frames],
+        "reported_code": [f.reported_code for f in frames],
+        "true_code": [f.lens_code_true for f in frames],
+        "best_code": [f.best_code for f in frames],
+        "error_dof": [f.focus_error_dof for f in frames],
+        "error_frames": [f.focus_error_frames for f in frames],
+        "done": [bool(f.done) for f in frames],
+    }
+
+
+def run_method(case: AFCase, method: str, scene) -> tuple[dict, object]:
+    """One closed-loop run of ``method`` on ``case`` (scene already built): ``(record, AFRun or None)``."""
+    from focuslab.af.loop import run_af
+    from focuslab.af.registry import get_policy
+
+    policy = get_policy(method)
+    backend = _make_backend(case, scene)
+    rec = {"suite": case.suite, "case_id": case.case_id, "method": method, "label": case.label,
+           "start_code": case.start_code, "status": "ok", "reason": ""}
+    missing = sorted(set(policy.requires) - supported_requirements(backend.context) - {"truth"})
+    if missing:
+        rec.update(status="skipped", reason=f"camera has no {', '.join(missing)}")
+        return rec, None
+    t0 = time.perf_counter()
+    if case.video:
+        run = run_af(policy, backend, max_frames=case.max_frames, video=True, duration_s=case.duration_s)
+    else:
+        run = run_af(policy, backend, max_frames=case.max_frames)
+    rec["wall_s"] = time.perf_counter() - t0
+    rec["metrics"] = run.metrics.to_dict()
+    rec["trace"] = trace_of(run)
+    rec["done_frame"] = run.done_frame
+    rec["best_code"] = rec["trace"]["best_code"][-1] if run.frames else None
+    ctx = backend.context
+    rec["code_range"] = [ctx.min_code, ctx.max_code]
+    if hasattr(backend, "dof_per_code"):  # half-width of the in-focus band (1 DoF) in codes, per frame
+        best = rec["trace"]["best_code"]
+        rec["trace"]["band_codes"] = [1.0 / max(float(backend.dof_per_code(b)), 1e-9) for b in best]
+    return rec, run
+
+
+def run_case(case: AFCase, methods: Sequence[str], *, examples_dir: str | os.PathLike | None = None) -> list[dict]:
+    """Run every method on one case; with ``examples_dir``, save before/after AF-region frames of one method."""
+    scene = None if case.stack is not None else build_scene(case)
+    pairs = [run_method(case, m, scene) for m in methods]
+    if examples_dir is not None:
+        from focuslab.bench.example_frames import save_examples
+
+        ok = [(r, run) for r, run in pairs if run is not None]
+        pick = next((p for m in EXAMPLE_METHODS for p in ok if p[0]["method"] == m), ok[0] if ok else None)
+        if pick is not None:
+            pick[0]["examples"] = save_examples(case, pick[1], examples_dir)
+        if scene is not None and not case.video and pairs:
+            from focuslab.bench.example_frames import focus_curve
+
+            pairs[0][0]["focus_curve"] = focus_curve(case, scene)
+    return json_ready([r for r, _ in pairs])
+
+
+def _case_job(args) -> list[dict]:
+    case_dict, methods, out_dir, with_examples = args
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    case = AFCase.from_dict(case_dict)
+    ex = Path(out_dir) / "examples" if with_examples else None
+    records = run_case(case, methods, examples_dir=ex)
+    write_checkpoint(out_dir, case, methods, records)
+    return records
+
+
+def collect_cases(suites: Sequence[str] | None, *, camera: str, full: bool, seed: int,
+                  stacks: Sequence[str | os.PathLike] = ()) -> dict[str, list[AFCase]]:
+    """Cases by suite: the named built-in suites (default all, or none when only stacks are given)."""
+    from focuslab.bench.stack_cases import stack_suite_cases
+
+    if suites is None:
+        suites = [] if stacks else suite_names()
+    by_suite: dict[str, list[AFCase]] = {}
+    for name in suites:
+        get_suite(name)
+        by_suite[name] = suite_cases(name, camera=camera, full=full, seed=seed)
+    for d in stacks:
+        name, cases = stack_suite_cases(d)
+        by_suite[name] = cases
+    return by_suite
+
+
+def run_benchmark(
+    out_dir: str | os.PathLike,
+    *,
+    suites: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
+    stacks: Sequence[str | os.PathLike] = (),
+    camera: str = DEFAULT_CAMERA,
+    full: bool = False,
+    seed: int = 0,
+    workers: int = 1,
+    resume: bool = False,
+    report: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
+    command: str | None = None,
+) -> dict:
+    """Run methods x suites x cases and write ``results.json``, ``results.csv`` and ``report.html``.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder (created).
+    suites
+        Suite names (default: every built-in suite; none when only ``stacks`` are given).
+    methods
+        Method names (default: every registered policy; methods the camera cannot run are
+        recorded as skipped).
+    stacks
+        Focal-stack folders to replay (one suite ``stack:<folder name>`` each).
+    camera, full, seed
+        Camera preset, suite size, suite seed (see :func:`focuslab.bench.suites.suite_cases`).
+    workers
+        Processes running cases in parallel (1: in this process).
+    resume
+        Reuse checkpointed cases of an interrupted run with the same methods.
+    report
+        Write ``report.html``.
+    progress
+        ``progress(done, total, label)`` after each case.
+    command
+        The command line, recorded in the outputs.
+
+    Returns
+    -------
+    dict
+        The results as written to ``results.json``.
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown suite, method or camera (the message lists the valid names).
+    InputFileError
+        A stack folder with no images, mixed frame sizes or missing lens positions.
+    """
+    from focuslab.bench.leaderboard import build_results, write_results
+    from focuslab.files import ensure_dir
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidParameterError(f"workers must be an integer >= 1, got {workers!r}")
+    out = ensure_dir(out_dir)
+    methods = check_methods(methods) if methods else default_methods()
+    by_suite = collect_cases(suites, camera=camera, full=full, seed=seed, stacks=stacks)
+    jobs, records_by_case = [], {}
+    for cases in by_suite.values():
+        for i, case in enumerate(cases):
+            key = (case.suite, case.case_id)
+            done = load_checkpoint(out, case, methods) if resume else None
+            if done is not None:
+                records_by_case[key] = done
+            else:
+                jobs.append((key, (case.to_dict(), list(methods), str(out), i == 0)))
+    total = len(jobs) + len(records_by_case)
+    finished = len(records_by_case)
+    if progress:
+        progress(finished, total, "resumed" if finished else "starting")
+    if workers == 1 or len(jobs) <= 1:
+        for key, job in jobs:
+            records_by_case[key] = _case_job(job)
+            finished += 1
+            if progress:
+                progress(finished, total, "/".join(key))
+    else:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+            futures = {pool.submit(_case_job, job): key for key, job in jobs}
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                key = futures[fut]
+                records_by_case[key] = fut.result()
+                finished += 1
+                if progress:
+                    progress(finished, total, "/".join(key))
+    records = [r for cases in by_suite.values() for c in cases for r in records_by_case[(c.suite, c.case_id)]]
+    results = build_results(by_suite, records, methods=methods, camera=camera, seed=seed, full=full, command=command)
+    write_results(out, results, report=report)
+    return results
