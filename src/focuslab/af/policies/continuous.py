@@ -1,0 +1,384 @@
+"""``continuous``: video AF that keeps a moving subject in focus without hunting.
+
+Every frame the policy estimates where the lens should be (the *target code*), filters that
+estimate, and moves the lens along a speed- and acceleration-limited trajectory towards it.
+``done`` is never set. It needs nothing mandatory and uses what each observation carries:
+
+* **phase** (dual pixel): the AF region's disparity D (x_right - x_left, stream pixels,
+  positive for an object nearer than focus) gives target = reported code + g D. The gain g
+  (codes per pixel) is an option (e.g. from :mod:`focuslab.af.phase_calibration`), else a
+  prior from the lens model for an ideal half-pupil split (D = 4 c / (3 pi) [3]: the largest
+  disparity a blur can give, so the prior under-steps rather than overshoots) refined online
+  by least squares from the disparity change that the policy's own lens moves cause
+  (Delta code = g (-Delta D) over frames with a move of >= 1 DoF, shrunk to the prior);
+* **depth** (ToF zones + lens model): target = code_for_distance of the AF region's distance
+  (:func:`focuslab.af.policies.depth.roi_depth_estimate`), used on new readings only;
+* phase and depth together are fused by inverse variance; with neither, **contrast**: a
+  hill-climb over consecutive frames (no wobble): scan at ``contrast_scan_dof`` per frame,
+  reverse only after two frames confidently below the best, fit a parabola around the best
+  sample, go there and watch the focus measure; a drop of ``refocus_drop`` for 3 frames or a
+  scene change (after the scene is stable again) starts a new climb.
+
+Target filter: an alpha-beta tracker of the target code and its velocity with the steady-state
+gains of Kalata's tracking index [1], Lambda = sigma_w T^2 / sigma_v (sigma_w: the target's
+acceleration noise, sigma_v: the measurement's noise, T = 1 frame):
+alpha = -(Lambda^2 + 8 Lambda - (Lambda + 4) sqrt(Lambda^2 + 8 Lambda)) / 8,
+beta = (Lambda^2 + 4 Lambda - Lambda sqrt(Lambda^2 + 8 Lambda)) / 4.
+An innovation beyond 3 DoF + 3 sigma is ignored once and re-initialises the filter when it
+repeats; a scene change (the AF region's mean moves by ``scene_change_mean`` relative or its
+4 x 4 thumbnail by ``scene_change_pattern``) re-initialises it at once.
+
+Lens trajectory (anti-hunting, speed and jerk limits): the lens rests until the predicted
+target (x + v * ``lead_frames``) is more than ``deadband_dof`` away (hysteresis), then moves
+with velocity u limited to ``max_speed_dof`` per frame and changed by at most ``max_accel_dof``
+per frame, towards v_des = v_target + sign(e) min(|e|, sqrt(2 a_max |e|)) (the braking curve
+of a time-optimal acceleration-limited move [2], so it stops on the target without
+overshoot), and rests again within ``stop_band_dof`` once the target is still. A reversal of
+direction is taken only when the error on the other side exceeds ``reverse_dof``; below it
+the lens brakes to a stop. The acceleration is bounded, so the jerk is at most 2 a_max.
+
+References
+----------
+.. [1] P. R. Kalata, "The tracking index: a generalized parameter for alpha-beta and
+       alpha-beta-gamma target trackers", IEEE Trans. Aerosp. Electron. Syst. 20(2),
+       174-182 (1984), eqs. (11)-(12).
+.. [2] T. Kroeger, *On-Line Trajectory Generation in Robotic Systems*, Springer (2010), ch. 3
+       (time-optimal velocity v = sqrt(2 a d) to stop in distance d).
+.. [3] N. Wadhwa et al., "Synthetic depth-of-field with a single-camera mobile phone",
+       ACM TOG 37(4), 2018 (dual-pixel disparity proportional to defocus).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from focuslab.af.green_plane import green_plane
+from focuslab.af.policies.depth import codes_per_dof, dof_diopters, roi_depth_estimate
+from focuslab.af.registry import register_policy
+from focuslab.af.types import AFContext, Command, Observation
+from focuslab.errors import InvalidParameterError
+from focuslab.metrics.dp_disparity import dp_disparity_map
+
+#: Ideal half-pupil disparity per blur diameter, 4 / (3 pi) (docs/dual_pixel.md).
+IDEAL_DP_RATIO = 4.0 / (3.0 * math.pi)
+
+#: Sub-pixel NCC accuracy (green-plane px) of a confident patch; sigma = this / confidence.
+PHASE_SIGMA_PX = 0.05
+
+
+def kalata_gains(tracking_index: float) -> tuple[float, float]:
+    """Steady-state alpha-beta gains for Kalata's tracking index Lambda >= 0 ([1], eqs. 11-12)."""
+    lam = max(float(tracking_index), 0.0)
+    r = math.sqrt(lam * lam + 8.0 * lam)
+    alpha = -(lam * lam + 8.0 * lam - (lam + 4.0) * r) / 8.0
+    beta = (lam * lam + 4.0 * lam - lam * r) / 4.0
+    return alpha, beta
+
+
+def focus_energy(plane: np.ndarray) -> float:
+    """Energy of the image gradient over the squared mean (illumination-invariant contrast)."""
+    g = np.asarray(plane, dtype=np.float64)
+    m = float(g.mean())
+    if g.shape[0] < 2 or g.shape[1] < 2 or not math.isfinite(m) or m <= 0:
+        return 0.0
+    e = np.mean(np.diff(g, axis=0) ** 2) + np.mean(np.diff(g, axis=1) ** 2)
+    return float(e / (m * m))
+
+
+def _thumbnail(plane: np.ndarray, n: int = 4) -> tuple[float, np.ndarray]:
+    h, w = (plane.shape[0] // n) * n, (plane.shape[1] // n) * n
+    blocks = np.asarray(plane[:h, :w], dtype=np.float64).reshape(n, h // n, n, w // n).mean(axis=(1, 3))
+    m = float(blocks.mean())
+    return m, blocks / m if m > 0 else blocks
+
+
+class ContinuousPolicy:
+    """Video AF: track the focus target every frame with bounded speed and jerk, never hunt.
+
+    Parameters
+    ----------
+    max_speed_dof, max_accel_dof
+        Lens speed (per frame) and acceleration (per frame^2) limits, depth-of-focus units.
+    deadband_dof, stop_band_dof, reverse_dof
+        Hysteresis: start moving beyond ``deadband_dof``, rest within ``stop_band_dof``,
+        reverse only for errors beyond ``reverse_dof`` (DoF units).
+    target_accel_dof
+        The target's acceleration noise sigma_w of the tracker, DoF per frame^2.
+    lead_frames
+        Prediction horizon of the target (the frame a command takes to act), frames.
+    phase_gain_codes_per_px
+        Codes per stream pixel of disparity; None: lens-model prior refined online.
+    phase_min_confidence
+        Least mean patch confidence of a phase measurement.
+    use_phase, use_depth
+        Whether to use the dual-pixel views and the depth zones when present.
+    scene_change_mean, scene_change_pattern
+        Scene-change thresholds on the AF region's mean (relative) and thumbnail.
+    contrast_scan_dof, contrast_drop, refocus_drop
+        Contrast hill-climb: scan speed (DoF per frame), relative drop below the best that
+        counts as past the peak, relative drop from the locked focus that starts a new climb.
+    """
+
+    name = "continuous"
+    requires = frozenset()
+
+    def __init__(self, *, max_speed_dof: float = 2.0, max_accel_dof: float = 0.5, deadband_dof: float = 0.5,
+                 stop_band_dof: float = 0.2, reverse_dof: float = 1.0, target_accel_dof: float = 0.1,
+                 lead_frames: float = 1.0, phase_gain_codes_per_px: float | None = None,
+                 phase_min_confidence: float = 0.15, use_phase: bool = True, use_depth: bool = True,
+                 scene_change_mean: float = 0.3, scene_change_pattern: float = 0.3, contrast_scan_dof: float = 1.0,
+                 contrast_drop: float = 0.06, refocus_drop: float = 0.25) -> None:
+        opts = {"max_speed_dof": max_speed_dof, "max_accel_dof": max_accel_dof, "deadband_dof": deadband_dof,
+                "stop_band_dof": stop_band_dof, "reverse_dof": reverse_dof, "target_accel_dof": target_accel_dof,
+                "scene_change_mean": scene_change_mean, "scene_change_pattern": scene_change_pattern,
+                "contrast_scan_dof": contrast_scan_dof, "contrast_drop": contrast_drop, "refocus_drop": refocus_drop}
+        for key, v in opts.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and v > 0):
+                raise InvalidParameterError(f"{key} must be a finite number > 0, got {v!r}")
+            setattr(self, key, float(v))
+        if self.stop_band_dof >= self.deadband_dof:
+            raise InvalidParameterError(f"stop_band_dof ({stop_band_dof}) must be below deadband_dof ({deadband_dof})")
+        for key, v in (("lead_frames", lead_frames), ("phase_min_confidence", phase_min_confidence)):
+            if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and v >= 0):
+                raise InvalidParameterError(f"{key} must be a finite number >= 0, got {v!r}")
+        if phase_gain_codes_per_px is not None and not (
+            isinstance(phase_gain_codes_per_px, int | float) and math.isfinite(phase_gain_codes_per_px)
+            and phase_gain_codes_per_px > 0
+        ):
+            raise InvalidParameterError(f"phase_gain_codes_per_px must be > 0 or None, got {phase_gain_codes_per_px!r}")
+        self.lead_frames, self.phase_min_confidence = float(lead_frames), float(phase_min_confidence)
+        self.phase_gain_codes_per_px = phase_gain_codes_per_px
+        self.use_phase, self.use_depth = bool(use_phase), bool(use_depth)
+        self._ctx: AFContext | None = None
+
+    # ------------------------------------------------------------------ run state
+    def reset(self, context: AFContext) -> None:
+        """Start a new video run on the camera ``context``."""
+        if not isinstance(context, AFContext):
+            raise InvalidParameterError(f"context must be an AFContext, got {type(context).__name__}")
+        self._ctx = context
+        self._p = self._u = None  # trajectory: commanded position (float codes), velocity (codes/frame)
+        self._moving = False
+        self._x = self._v = None  # tracker: target code, codes per frame
+        self._last_update, self._outliers = -1, 0
+        self._stats, self._last_depth, self._prev_phase = None, None, None
+        self._sxy = self._sxx = 0.0  # online phase-gain least squares
+        #: The phase gain in use, codes per stream pixel (after online refinement; None before).
+        self.phase_gain: float | None = None
+        self._cstate, self._samples, self._dir, self._reversed = "search", [], 0, False
+        self._peak, self._fm_ref, self._low, self._stable = None, None, 0, 0
+        #: Per-frame source of the target: "phase", "depth", "phase+depth", "predict" or "contrast".
+        self.source: str | None = None
+
+    def _gain_prior(self, code: float, dof: float) -> float | None:
+        ctx = self._ctx
+        if self.phase_gain_codes_per_px is not None:
+            return float(self.phase_gain_codes_per_px)
+        if "phase_gain_codes_per_px" in ctx.extra:
+            return float(ctx.extra["phase_gain_codes_per_px"])
+        if ctx.pixel_pitch_um is None or ctx.coc_max_um is None:
+            return None
+        return dof * ctx.pixel_pitch_um / (IDEAL_DP_RATIO * ctx.coc_max_um)
+
+    # ------------------------------------------------------------------ measurements
+    def _scene_changed(self, plane: np.ndarray) -> bool:
+        m, thumb = _thumbnail(plane)
+        prev, self._stats = self._stats, (m, thumb)
+        if prev is None or prev[0] <= 0:
+            return False
+        return abs(m / prev[0] - 1.0) > self.scene_change_mean or float(np.mean(np.abs(thumb - prev[1]))) > (
+            self.scene_change_pattern)
+
+    def _phase(self, obs: Observation, dof: float, changed: bool) -> tuple[float, float] | None:
+        left, right = green_plane(obs.left, obs.cfa), green_plane(obs.right, obs.cfa)
+        scale = 1.0 if obs.cfa in (None, "mono") else 2.0  # green-plane px -> stream px
+        h, w = left.shape
+        m = int(min(8, (w - 12) // 3))
+        gain0 = self._gain_prior(obs.reported_code, dof)
+        if m < 1 or h < 8 or gain0 is None or left.shape != right.shape:
+            return None
+        if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
+            return None
+        p = int(min(h, w - 2 * (m + 1), 64))
+        dmap = dp_disparity_map(left, right, patch_px=p, stride_px=max(4, p // 2), max_shift_px=m,
+                                lowpass_sigma_px=1.0)
+        conf = np.where(np.isfinite(dmap.disparity_px), dmap.confidence, 0.0)
+        if conf.sum() <= 0 or float(conf.mean()) < self.phase_min_confidence:
+            self._prev_phase = None
+            return None
+        disp = float(np.sum(conf * np.nan_to_num(dmap.disparity_px)) / conf.sum()) * scale
+        sigma_px = PHASE_SIGMA_PX * scale / float(conf.mean())
+        prev, self._prev_phase = self._prev_phase, (float(obs.reported_code), disp)
+        if prev is not None and not changed and abs(obs.reported_code - prev[0]) >= dof:
+            x, y = prev[1] - disp, float(obs.reported_code) - prev[0]
+            self._sxx, self._sxy = self._sxx + x * x, self._sxy + x * y
+        prior_w = (2.0 * dof / gain0) ** 2
+        gain = float(np.clip((prior_w * gain0 + self._sxy) / (prior_w + self._sxx), 0.7 * gain0, 4.0 * gain0))
+        self.phase_gain = gain
+        return float(obs.reported_code) + gain * disp, gain * sigma_px
+
+    def _depth(self, obs: Observation) -> tuple[float, float] | None:
+        ctx, z = self._ctx, obs.depth
+        key = np.nan_to_num(np.asarray(z.distance_m, dtype=float), nan=-1.0)
+        if self._last_depth is not None and np.array_equal(key, self._last_depth):
+            return None  # the same reading as before (the ToF runs slower than the camera)
+        self._last_depth = key
+        est = roi_depth_estimate(z, obs.roi, cluster_gap_diopters=dof_diopters(ctx))
+        if est is None:
+            return None
+        code = float(min(max(ctx.code_for_distance(max(est.distance_m, 1e-3)), ctx.min_code), ctx.max_code))
+        d0 = 1.0 / est.distance_m
+        h = 0.25 * dof_diopters(ctx)
+        c_near = ctx.code_for_distance(1.0 / (d0 + h))
+        c_far = ctx.code_for_distance(1.0 / (d0 - h)) if d0 > h else ctx.code_for_distance(math.inf)
+        per_diopter = abs(c_near - c_far) / (2.0 * h)
+        sigma_diopter = est.sigma_m / est.distance_m**2
+        return code, max(per_diopter * sigma_diopter, 0.5)
+
+    # ------------------------------------------------------------------ target tracker
+    def _track(self, z: float, sigma: float, dof: float, frame: int, changed: bool) -> None:
+        dt = max(frame - self._last_update, 1)
+        if self._x is None or changed:
+            self._x, self._v, self._outliers, self._last_update = z, 0.0, 0, frame
+            return
+        xp = self._x + self._v * dt
+        r = z - xp
+        if abs(r) > 3.0 * dof + 3.0 * sigma:
+            self._outliers += 1
+            if self._outliers >= 2:
+                self._x, self._v, self._outliers = z, 0.0, 0
+            else:
+                self._x = xp
+            self._last_update = frame
+            return
+        self._outliers = 0
+        alpha, beta = kalata_gains(self.target_accel_dof * dof * dt * dt / max(sigma, 1e-6))
+        self._x, self._v = xp + alpha * r, self._v + beta * r / dt
+        self._last_update = frame
+
+    # ------------------------------------------------------------------ contrast hill-climb
+    def _contrast(self, plane: np.ndarray, pos: float, dof: float, changed: bool) -> float | None:
+        ctx, fm = self._ctx, focus_energy(plane)
+        lo, hi = ctx.min_code, ctx.max_code
+        if changed:
+            self._cstate, self._stable = "wait", 0
+        if self._cstate == "wait":
+            self._stable = 0 if changed else self._stable + 1
+            if self._stable < 2:
+                return None
+            self._cstate, self._samples, self._dir = "search", [], 0
+        if self._cstate == "idle":
+            if self._fm_ref is None:
+                self._fm_ref, self._low = fm, 0
+                return self._peak
+            self._low = self._low + 1 if fm < (1.0 - self.refocus_drop) * self._fm_ref else 0
+            if self._low < 3:
+                return self._peak
+            self._cstate, self._samples, self._dir = "search", [], 0
+        if self._cstate == "settle":
+            if not self._moving and self._u == 0.0:
+                self._cstate, self._fm_ref, self._low = "idle", None, 0
+            return self._peak
+        # search
+        if self._dir == 0:
+            self._dir, self._reversed = (1 if pos < 0.5 * (lo + hi) else -1), False
+        self._samples.append((pos, fm))
+        pts = np.array(self._samples)
+        best = int(np.argmax(pts[:, 1]))
+        below = pts[:, 1] < (1.0 - self.contrast_drop) * pts[best, 1]
+        beyond = (pts[:, 0] - pts[best, 0]) * self._dir > 0.5 * dof
+        at_end = (self._p >= hi - 0.5 and self._dir > 0) or (self._p <= lo + 0.5 and self._dir < 0)
+        past = len(pts) >= 3 and bool(below[-1] and below[-2] and beyond[-1] and beyond[-2])
+        if (past or at_end) and best == 0 and not self._reversed:
+            self._dir, self._reversed = -self._dir, True  # the peak lies behind the start: turn once
+            return pos + self._dir * 1e6
+        if past or at_end or len(pts) > 80:
+            near = np.abs(pts[:, 0] - pts[best, 0]) <= 2.5 * self.contrast_scan_dof * dof
+            peak = float(pts[best, 0])
+            if np.unique(np.round(pts[near, 0])).size >= 3:
+                a, b, _ = np.polyfit(pts[near, 0] - peak, pts[near, 1], 2)
+                if a < 0:
+                    peak += float(np.clip(-b / (2 * a), -self.contrast_scan_dof * dof, self.contrast_scan_dof * dof))
+            self._peak, self._cstate = float(min(max(peak, lo), hi)), "settle"
+            return self._peak
+        return pos + self._dir * 1e6
+
+    # ------------------------------------------------------------------ lens trajectory
+    def _follow(self, setpoint: float | None, v_target: float, dof: float, speed: float, force: bool) -> int:
+        ctx = self._ctx
+        amax = self.max_accel_dof * dof
+        if setpoint is None:  # nothing to go to: brake to a stop where the lens is
+            setpoint, v_target = self._p, 0.0
+        e = setpoint - self._p
+        still = abs(v_target) < 0.05 * dof
+        if not self._moving:
+            if abs(e) < self.deadband_dof * dof and not force:
+                return round(self._p)
+            self._moving = True
+        elif abs(e) < self.stop_band_dof * dof and still and abs(self._u) <= amax:
+            self._moving, self._u = False, 0.0
+            return round(self._p)
+        if self._u != 0.0 and np.sign(e) != np.sign(self._u) and abs(e) < self.reverse_dof * dof:
+            e = 0.0  # not confidently on the other side: brake, do not reverse
+        v_des = v_target + math.copysign(min(abs(e), math.sqrt(2.0 * amax * abs(e))), e)
+        v_des = float(np.clip(v_des, -speed, speed))
+        self._u = float(self._u + np.clip(v_des - self._u, -amax, amax))
+        p = self._p + self._u
+        if p <= ctx.min_code or p >= ctx.max_code:
+            p, self._u = float(min(max(p, ctx.min_code), ctx.max_code)), 0.0
+        self._p = p
+        return round(p)
+
+    def step(self, observation: Observation) -> Command:
+        """Estimate the target, update the tracker, move one frame along the limited trajectory."""
+        if self._ctx is None:
+            raise InvalidParameterError("call reset(context) before step(); the policy has no camera context")
+        obs, ctx = observation, self._ctx
+        pos = float(obs.reported_code)
+        if not math.isfinite(pos):
+            pos = float(obs.lens_code)
+        if self._p is None:
+            self._p, self._u = float(obs.lens_code), 0.0
+        dof = codes_per_dof(ctx, pos)
+        plane = green_plane(obs.image, obs.cfa)
+        changed = self._scene_changed(plane)
+        meas = []
+        if self.use_phase and obs.left is not None and obs.right is not None:
+            ph = self._phase(obs, dof, changed)
+            if ph is not None:
+                meas.append(("phase", *ph))
+        if self.use_depth and obs.depth is not None and ctx.has_lens_model:
+            dp = self._depth(obs)
+            if dp is not None:
+                meas.append(("depth", *dp))
+        sensors = (self.use_phase and obs.left is not None) or (
+            self.use_depth and obs.depth is not None and ctx.has_lens_model)
+        if meas:
+            w = np.array([1.0 / s**2 for _, _, s in meas])
+            z = float(np.sum(w * np.array([c for _, c, _ in meas])) / w.sum())
+            self._track(z, float(1.0 / math.sqrt(w.sum())), dof, obs.frame_index, changed)
+            self.source = "+".join(name for name, _, _ in meas)
+        elif sensors and self._x is not None:
+            self.source = "predict"
+        if sensors:
+            if self._x is None:
+                return Command(round(self._p), done=False)
+            ahead = max(obs.frame_index - self._last_update, 0) + self.lead_frames
+            setpoint = float(min(max(self._x + self._v * ahead, ctx.min_code), ctx.max_code))
+            v_t = self._v if abs(self._v) >= 0.05 * dof else 0.0
+            code = self._follow(setpoint, v_t, dof, self.max_speed_dof * dof, False)
+        else:
+            self.source = "contrast"
+            target = self._contrast(plane, pos, dof, changed)
+            searching = self._cstate == "search"
+            speed = (self.contrast_scan_dof if searching else self.max_speed_dof) * dof
+            code = self._follow(target, 0.0, dof, speed, searching or self._cstate == "settle")
+        return Command(int(min(max(code, ctx.min_code), ctx.max_code)), done=False)
+
+
+@register_policy("continuous")
+def make_continuous_policy(**options) -> ContinuousPolicy:
+    """Factory of the ``continuous`` (video) policy (options: see :class:`ContinuousPolicy`)."""
+    return ContinuousPolicy(**options)
