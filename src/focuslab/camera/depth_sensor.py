@@ -8,7 +8,8 @@ Model (one reading, per zone):
    zone is sampled at ``samples_per_zone``² directions, mapped onto the scene grid with the
    renderer's geometry (:mod:`focuslab.render.resample`: the scene grid is uniform in
    tan(angle) across ``hfov_deg``, square samples; a layer shifted by ``offset_deg`` is seen
-   at angle θ − offset; nearest sample, nothing outside the grid).
+   at angle θ − offset, a layer magnified by ``scale`` about ``scale_center_deg`` as the
+   renderer draws it; nearest sample, nothing outside the grid).
 2. **Occlusion.** At each direction the layers are composited front to back with their alpha
    (the "over" operator [3]): a layer is seen with weight T·α, T = Π(1 − α) of the layers in
    front of it; what is left (1 − Σ) is empty space (no return).
@@ -59,6 +60,17 @@ from focuslab.errors import InvalidParameterError, check_finite, check_positive
 from focuslab.scene.scene import Scene
 
 _MASK63 = (1 << 63) - 1
+
+
+def _layer_tan(angle_rad: np.ndarray, layer, axis: int) -> np.ndarray:
+    """tan of the direction in the layer's own grid: undo its offset, then its magnification
+    about ``scale_center_deg`` (the renderer's eq. (3), focuslab.render.resample)."""
+    tan_layer = np.tan(angle_rad - np.radians(layer.offset_deg[axis]))
+    scale = float(getattr(layer, "scale", 1.0))
+    if scale != 1.0:
+        tan_centre = np.tan(np.radians(layer.scale_center_deg[axis]))
+        tan_layer = tan_centre + (tan_layer - tan_centre) / scale
+    return tan_layer
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -312,8 +324,8 @@ class DepthSensorSpec:
         trans = np.ones((ny, nx))
         weights, depths, refls = [], [], []
         for lay in front_to_back:
-            cols = np.floor(np.tan(ax - np.radians(lay.offset_deg[0])) * per_tan + w / 2).astype(int)
-            rows = np.floor(np.tan(ay - np.radians(lay.offset_deg[1])) * per_tan + h / 2).astype(int)
+            cols = np.floor(_layer_tan(ax, lay, 0) * per_tan + w / 2).astype(int)
+            rows = np.floor(_layer_tan(ay, lay, 1) * per_tan + h / 2).astype(int)
             inside = (rows[:, None] >= 0) & (rows[:, None] < h) & (cols[None, :] >= 0) & (cols[None, :] < w)
             r, c = np.clip(rows, 0, h - 1)[:, None], np.clip(cols, 0, w - 1)[None, :]
             alpha = np.where(inside, lay.alpha[r, c], 0.0)
