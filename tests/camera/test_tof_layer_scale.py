@@ -17,7 +17,9 @@ def test_a_magnified_layer_covers_more_zones():
     card[24:40, 24:40] = 1.0  # the centre quarter (linear), 1/16 of the area
     fg = Layer(radiance=np.full((h, w, 1), 0.8, np.float32), alpha=card, depth_m=0.5)
     bg = Layer(radiance=np.full((h, w, 1), 0.8, np.float32), alpha=np.ones((h, w), np.float32), depth_m=2.0)
-    spec = DepthSensorSpec(zones_x=8, zones_y=8, hfov_deg=40.0, vfov_deg=40.0, noise_floor_m=1e-9, noise_quadratic_per_m=0.0)
+    spec = DepthSensorSpec(
+        zones_x=8, zones_y=8, hfov_deg=40.0, vfov_deg=40.0, noise_floor_m=1e-9, noise_quadratic_per_m=0.0
+    )
     near = []
     for scale in (1.0, 2.0):
         scene = Scene(layers=(bg, replace(fg, scale=scale)), hfov_deg=40.0)
