@@ -14,8 +14,8 @@ Suites (``quick`` is the default size; ``full=True`` gives the larger variant):
 * ``stills-lowlight``: 3-12 lux, the same textures; the description names the electrons per
   pixel per frame computed from the camera's photometry (:func:`light_level_text`);
 * ``low-texture``: nearly featureless walls (1-3 % contrast) and a smooth real photograph;
-* ``depth-edge``: a near card over a far background with the card's edge through the middle
-  of the AF region (nearest-subject priority: the card is the subject);
+* ``depth-edge``: a near card over a far background with the card's edge through the AF
+  region, 5/8 of the region on the card (nearest-subject priority: the card is the subject);
 * ``video-tracking``: a card approaching, a card receding, and the camera panning from a
   near card to the far background (a :class:`~focuslab.scene.scene.KeyframeMotion` lateral
   offset of every layer).
@@ -264,8 +264,9 @@ def centre_roi(camera: Camera, size_px: int = DEFAULT_ROI_PX) -> tuple[int, int,
     return (2 * ((w - size_px) // 4), 2 * ((h - size_px) // 4), size_px, size_px)
 
 
-def card_edge_roi(camera: Camera, card_fraction: float, size_px: int = DEFAULT_ROI_PX) -> tuple[int, int, int, int]:
-    """A square AF region centred on the left edge of a centred ``two_planes`` card.
+def card_edge_roi(camera: Camera, card_fraction: float, size_px: int = DEFAULT_ROI_PX, *,
+                  card_share: float = 0.625) -> tuple[int, int, int, int]:
+    """A square AF region across the left edge of a centred ``two_planes`` card, ``card_share`` of it on the card.
 
     The card's left edge lies at scene column ``W (1 - sqrt(f)) / 2``, i.e. at
     ``tan(theta) = -sqrt(f) tan(hfov / 2)`` (pinhole grid uniform in tan); on the stream
@@ -278,7 +279,8 @@ def card_edge_roi(camera: Camera, card_fraction: float, size_px: int = DEFAULT_R
     s_mm = camera.sensor_distance_mm(d_um)
     tan_edge = -math.sqrt(card_fraction) * math.tan(math.radians(SCENE_HFOV_DEG / 2))
     x_edge = w / 2 + tan_edge * s_mm * 1e3 / camera.stream_sensor.pixel_pitch_um
-    return (2 * round((x_edge - size_px / 2) / 2), 2 * ((h - size_px) // 4), size_px, size_px)
+    x = x_edge - (1.0 - card_share) * size_px
+    return (2 * round(x / 2), 2 * ((h - size_px) // 4), size_px, size_px)
 
 
 def build_scene(case: AFCase) -> Scene:
@@ -380,7 +382,7 @@ def low_texture(camera: Camera, camera_name: str, *, full: bool, rng: np.random.
 
 @register_suite("depth-edge")
 def depth_edge(camera: Camera, camera_name: str, *, full: bool, rng: np.random.Generator) -> list[AFCase]:
-    """A near card (0.3-1 m) over a far background (3-6 m), the card's edge through the AF region's middle."""
+    """A near card (0.3-1 m) over a far background (3-6 m), its edge through the AF region (5/8 of it on the card)."""
     fronts = ("dead_leaves", "astronaut", "coffee", "one_over_f", "chelsea", "brick")
     cases = []
     n = 6 if full else 3

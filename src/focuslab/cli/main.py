@@ -38,7 +38,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, chart, demo, info, optics, render, sfr, sharpness
+    from focuslab.cli import acutance, bench, chart, demo, info, optics, render, sfr, sharpness
 
     render.register(app)
     demo.register(app)
@@ -48,6 +48,7 @@ def _register_commands() -> None:
     chart.register(app)
     sfr.register(app)
     sharpness.register(app)
+    bench.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
