@@ -1,9 +1,15 @@
-"""The plane contrast AF scores: the green plane of a Bayer mosaic, the image itself otherwise.
+"""The planes contrast AF scores: the green plane or the channel-balanced mosaic of a Bayer raw.
 
 Phone AF statistics are computed on the green pixels of the raw preview (the densest and
 most sensitive channel; no demosaic in the loop). For a Bayer mosaic each 2 x 2 cell gives
 one value, the mean of its two greens, so the plane is ``h/2 x w/2`` (odd edges dropped);
-``cfa=None`` or ``"mono"`` returns the image unchanged (as float32).
+``cfa=None`` or ``"mono"`` returns a float32 copy of the image.
+
+On a binned preview stream the green plane's pitch (2 stream pixels) is coarser than the
+depth-of-focus unit (c_max = 2 *native* pitches = half a stream pixel at 4 x 4 binning), so
+contrast AF there scores the *balanced mosaic* instead: the full-resolution raw region with
+each CFA channel divided by its own mean over the region (a per-region white balance, so a
+neutral texture becomes a full-resolution luminance-like image without a demosaic).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
+from focuslab.sensor.cfa import cfa_channel_index
 
 #: Offsets (row, col) of the two green pixels in each Bayer 2 x 2 cell.
 _GREENS = {
@@ -46,7 +53,7 @@ def green_plane(image: np.ndarray, cfa: str | None) -> np.ndarray:
     if cfa is None or cfa == "mono":
         if arr.ndim == 3:
             arr = arr.mean(axis=2)
-        return np.asarray(arr, dtype=np.float32)
+        return np.array(arr, dtype=np.float32)  # a copy: callers may write to it
     if cfa not in _GREENS:
         raise InvalidParameterError(f"unknown cfa {cfa!r}; use one of {', '.join(_GREENS)}, 'mono' or None")
     if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 2:
@@ -55,3 +62,34 @@ def green_plane(image: np.ndarray, cfa: str | None) -> np.ndarray:
     (r0, c0), (r1, c1) = _GREENS[cfa]
     g = arr[r0:h:2, c0:w:2].astype(np.float32) + arr[r1:h:2, c1:w:2].astype(np.float32)
     return g * np.float32(0.5)
+
+
+def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
+    """The AF region at full resolution with each CFA channel divided by its mean, float32.
+
+    ``out = image / mean_k`` on the pixels of channel k (R, G, B); channels whose mean is not
+    positive are left at 0. ``cfa=None``/``"mono"``: the image divided by its mean.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown CFA or a mosaic that is not 2-D.
+    """
+    arr = np.asarray(image, dtype=np.float32)
+    if cfa is None or cfa == "mono":
+        if arr.ndim == 3:
+            arr = arr.mean(axis=2, dtype=np.float32)
+        m = float(arr.mean()) if arr.size else 0.0
+        return arr / np.float32(m) if m > 0 else np.zeros_like(arr)
+    if cfa not in _GREENS:
+        raise InvalidParameterError(f"unknown cfa {cfa!r}; use one of {', '.join(_GREENS)}, 'mono' or None")
+    if arr.ndim != 2:
+        raise InvalidParameterError(f"a {cfa} mosaic must be a 2-D array, got shape {arr.shape}")
+    idx = cfa_channel_index(cfa, arr.shape)
+    out = np.zeros_like(arr)
+    for k in range(3):
+        sel = idx == k
+        m = float(arr[sel].mean()) if sel.any() else 0.0
+        if m > 0:
+            out[sel] = arr[sel] / np.float32(m)
+    return out

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from focuslab.af.green_plane import green_plane
+from focuslab.af.green_plane import balanced_mosaic, green_plane
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -41,17 +41,49 @@ from focuslab.metrics.focus import focus_measure, focus_measure_names, peak_posi
 def gaussian_peak(codes, scores) -> float:
     """Peak of a sampled focus curve: vertex of the parabola through (code, ln score) at the maximum.
 
-    At an end of the sweep the end code; with a non-positive score among the three,
+    At an end of the sweep the vertex through the three end samples, kept between the end
+    sample and its neighbour; with a non-positive score among the three,
     :func:`~focuslab.metrics.focus.peak_position` (parabola on the scores).
     """
     c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
-    i = int(np.argmax(s))
-    if i == 0 or i == c.size - 1:
-        return float(c[i])
+    if c.size < 3:
+        return float(c[int(np.argmax(s))])
+    i = int(np.clip(np.argmax(s), 1, c.size - 2))
     y = s[i - 1 : i + 2]
     if np.any(y <= 0):
         return peak_position(c, s)
-    return peak_position(c[i - 1 : i + 2], np.log(y))
+    x0, x1, x2 = c[i - 1 : i + 2]
+    y0, y1, y2 = np.log(y)
+    denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom
+    b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / denom
+    j = int(np.argmax(s))
+    lo, hi = (x0, x1) if j == 0 else (x1, x2) if j == c.size - 1 else (x0, x2)
+    if a >= 0:
+        return float(c[j])
+    return float(np.clip(-b / (2 * a), lo, hi))
+
+
+def half_level_centre(codes, scores, level: float = 0.7) -> float | None:
+    """Midpoint of the two crossings of ``min + level (max - min)`` around the curve's maximum.
+
+    A defocus blur grows with |lens travel| on both sides of focus, so the curve's two flanks
+    are mirror images and the midpoint of a level's crossings (linear interpolation between
+    samples) is the in-focus code, even where a binned stream makes the top flat. None when a
+    flank does not cross the level inside the sweep.
+    """
+    c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
+    i = int(np.argmax(s))
+    th = s.min() + level * (s.max() - s.min())
+    below_left = np.flatnonzero(s[:i] < th)
+    below_right = np.flatnonzero(s[i + 1 :] < th)
+    if below_left.size == 0 or below_right.size == 0 or s.max() <= s.min():
+        return None
+    a = below_left[-1]
+    b = i + 1 + below_right[0]
+    left = c[a] + (th - s[a]) * (c[a + 1] - c[a]) / (s[a + 1] - s[a])
+    right = c[b - 1] + (th - s[b - 1]) * (c[b] - c[b - 1]) / (s[b] - s[b - 1])
+    return float(0.5 * (left + right))
 
 
 def _planned_codes(ctx: AFContext, step_dof: float, steps: int) -> tuple[np.ndarray, float]:
@@ -92,12 +124,26 @@ class ContrastSweepPolicy:
         Focus measure (:func:`focuslab.metrics.focus.focus_measure_names`).
     backlash_dof
         How far below the peak the final approach starts, depths of focus (0: direct move).
+    plane
+        ``"balanced"`` (full-resolution channel-balanced mosaic, the default) or ``"green"``
+        (the green plane), see :mod:`focuslab.af.green_plane`.
     """
 
     name = "contrast-sweep"
     requires = frozenset()
 
-    def __init__(self, *, step_dof: float = 1.5, steps: int = 24, measure: str = "TENG", backlash_dof: float = 1.0):
+    def __init__(
+        self,
+        *,
+        step_dof: float = 1.5,
+        steps: int = 24,
+        measure: str = "TENG",
+        backlash_dof: float = 1.0,
+        plane: str = "balanced",
+    ):
+        if plane not in ("balanced", "green"):
+            raise InvalidParameterError(f"plane must be 'balanced' or 'green', got {plane!r}")
+        self.plane = plane
         self.step_dof = check_positive("step_dof", step_dof)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 3:
             raise InvalidParameterError(f"steps must be an integer >= 3, got {steps!r}")
@@ -147,11 +193,13 @@ class ContrastSweepPolicy:
                 self._target = int(self._codes[0])
             if not self._ready(obs):
                 return Command()
-            self._scores.append(focus_measure(green_plane(obs.image, obs.cfa), self.measure))
+            plane = balanced_mosaic(obs.image, obs.cfa) if self.plane == "balanced" else green_plane(obs.image, obs.cfa)
+            self._scores.append(focus_measure(plane, self.measure))
             self._j += 1
             if self._j < self._codes.size:
                 return self._move(obs, int(self._codes[self._j]))
-            self.peak_code = gaussian_peak(self._codes, self._scores)
+            centre = half_level_centre(self._codes, self._scores)
+            self.peak_code = gaussian_peak(self._codes, self._scores) if centre is None else centre
             peak = int(np.clip(round(self.peak_code), self._ctx.min_code, self._ctx.max_code))
             self._final = peak
             if self._backlash and peak < obs.lens_code:
