@@ -3,10 +3,10 @@
 For frame i the exposure starts at t_i = i * frame_interval_s::
 
     obs_i = backend.observe(i, t_i)          # rendered where the lens really is
+    truth_i = backend.truth(t_i)             # the truth of that frame
     cmd_i = policy.step(obs_i)
     if cmd_i.target_code is not None:
         backend.command(cmd_i.target_code, t_i + obs_i.exposure_s)   # after the readout
-    truth_i = backend.truth(t_i)
 
 so a move issued after frame i acts from the end of its exposure, and the lens dynamics
 (settling, overshoot) shape the frames that follow. A stills run stops at the first frame
@@ -174,6 +174,7 @@ def run_af(
     for i in range(n):
         t = i * dt
         obs = backend.observe(i, t)
+        tr = backend.truth(t)  # before any command: the truth of the frame just observed
         if initial is None:
             initial, first = obs.lens_code, obs.image
         last = obs.image
@@ -189,7 +190,6 @@ def run_af(
             if isinstance(tc, bool) or not isinstance(tc, int | np.integer):
                 raise InvalidParameterError(f"policy {policy.name!r} commanded {tc!r}; target_code must be an int")
             sent = int(backend.command(int(tc), t + obs.exposure_s))
-        tr = backend.truth(t)
         moved = sent is not None and sent != obs.lens_code
         is_done = bool(cmd.done) and not video and not (moved and not pending_final)
         records.append(
