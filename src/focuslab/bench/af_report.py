@@ -205,6 +205,25 @@ def _examples_html(rec: dict, base_dir: Path) -> str:
     return "<div class='examples'>" + "".join(cells) + "</div>"
 
 
+def _stack_regions_html(results: dict, suite: str, methods: list[str]) -> str:
+    """Per AF region of a replayed stack: the truth's best lens position and where each method ended."""
+    recs = [r for r in results["records"] if r["suite"] == suite and r["status"] == "ok"]
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["region", "ROI (x, y, w, h)", "best position", *methods])
+    body = []
+    for c in results["suites"][suite]["cases"]:
+        mine = {r["method"]: r for r in recs if r["case_id"] == c["case_id"]}
+        any_rec = next(iter(mine.values()), {})
+        best = any_rec.get("best_code")
+        cells = [c["case_id"], str(tuple(c["roi"])), "-" if best is None else f"{best:.2f}"]
+        for m in methods:
+            r = mine.get(m)
+            k = None if r is None else (r.get("done_frame") if r.get("done_frame") is not None else -1)
+            cells.append("-" if r is None or not r["trace"]["code"] else f"{r['trace']['code'][k]:.0f}")
+        body.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    return (f"<p>Final lens position per AF region (frames are at positions 0, 1, ...):</p><table class='leaderboard'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
 _EXTRA_CSS = (
     "<style>table.leaderboard td:first-child{text-align:left;font-weight:600}"
     ".examples{display:flex;gap:1.5em}.examples img{width:256px;image-rendering:pixelated}"
@@ -247,6 +266,8 @@ def af_report_sections(results: dict, *, base_dir: str | os.PathLike = ".") -> l
         if curve is not None:
             sec.figure(_focus_curve_figure(curve, first[0].get("best_code")),
                        "Focus curve of the first case: settled sweep over the focus range")
+        if any(c.get("stack") for c in s["cases"]):
+            sec.items.append(_stack_regions_html(results, name, methods))
         ex = next((r for r in first if r.get("examples")), None)
         if ex is not None:
             sec.items.append(_examples_html(ex, base))

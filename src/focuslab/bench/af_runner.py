@@ -69,11 +69,12 @@ def check_methods(methods: Sequence[str]) -> list[str]:
 
 
 def _make_backend(case: AFCase, scene):
+    """The case's backend; ``scene`` is the built scene, or for a stack case the loaded ``ReplayStack``."""
     from focuslab.af.backends import ReplayBackend, SimulatorBackend
     from focuslab.camera import get_camera
 
     if case.stack is not None:
-        return ReplayBackend(case.stack, roi=case.roi)
+        return ReplayBackend(scene, roi=case.roi)
     return SimulatorBackend(get_camera(case.camera), scene, roi=case.roi, illuminance_lux=case.illuminance_lux,
                             seed=case.seed, initial_code=case.start_code)
 
@@ -133,7 +134,12 @@ def run_method(case: AFCase, method: str, scene) -> tuple[dict, object]:
 
 def run_case(case: AFCase, methods: Sequence[str], *, examples_dir: str | os.PathLike | None = None) -> list[dict]:
     """Run every method on one case; with ``examples_dir``, save before/after AF-region frames of one method."""
-    scene = None if case.stack is not None else build_scene(case)
+    if case.stack is not None:
+        from focuslab.af.replay import ReplayStack
+
+        scene = ReplayStack(case.stack)  # read once, shared by the methods
+    else:
+        scene = build_scene(case)
     pairs = [run_method(case, m, scene) for m in methods]
     if examples_dir is not None:
         from focuslab.bench.example_frames import save_examples
@@ -142,7 +148,7 @@ def run_case(case: AFCase, methods: Sequence[str], *, examples_dir: str | os.Pat
         pick = next((p for m in EXAMPLE_METHODS for p in ok if p[0]["method"] == m), ok[0] if ok else None)
         if pick is not None:
             pick[0]["examples"] = save_examples(case, pick[1], examples_dir)
-        if scene is not None and not case.video and pairs:
+        if case.stack is None and not case.video and pairs:
             from focuslab.bench.example_frames import focus_curve
 
             pairs[0][0]["focus_curve"] = focus_curve(case, scene)

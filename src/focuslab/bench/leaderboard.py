@@ -111,6 +111,8 @@ def leaderboard_rows(results: dict, suite: str) -> tuple[list[str], list[list[st
     """Header and formatted rows of one suite's leaderboard (methods in run order; '-' for none)."""
     s = results["suites"][suite]
     cols = COLUMNS + (VIDEO_COLUMNS if s.get("video") else ())
+    if any(a.get("mean_abs_error_frames") is not None for a in s["methods"].values()):
+        cols = (*cols, ("mean_abs_error_frames", "mean |error| frames", "{:.2f}"))
     header = ["method", "cases"] + [h for _, h, _ in cols]
     rows = []
     for m, agg in s["methods"].items():
