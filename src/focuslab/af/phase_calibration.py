@@ -17,6 +17,20 @@ docs/dual_pixel.md). So near focus
 with g > 0: a positive disparity (object nearer than the focus plane) asks for a higher
 code. D_0 (``offset_px``) is the disparity in focus.
 
+Dead zone. Near focus the measured disparity falls below the line: a blur smaller than the
+renderer's sample pitch has no disparity at all (on ``phone_main``'s preview, |c| < 1 DoF),
+and the three-point sub-pixel peak of the correlation locks toward zero shift. Outside it
+the measurement follows D ~ k (|c| - c_z) sign(c), so the fit (points at least
+``dead_zone_dof`` from focus) is
+
+    code_best - code = g_z (D - D_0) + z sign(code_best - code)                       (2)
+
+fitted with D_0 from eq. (1); :meth:`PhaseCalibration.move_codes` uses it (adding
+z sign(D - D_0) only when the disparity is clearly non-zero). ``gain_codes_per_px`` stays the
+plain line of eq. (1): the one to compare with the camera model's gain (the measured slope
+g_z of the soft dead-zone model is steeper in disparity, ~0.8-0.9 g, because the shift
+outside the dead zone rises faster than k c to catch up with it).
+
 The lens position of each calibration frame is taken from the frame's true lens
 displacement, expressed in codes through the factory map (a factory measures it with the
 module's Hall sensor or a laser), so lens jitter and the posture offset do not enter the fit.
@@ -55,6 +69,11 @@ class PhaseCalibration:
         D_0: disparity measured in focus, frame pixels.
     r2
         Coefficient of determination of the fit.
+    near_gain_codes_per_px
+        g_z: the slope of eq. (2) (NaN: use ``gain_codes_per_px``).
+    dead_zone_codes
+        z: half-width of the zone around focus where the measured disparity stays near zero
+        (codes), eq. (2).
     residual_codes
         RMS residual of the fit, codes.
     camera
@@ -73,6 +92,8 @@ class PhaseCalibration:
     offset_px: float
     r2: float
     residual_codes: float
+    near_gain_codes_per_px: float = math.nan
+    dead_zone_codes: float = 0.0
     camera: str = ""
     distance_m: float = math.nan
     best_code: float = math.nan
@@ -90,9 +111,21 @@ class PhaseCalibration:
         if not math.isfinite(float(self.offset_px)):
             raise InvalidParameterError(f"offset_px must be finite, got {self.offset_px!r}")
 
-    def move_codes(self, disparity_px: float) -> float:
-        """Lens move (codes, + = toward near focus) that focuses a region of this disparity."""
-        return float(self.gain_codes_per_px) * (float(disparity_px) - float(self.offset_px))
+    def move_codes(self, disparity_px: float, *, sigma_px: float = 0.0) -> float:
+        """Lens move (codes, + = toward near focus) that focuses a region of this disparity.
+
+        Eq. (2): g_z (D - D_0) + z sign(D - D_0), the dead-zone term only when |D - D_0|
+        exceeds twice the measurement's standard error ``sigma_px`` (else the region is
+        inside the dead zone, where the sign is noise).
+        """
+        r = float(disparity_px) - float(self.offset_px)
+        gz = float(self.near_gain_codes_per_px)
+        if not (self.dead_zone_codes > 0 and math.isfinite(gz) and gz > 0):
+            return float(self.gain_codes_per_px) * r
+        move = gz * r
+        if abs(r) > 2.0 * max(float(sigma_px), 0.0):
+            move += math.copysign(float(self.dead_zone_codes), r)
+        return move
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""
@@ -134,6 +167,8 @@ class PhaseCalibration:
                 offset_px=off,
                 r2=num("r2"),
                 residual_codes=num("residual_codes"),
+                near_gain_codes_per_px=num("near_gain_codes_per_px"),
+                dead_zone_codes=0.0 if data.get("dead_zone_codes") is None else float(data["dead_zone_codes"]),
                 camera=str(data.get("camera", "")),
                 distance_m=num("distance_m"),
                 best_code=num("best_code"),
@@ -209,8 +244,9 @@ def calibrate_phase_gain(
 
     Notes
     -----
-    Least squares of y_i = code_best - x_i on D_i: y = g D + b, then D_0 = -b / g (eq. (1) of
-    the module). x_i is the frame's true lens position in codes.
+    Least squares of y_i = code_best - x_i on D_i: y = g D + b, D_0 = -b / g (eq. (1)); then of
+    y_i on (D_i - D_0) and sign(y_i) for g_z and z (eq. (2); skipped when ``dead_zone_dof`` is
+    0). x_i is the frame's true lens position in codes.
     """
     if not isinstance(camera, Camera):
         raise InvalidParameterError(f"camera must be a focuslab Camera, got {type(camera).__name__}")
@@ -265,6 +301,12 @@ def calibrate_phase_gain(
         )
     g, b = np.polyfit(d[use], y[use], 1)
     resid = y[use] - (g * d[use] + b)
+    gz, dz = g, 0.0
+    if dead > 0 and np.any(y[use] > 0) and np.any(y[use] < 0):
+        design = np.stack([d[use] + b / g, np.sign(y[use])], axis=1)
+        (gz, dz), *_ = np.linalg.lstsq(design, y[use], rcond=None)
+        if not (gz > 0 and dz > 0):
+            gz, dz = g, 0.0
     ss_tot = float(np.sum((y[use] - y[use].mean()) ** 2))
     r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else math.nan
     if not g > 0:
@@ -276,6 +318,8 @@ def calibrate_phase_gain(
         gain_codes_per_px=float(g),
         offset_px=float(-b / g),
         r2=float(r2),
+        near_gain_codes_per_px=float(gz),
+        dead_zone_codes=float(dz),
         residual_codes=float(np.sqrt(np.mean(resid**2))),
         camera=camera.name,
         distance_m=dist,

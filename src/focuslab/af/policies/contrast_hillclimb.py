@@ -1,0 +1,271 @@
+"""``contrast-hillclimb``: contrast-detect AF as shipped on cameras without phase detection.
+
+The lens climbs the focus curve F(code) of the AF region (:func:`focuslab.af.af_signals.
+focus_value`, Tenengrad of the balanced raw mosaic) frame by frame:
+
+1. **Direction.** Frame 0 scores the start; the lens makes a probe step of ``coarse_dof``
+   toward the larger part of the code range. If F dropped by more than the hysteresis
+   threshold the climb turns round (to the other side of the start), else it goes on.
+2. **Climb.** Coarse steps of ``coarse_dof`` depths of focus (converted to codes at the
+   current position through the factory calibration) while F rises. A drop of more than the
+   threshold below the best value so far means the peak was passed; two steps in a row
+   within the noise of the best (a plateau) or the end of the range end the climb too.
+3. **Refine.** Half-size steps sample the two midpoints around the best sample (those not
+   already sampled), nearest first.
+4. **Peak.** A Gaussian through the samples nearest the maximum (:func:`~focuslab.af.
+   af_signals.fit_focus_peak`, 3-5 samples) gives the peak; the lens moves there.
+5. **Settle.** The next frame checks the actuator's reported position; it is done when the
+   lens is within ``settle_dof`` of the peak, else one correction by the remaining offset
+   (the actuator's play) and done.
+
+Hysteresis threshold: T = max(``k_sigma`` sigma_F, ``min_rel_threshold`` F_best), where
+sigma_F is the frame-to-frame noise of F: the standard deviation of F between frames taken
+with the lens resting at the same place (each such pair gives |dF| / sqrt(2)), and until
+there is such a pair the prediction from the frame's own pixel noise
+(:class:`~focuslab.af.af_signals.FocusValue` ``noise``, conservative). After ``max_frames``
+frames the lens goes to the best sample seen and the policy is done: it never waits forever.
+
+Positions of the samples are the actuator's reported positions (Hall sensor), so play and
+overshoot do not bias the fit; commands are codes.
+
+References
+----------
+.. [1] N. Kehtarnavaz, H.-J. Oh, "Development and real-time implementation of a rule-based
+       auto-focus algorithm", Real-Time Imaging 9(3):197-203, 2003 (coarse/mid/fine steps,
+       direction search, peak interpolation).
+.. [2] J. He, R. Zhou, Z. Hong, "Modified fast climbing search auto-focus algorithm with
+       adaptive step size searching technique for digital camera", IEEE Trans. Consumer
+       Electronics 49(2):257-262, 2003.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_focus
+from focuslab.af.registry import register_policy
+from focuslab.af.types import AFContext, Command, Observation
+from focuslab.errors import InvalidParameterError, check_positive
+
+
+class ContrastHillClimb:
+    """Contrast hill-climbing AF (see the module notes).
+
+    Parameters
+    ----------
+    coarse_dof
+        Climb step, depth-of-focus units (> 0).
+    k_sigma
+        Hysteresis threshold in noise standard deviations (> 0).
+    min_rel_threshold
+        Floor of the threshold as a fraction of the best focus value (>= 0).
+    settle_dof
+        The lens is settled when its reported position is this close to the target, DoF.
+    max_frames
+        Frames after which the policy goes to its best sample and is done (>= 4).
+    method
+        Focus-measure operator.
+    """
+
+    name = "contrast-hillclimb"
+    requires: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        *,
+        coarse_dof: float = 3.0,
+        k_sigma: float = 3.0,
+        min_rel_threshold: float = 0.01,
+        settle_dof: float = 0.5,
+        max_frames: int = 30,
+        method: str = "TENG",
+    ) -> None:
+        self.coarse_dof = check_positive("coarse_dof", coarse_dof)
+        self.k_sigma = check_positive("k_sigma", k_sigma)
+        self.min_rel_threshold = check_positive("min_rel_threshold", min_rel_threshold, allow_zero=True)
+        self.settle_dof = check_positive("settle_dof", settle_dof)
+        if isinstance(max_frames, bool) or not isinstance(max_frames, int | np.integer) or max_frames < 4:
+            raise InvalidParameterError(f"max_frames must be an integer >= 4, got {max_frames!r}")
+        self.max_frames = int(max_frames)
+        self.method = str(method)
+        self._ctx: AFContext | None = None
+
+    # ------------------------------------------------------------------ state
+    def reset(self, context: AFContext) -> None:
+        """Forget the previous run."""
+        self._ctx = context
+        self._codes: list[float] = []
+        self._values: list[float] = []
+        self._prior_noise = math.nan
+        self._pair_var: list[float] = []
+        self._frames = 0
+        self._phase = "start"
+        self._dir = 1
+        self._step = 1.0
+        self._flat = 0
+        self._target: float | None = None
+        self._last_cmd: int | None = None
+        self._last_rep: float | None = None
+        self._last_val: float | None = None
+        self._refine: list[float] = []
+        self._peak: float | None = None
+        self._corrected = False
+        self.last_fit = None
+
+    def start_from(self, context: AFContext, observation: Observation) -> Command:
+        """Begin a climb at ``observation`` (used by the phase and hybrid fallbacks)."""
+        self.reset(context)
+        return self.step(observation)
+
+    @property
+    def frames(self) -> int:
+        """Frames seen in this run."""
+        return self._frames
+
+    def _clip(self, code: float) -> int:
+        ctx = self._ctx
+        return int(np.clip(round(code), ctx.min_code, ctx.max_code))
+
+    def _dof(self, code: float) -> float:
+        return codes_per_dof(self._ctx, code)
+
+    def threshold(self) -> float:
+        """The hysteresis threshold T on focus-value changes (see the module notes)."""
+        if self._pair_var:
+            sigma = math.sqrt(float(np.mean(self._pair_var)))
+        else:
+            sigma = self._prior_noise if math.isfinite(self._prior_noise) else 0.0
+        best = max(self._values) if self._values else 0.0
+        return max(self.k_sigma * sigma, self.min_rel_threshold * best)
+
+    def _move(self, code: float) -> Command:
+        c = self._clip(code)
+        self._target = float(c)
+        self._last_cmd = c
+        return Command(target_code=c)
+
+    def _finish(self, code: float | None = None) -> Command:
+        self._phase = "done"
+        if code is None:
+            return Command(done=True)
+        c = self._clip(code)
+        return Command(target_code=c if c != self._last_cmd else None, done=True)
+
+    def _sampled_near(self, code: float, tol: float) -> bool:
+        return any(abs(c - code) < tol for c in self._codes)
+
+    # ------------------------------------------------------------------ step
+    def step(self, observation: Observation) -> Command:
+        """Score the frame and decide the next move (see the module notes)."""
+        if self._ctx is None:
+            raise InvalidParameterError("call reset(context) before step(); the policy has no AF context")
+        ctx = self._ctx
+        fv = observation_focus(observation, method=self.method)
+        pos = float(observation.reported_code)
+        if not math.isfinite(pos):
+            pos = float(observation.lens_code)
+        if self._last_cmd is None:
+            self._last_cmd = int(observation.lens_code)
+        dof = self._dof(pos)
+        # frame-to-frame noise: two frames with the lens resting at the same place
+        if (
+            self._last_rep is not None
+            and self._last_val is not None
+            and int(observation.lens_code) == self._last_cmd
+            and abs(pos - self._last_rep) < 0.25 * dof
+        ):
+            self._pair_var.append(0.5 * (fv.value - self._last_val) ** 2)
+        self._last_rep, self._last_val = pos, fv.value
+        self._codes.append(pos)
+        self._values.append(fv.value)
+        if math.isfinite(fv.noise):
+            self._prior_noise = fv.noise if not math.isfinite(self._prior_noise) else min(self._prior_noise, fv.noise)
+        self._frames += 1
+
+        if self._phase == "done":
+            return Command(done=True)
+        if self._phase == "settle":
+            return self._settle(pos, dof)
+        if self._frames >= self.max_frames:
+            return self._go_to_peak(final=True)
+
+        thr = self.threshold()
+        if self._phase == "start":
+            self._start_code = pos
+            self._step = self.coarse_dof * dof
+            up, down = ctx.max_code - pos, pos - ctx.min_code
+            self._dir = 1 if up >= down else -1
+            self._phase = "probe"
+            return self._move(pos + self._dir * self._step)
+        if self._phase == "probe":
+            f0 = self._values[0]
+            if fv.value < f0 - thr:
+                self._dir = -self._dir
+                self._phase = "climb"
+                return self._climb_move(self._start_code)
+            self._phase = "climb"
+            return self._climb_move(pos)
+        if self._phase == "climb":
+            best = max(self._values)
+            if fv.value >= best and len(self._values) > 1 and fv.value > max(self._values[:-1]) + thr:
+                self._flat = 0
+            elif fv.value < best - thr:
+                return self._start_refine()
+            else:
+                self._flat += 1
+                if self._flat >= 2:
+                    return self._start_refine()
+            return self._climb_move(pos)
+        if self._phase == "refine":
+            return self._refine_move(pos)
+        return self._go_to_peak(final=True)
+
+    def _climb_move(self, pos: float) -> Command:
+        ctx = self._ctx
+        self._step = self.coarse_dof * self._dof(pos)
+        nxt = pos + self._dir * self._step
+        if (self._dir > 0 and pos >= ctx.max_code - 0.5) or (self._dir < 0 and pos <= ctx.min_code + 0.5):
+            return self._start_refine()
+        return self._move(nxt)
+
+    def _start_refine(self) -> Command:
+        self._phase = "refine"
+        codes = np.asarray(self._codes)
+        i = int(np.argmax(self._values))
+        xb = float(codes[i])
+        half = 0.5 * self.coarse_dof * self._dof(xb)
+        tol = 0.3 * half
+        cands = [xb - half, xb + half]
+        ctx = self._ctx
+        self._refine = [c for c in cands if ctx.min_code <= c <= ctx.max_code and not self._sampled_near(c, tol)]
+        return self._refine_move(self._codes[-1])
+
+    def _refine_move(self, pos: float) -> Command:
+        if not self._refine:
+            return self._go_to_peak(final=False)
+        self._refine.sort(key=lambda c: abs(c - pos))
+        return self._move(self._refine.pop(0))
+
+    def _go_to_peak(self, *, final: bool) -> Command:
+        fit = fit_focus_peak(self._codes, self._values, max_samples=5)
+        self.last_fit = fit
+        self._peak = fit.code
+        if final:
+            return self._finish(fit.code)
+        self._phase = "settle"
+        return self._move(fit.code)
+
+    def _settle(self, pos: float, dof: float) -> Command:
+        off = self._peak - pos
+        if abs(off) <= self.settle_dof * dof or self._corrected:
+            return self._finish()
+        self._corrected = True
+        return self._finish(self._last_cmd + off)
+
+
+@register_policy("contrast-hillclimb")
+def make_contrast_hillclimb(**options) -> ContrastHillClimb:
+    """Factory of :class:`ContrastHillClimb` (options are its keyword arguments)."""
+    return ContrastHillClimb(**options)
