@@ -135,12 +135,16 @@ class SimulatorBackend:
     def code_for_um(self, displacement_um: float) -> float:
         """Real-valued code whose calibrated displacement is ``displacement_um`` (linear between codes).
 
-        At or below 0 µm: the lift-off code (the lens on its infinity stop).
+        Below 0 µm (a noisy reading of the lens on its stop) the map is extended linearly with
+        its slope at lift-off, so a position sensor's noise stays zero-mean there.
         """
         start = self.camera.actuator.start_code
         tab, codes = self._table_um[start:], self._codes[start:]
         top = int(np.searchsorted(tab, tab[-1], side="left"))  # first code at the stroke's end
-        return float(np.interp(displacement_um, tab[: top + 1], codes[: top + 1]))
+        d = float(displacement_um)
+        if d < 0.0:
+            return float(start + d / (tab[1] - tab[0]))
+        return float(np.interp(d, tab[: top + 1], codes[: top + 1]))
 
     def _true_code_for_um(self, displacement_um: float) -> float:
         """Code whose true equilibrium (with the posture offset, before play) is ``displacement_um``."""

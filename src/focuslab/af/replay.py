@@ -32,6 +32,7 @@ import json
 import math
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -89,18 +90,21 @@ class ReplayStack:
                 _checked_manifest(root)
             stack = read_focal_stack(root)
         frames = list(stack.frames)
+        source = list(range(len(frames)))  # index of each frame in the folder's own list
         self.skipped: list[str] = []
         if not (stack.root / MANIFEST).is_file():
             numbered = [bool(re.search(r"\d", Path(f.file).stem)) for f in frames]
             if any(numbered) and not all(numbered):
                 self.skipped = [f.file for f, n in zip(frames, numbered, strict=True) if not n]
-                frames = [f for f, n in zip(frames, numbered, strict=True) if n]
+                source = [i for i, n in zip(source, numbered, strict=True) if n]
+                frames = [replace(frames[j], lens_position=float(i)) for i, j in enumerate(source)]  # file order
         positions = np.array([f.lens_position for f in frames], dtype=float)
         if np.unique(positions).size != positions.size:
             raise InputFileError(f"{stack.root}: two frames share a lens position; give each frame its own")
         order = np.argsort(positions, kind="stable")
         self.stack = stack
         self.frames = [frames[i] for i in order]
+        self._source = [source[i] for i in order]
         self.lens_positions = positions[order]
         cam = stack.camera
         self.cfa = cam.get("cfa") if cam.get("cfa") not in (None, "mono") else None
@@ -116,9 +120,8 @@ class ReplayStack:
         out, shapes = [], set()
         black = self.stack.camera.get("black_level_dn")
         white = self.stack.camera.get("white_level_dn")
-        for fr in self.frames:
+        for fr, index in zip(self.frames, self._source, strict=True):
             name = {"image": fr.file, "left": fr.left, "right": fr.right}[view]
-            index = self.stack.frames.index(fr)
             raw = self.stack.read(index, view)
             if black is not None and white is not None:
                 img = (raw.astype(np.float32) - np.float32(black)) / np.float32(float(white) - float(black))
