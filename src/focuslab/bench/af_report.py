@@ -161,7 +161,7 @@ def _focus_curve_figure(curve: dict, best_code):
         ax2.set_ylabel("focus error (DoF)")
     if best_code is not None:
         ax.axvline(float(best_code), color="g", ls="--", label=f"best code {float(best_code):.0f}")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="center right")
     fig.tight_layout()
     return fig
 

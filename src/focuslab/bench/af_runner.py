@@ -271,6 +271,7 @@ def run_benchmark(
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
+        jobs.sort(key=lambda kj: not kj[1][0]["video"])  # the longest cases (video) first: the pool ends together
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
             futures = {pool.submit(_case_job, job): key for key, job in jobs}
             from concurrent.futures import as_completed
