@@ -64,6 +64,15 @@ from focuslab.metrics.dp_disparity import dp_disparity_map
 #: Ideal half-pupil disparity per blur diameter, 4 / (3 pi) (docs/dual_pixel.md).
 IDEAL_DP_RATIO = 4.0 / (3.0 * math.pi)
 
+#: A source counts as reporting when it measured within this many frames.
+RECENT_FRAMES = 3
+
+#: Longest extrapolation of the tracked target, frames (bounds the overshoot when a subject stops).
+MAX_AHEAD_FRAMES = 2.5
+
+#: Nearness floor of the tracking space, diopters (50 m: beyond it every distance is "far").
+MIN_DIOPTERS = 0.02
+
 #: Sub-pixel NCC accuracy (green-plane px) of a confident patch; sigma = this / confidence.
 PHASE_SIGMA_PX = 0.05
 
@@ -108,6 +117,10 @@ class ContinuousPolicy:
         The target's acceleration noise sigma_w of the tracker, DoF per frame^2.
     lead_frames
         Prediction horizon of the target (the frame a command takes to act), frames.
+    depth_latency_frames
+        Mean age of a depth reading at the frame that receives it, frames (a 15 Hz ToF with
+        20 ms latency: 20 ms + half its 67 ms period = 1.6 frames at 30 fps); a depth target
+        counts as a measurement of the target at that earlier time.
     phase_gain_codes_per_px
         Codes per stream pixel of disparity; None: lens-model prior refined online.
     phase_min_confidence
@@ -126,7 +139,8 @@ class ContinuousPolicy:
 
     def __init__(self, *, max_speed_dof: float = 2.0, max_accel_dof: float = 0.5, deadband_dof: float = 0.5,
                  stop_band_dof: float = 0.2, reverse_dof: float = 1.0, target_accel_dof: float = 0.1,
-                 lead_frames: float = 1.0, phase_gain_codes_per_px: float | None = None,
+                 lead_frames: float = 1.0, depth_latency_frames: float = 1.5,
+                 phase_gain_codes_per_px: float | None = None,
                  phase_min_confidence: float = 0.15, use_phase: bool = True, use_depth: bool = True,
                  scene_change_mean: float = 0.3, scene_change_pattern: float = 0.3, contrast_scan_dof: float = 1.0,
                  contrast_drop: float = 0.06, refocus_drop: float = 0.25) -> None:
@@ -140,7 +154,8 @@ class ContinuousPolicy:
             setattr(self, key, float(v))
         if self.stop_band_dof >= self.deadband_dof:
             raise InvalidParameterError(f"stop_band_dof ({stop_band_dof}) must be below deadband_dof ({deadband_dof})")
-        for key, v in (("lead_frames", lead_frames), ("phase_min_confidence", phase_min_confidence)):
+        for key, v in (("lead_frames", lead_frames), ("phase_min_confidence", phase_min_confidence),
+                       ("depth_latency_frames", depth_latency_frames)):
             if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and v >= 0):
                 raise InvalidParameterError(f"{key} must be a finite number >= 0, got {v!r}")
         if phase_gain_codes_per_px is not None and not (
@@ -149,6 +164,7 @@ class ContinuousPolicy:
         ):
             raise InvalidParameterError(f"phase_gain_codes_per_px must be > 0 or None, got {phase_gain_codes_per_px!r}")
         self.lead_frames, self.phase_min_confidence = float(lead_frames), float(phase_min_confidence)
+        self.depth_latency_frames = float(depth_latency_frames)
         self.phase_gain_codes_per_px = phase_gain_codes_per_px
         self.use_phase, self.use_depth = bool(use_phase), bool(use_depth)
         self._ctx: AFContext | None = None
@@ -161,16 +177,25 @@ class ContinuousPolicy:
         self._ctx = context
         self._p = self._u = None  # trajectory: commanded position (float codes), velocity (codes/frame)
         self._moving = False
-        self._x = self._v = None  # tracker: target code, codes per frame
-        self._last_update, self._outliers = -1, 0
-        self._stats, self._last_depth, self._prev_phase = None, None, None
-        self._sxy = self._sxx = 0.0  # online phase-gain least squares
+        self._x = self._v = None  # tracker: target in the tracking space, and its velocity per frame
+        self._vc = 0.0  # the tracked velocity in codes per frame
+        self._codes = self._diopters = None
+        if context.has_lens_model:  # track in object distance (see the class notes)
+            codes = np.arange(context.min_code, context.max_code + 1, dtype=float)
+            dist = np.array([context.distance_for_code(int(c)) for c in codes], dtype=float)
+            diop = np.where(np.isfinite(dist) & (dist > 0), 1.0 / np.where(dist > 0, dist, 1.0), 0.0)
+            diop = np.maximum.accumulate(np.maximum(diop, MIN_DIOPTERS)) + codes * 1e-9  # strictly increasing
+            self._codes, self._diopters = codes, diop
+        self._last_update, self._outliers = -1.0, 0  # frame time the tracked estimate refers to
+        self._stats, self._last_depth, self._prev_phase, self._last_pos = None, None, None, None
+        self._sxy = self._syy = 0.0  # online phase-gain least squares
         #: The phase gain in use, codes per stream pixel (after online refinement; None before).
         self.phase_gain: float | None = None
         self._cstate, self._samples, self._dir, self._reversed = "search", [], 0, False
         self._peak, self._fm_ref, self._low, self._stable = None, None, 0, 0
-        #: Per-frame source of the target: "phase", "depth", "phase+depth", "predict" or "contrast".
+        #: The source the target is tracked from: "phase", "depth" or "contrast" (None before).
         self.source: str | None = None
+        self._recent: dict[str, tuple[int, float]] = {}
 
     def _gain_prior(self, code: float, dof: float) -> float | None:
         ctx = self._ctx
@@ -191,13 +216,13 @@ class ContinuousPolicy:
         return abs(m / prev[0] - 1.0) > self.scene_change_mean or float(np.mean(np.abs(thumb - prev[1]))) > (
             self.scene_change_pattern)
 
-    def _phase(self, obs: Observation, dof: float, changed: bool) -> tuple[float, float] | None:
+    def _disparity(self, obs: Observation) -> tuple[float, float] | None:
+        """Confidence-weighted disparity of the AF region (stream px) and its sigma, or None."""
         left, right = green_plane(obs.left, obs.cfa), green_plane(obs.right, obs.cfa)
         scale = 1.0 if obs.cfa in (None, "mono") else 2.0  # green-plane px -> stream px
         h, w = left.shape
         m = int(min(8, (w - 12) // 3))
-        gain0 = self._gain_prior(obs.reported_code, dof)
-        if m < 1 or h < 8 or gain0 is None or left.shape != right.shape:
+        if m < 1 or h < 8 or left.shape != right.shape:
             return None
         if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
             return None
@@ -206,18 +231,35 @@ class ContinuousPolicy:
                                 lowpass_sigma_px=1.0)
         conf = np.where(np.isfinite(dmap.disparity_px), dmap.confidence, 0.0)
         if conf.sum() <= 0 or float(conf.mean()) < self.phase_min_confidence:
-            self._prev_phase = None
             return None
         disp = float(np.sum(conf * np.nan_to_num(dmap.disparity_px)) / conf.sum()) * scale
-        sigma_px = PHASE_SIGMA_PX * scale / float(conf.mean())
-        prev, self._prev_phase = self._prev_phase, (float(obs.reported_code), disp)
-        if prev is not None and not changed and abs(obs.reported_code - prev[0]) >= dof:
-            x, y = prev[1] - disp, float(obs.reported_code) - prev[0]
-            self._sxx, self._sxy = self._sxx + x * x, self._sxy + x * y
-        prior_w = (2.0 * dof / gain0) ** 2
-        gain = float(np.clip((prior_w * gain0 + self._sxy) / (prior_w + self._sxx), 0.7 * gain0, 4.0 * gain0))
-        self.phase_gain = gain
-        return float(obs.reported_code) + gain * disp, gain * sigma_px
+        return disp, PHASE_SIGMA_PX * scale / float(conf.mean())
+
+    def _phase_gain(self, obs: Observation, dof: float, disp: float, depth_code: float | None,
+                    changed: bool) -> tuple[float, float] | None:
+        """Phase gain g (codes per stream px) and its relative uncertainty: the option, else the
+        prior refined online.
+
+        The disparity is the noisy variable, so the inverse gain h = 1/g is fitted (D = h y with
+        y the precisely known code offset): shrunk least squares h = (lam h0 + sum D y) /
+        (lam + sum y^2), lam = (2 DoF)^2, relative uncertainty 0.5 sqrt(lam / (lam + sum y^2)).
+        """
+        gain0 = self._gain_prior(obs.reported_code, dof)
+        if gain0 is None or self.phase_gain_codes_per_px is not None:
+            return None if gain0 is None else (gain0, 0.0)
+        pos = float(obs.reported_code)
+        prev, self._prev_phase = self._prev_phase, (pos, disp)
+        pairs = []
+        if prev is not None and not changed and abs(pos - prev[0]) >= dof:
+            pairs.append((prev[1] - disp, pos - prev[0]))  # the lens moved: -Delta D = h Delta code
+        if depth_code is not None and abs(self._vc) < 0.5 * dof:
+            pairs.append((disp, depth_code - pos))  # the depth sensor ranges the subject: D = h offset
+        for x, y in pairs:
+            self._syy, self._sxy = self._syy + y * y, self._sxy + x * y
+        lam = (2.0 * dof) ** 2
+        h = (lam / gain0 + self._sxy) / (lam + self._syy)
+        gain = float(np.clip(1.0 / h, 0.7 * gain0, 4.0 * gain0)) if h > 0 else 4.0 * gain0
+        return gain, 0.5 * math.sqrt(lam / (lam + self._syy))
 
     def _depth(self, obs: Observation) -> tuple[float, float] | None:
         ctx, z = self._ctx, obs.depth
@@ -238,25 +280,52 @@ class ContinuousPolicy:
         return code, max(per_diopter * sigma_diopter, 0.5)
 
     # ------------------------------------------------------------------ target tracker
-    def _track(self, z: float, sigma: float, dof: float, frame: int, changed: bool) -> None:
-        dt = max(frame - self._last_update, 1)
+    def _space(self, code: float) -> float:
+        """Code -> tracking space: object distance (m) with the lens model, else the code itself."""
+        if self._codes is None:
+            return float(code)
+        return float(1.0 / np.interp(code, self._codes, self._diopters))
+
+    def _code(self, value: float) -> float:
+        """Tracking space -> code (inverse of :meth:`_space`)."""
+        if self._codes is None:
+            return float(value)
+        diop = 1.0 / value if value > 0 else self._diopters[-1]
+        return float(np.interp(diop, self._diopters, self._codes))
+
+    def _per_code(self, code: float) -> float:
+        """|d space / d code| at ``code``."""
+        return abs(self._space(code + 0.5) - self._space(code - 0.5))
+
+    def _track(self, z: float, sigma: float, dof: float, t_meas: float, changed: bool) -> None:
+        """Alpha-beta update with a measurement ``z`` +- ``sigma`` (codes) of the target at frame time ``t_meas``."""
+        zs, k = self._space(z), self._per_code(z)
         if self._x is None or changed:
-            self._x, self._v, self._outliers, self._last_update = z, 0.0, 0, frame
+            self._x, self._v, self._outliers, self._last_update = zs, 0.0, 0, t_meas
+            self._vc = 0.0
             return
+        dt = t_meas - self._last_update
         xp = self._x + self._v * dt
-        r = z - xp
-        if abs(r) > 3.0 * dof + 3.0 * sigma:
+        r = zs - xp
+        if abs(r) > (3.0 * dof + 3.0 * sigma) * k:
+            # the motion model broke (the subject stopped, turned, or something crossed the region):
+            # stop extrapolating at once, and re-initialise if the next measurement agrees
             self._outliers += 1
             if self._outliers >= 2:
-                self._x, self._v, self._outliers = z, 0.0, 0
+                self._x, self._v, self._outliers = zs, 0.0, 0
             else:
-                self._x = xp
-            self._last_update = frame
-            return
-        self._outliers = 0
-        alpha, beta = kalata_gains(self.target_accel_dof * dof * dt * dt / max(sigma, 1e-6))
-        self._x, self._v = xp + alpha * r, self._v + beta * r / dt
-        self._last_update = frame
+                self._x, self._v = self._x + self._v * max(dt, 0.0), 0.0
+            self._last_update = max(t_meas, self._last_update)
+        elif dt < 0.25:  # an older (or simultaneous) measurement than the estimate: correct the position only
+            self._outliers = 0
+            alpha, _ = kalata_gains(self.target_accel_dof * dof / max(sigma, 1e-6))
+            self._x += alpha * r
+        else:
+            self._outliers = 0
+            alpha, beta = kalata_gains(self.target_accel_dof * dof * dt * dt / max(sigma, 1e-6))
+            self._x, self._v = xp + alpha * r, self._v + beta * r / dt
+            self._last_update = t_meas
+        self._vc = (self._code(self._x + 0.5 * self._v) - self._code(self._x - 0.5 * self._v))
 
     # ------------------------------------------------------------------ contrast hill-climb
     def _contrast(self, plane: np.ndarray, pos: float, dof: float, changed: bool) -> float | None:
@@ -343,31 +412,45 @@ class ContinuousPolicy:
             self._p, self._u = float(obs.lens_code), 0.0
         dof = codes_per_dof(ctx, pos)
         plane = green_plane(obs.image, obs.cfa)
+        prev_pos, self._last_pos = self._last_pos, pos
         changed = self._scene_changed(plane)
         meas = []
-        if self.use_phase and obs.left is not None and obs.right is not None:
-            ph = self._phase(obs, dof, changed)
-            if ph is not None:
-                meas.append(("phase", *ph))
         if self.use_depth and obs.depth is not None and ctx.has_lens_model:
             dp = self._depth(obs)
             if dp is not None:
-                meas.append(("depth", *dp))
+                meas.append(("depth", dp[0], dp[1], self.depth_latency_frames))  # the reading is older
+        if self.use_phase and obs.left is not None and obs.right is not None:
+            ph = self._disparity(obs)
+            if ph is None:
+                self._prev_phase = None
+            else:
+                depth_code = meas[0][1] if meas else None
+                g = self._phase_gain(obs, dof, ph[0], depth_code, changed)
+                if g is not None:
+                    self.phase_gain, step = g[0], g[0] * ph[0]
+                    # the disparity is of the lens during the exposure; reported_code is read at its end
+                    share = min(obs.exposure_s / ctx.frame_interval_s, 1.0) if ctx.frame_interval_s > 0 else 0.0
+                    mid = pos - 0.5 * share * (pos - (pos if prev_pos is None else prev_pos))
+                    meas.append(("phase", mid + step, math.hypot(g[0] * ph[1], g[1] * step), 0.5 * share))
         sensors = (self.use_phase and obs.left is not None) or (
             self.use_depth and obs.depth is not None and ctx.has_lens_model)
-        if meas:
-            w = np.array([1.0 / s**2 for _, _, s in meas])
-            z = float(np.sum(w * np.array([c for _, c, _ in meas])) / w.sum())
-            self._track(z, float(1.0 / math.sqrt(w.sum())), dof, obs.frame_index, changed)
-            self.source = "+".join(name for name, _, _ in meas)
-        elif sensors and self._x is not None:
-            self.source = "predict"
+        for name, _, sigma, _ in meas:  # recent precision of each source: (frame, sigma)
+            self._recent[name] = (obs.frame_index, sigma)
+        active = {k: v[1] for k, v in self._recent.items() if obs.frame_index - v[0] <= RECENT_FRAMES}
+        lead = min(active, key=active.get) if active else None
+        use = [m for m in meas if m[0] == lead]
+        if use:
+            name, z, sigma, lag = use[0]
+            if name != self.source and self.source in active:
+                changed = True  # a hand-over between sources: start the track afresh
+            self._track(z, sigma, dof, obs.frame_index - lag, changed)
+            self.source = name
         if sensors:
             if self._x is None:
                 return Command(round(self._p), done=False)
-            ahead = max(obs.frame_index - self._last_update, 0) + self.lead_frames
-            setpoint = float(min(max(self._x + self._v * ahead, ctx.min_code), ctx.max_code))
-            v_t = self._v if abs(self._v) >= 0.05 * dof else 0.0
+            ahead = min(max(obs.frame_index - self._last_update, 0) + self.lead_frames, MAX_AHEAD_FRAMES)
+            setpoint = float(min(max(self._code(self._x + self._v * ahead), ctx.min_code), ctx.max_code))
+            v_t = self._vc if abs(self._vc) >= 0.05 * dof else 0.0
             code = self._follow(setpoint, v_t, dof, self.max_speed_dof * dof, False)
         else:
             self.source = "contrast"
