@@ -74,6 +74,9 @@ class PhaseCalibration:
     dead_zone_codes
         z: half-width of the zone around focus where the measured disparity stays near zero
         (codes), eq. (2).
+    dead_zone_px
+        Largest |D - D_0| measured inside the dead zone during the sweep, pixels: below twice
+        this a disparity does not say which side of focus the region is on.
     residual_codes
         RMS residual of the fit, codes.
     camera
@@ -94,6 +97,7 @@ class PhaseCalibration:
     residual_codes: float
     near_gain_codes_per_px: float = math.nan
     dead_zone_codes: float = 0.0
+    dead_zone_px: float = 0.0
     camera: str = ""
     distance_m: float = math.nan
     best_code: float = math.nan
@@ -115,15 +119,16 @@ class PhaseCalibration:
         """Lens move (codes, + = toward near focus) that focuses a region of this disparity.
 
         Eq. (2): g_z (D - D_0) + z sign(D - D_0), the dead-zone term only when |D - D_0|
-        exceeds twice the measurement's standard error ``sigma_px`` (else the region is
-        inside the dead zone, where the sign is noise).
+        exceeds both 1.5 times the measurement's standard error ``sigma_px`` and twice
+        ``dead_zone_px`` (else the region is inside the dead zone, where the sign is noise
+        or texture bias).
         """
         r = float(disparity_px) - float(self.offset_px)
         gz = float(self.near_gain_codes_per_px)
         if not (self.dead_zone_codes > 0 and math.isfinite(gz) and gz > 0):
             return float(self.gain_codes_per_px) * r
         move = gz * r
-        if abs(r) > 2.0 * max(float(sigma_px), 0.0):
+        if abs(r) > max(1.5 * max(float(sigma_px), 0.0), 2.0 * float(self.dead_zone_px)):
             move += math.copysign(float(self.dead_zone_codes), r)
         return move
 
@@ -169,6 +174,7 @@ class PhaseCalibration:
                 residual_codes=num("residual_codes"),
                 near_gain_codes_per_px=num("near_gain_codes_per_px"),
                 dead_zone_codes=0.0 if data.get("dead_zone_codes") is None else float(data["dead_zone_codes"]),
+                dead_zone_px=0.0 if data.get("dead_zone_px") is None else float(data["dead_zone_px"]),
                 camera=str(data.get("camera", "")),
                 distance_m=num("distance_m"),
                 best_code=num("best_code"),
@@ -307,6 +313,8 @@ def calibrate_phase_gain(
         (gz, dz), *_ = np.linalg.lstsq(design, y[use], rcond=None)
         if not (gz > 0 and dz > 0):
             gz, dz = g, 0.0
+    inside = np.isfinite(d) & (np.abs(y) < dz)
+    dz_px = float(np.max(np.abs(d[inside] + b / g))) if inside.any() else 0.0
     ss_tot = float(np.sum((y[use] - y[use].mean()) ** 2))
     r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else math.nan
     if not g > 0:
@@ -320,6 +328,7 @@ def calibrate_phase_gain(
         r2=float(r2),
         near_gain_codes_per_px=float(gz),
         dead_zone_codes=float(dz),
+        dead_zone_px=dz_px,
         residual_codes=float(np.sqrt(np.mean(resid**2))),
         camera=camera.name,
         distance_m=dist,
