@@ -128,9 +128,14 @@ class PhaseCalibration:
         if not (self.dead_zone_codes > 0 and math.isfinite(gz) and gz > 0):
             return float(self.gain_codes_per_px) * r
         move = gz * r
-        if abs(r) > max(1.5 * max(float(sigma_px), 0.0), 2.0 * float(self.dead_zone_px)):
+        if not self.in_dead_zone(disparity_px, sigma_px=sigma_px):
             move += math.copysign(float(self.dead_zone_codes), r)
         return move
+
+    def in_dead_zone(self, disparity_px: float, *, sigma_px: float = 0.0) -> bool:
+        """Whether |D - D_0| is too small to tell the side of focus (see :meth:`move_codes`)."""
+        r = abs(float(disparity_px) - float(self.offset_px))
+        return r <= max(1.5 * max(float(sigma_px), 0.0), 2.0 * float(self.dead_zone_px))
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (NaN becomes None)."""

@@ -11,11 +11,12 @@ uncertainty in codes:
   (nearest-subject priority) -> ``AFContext.code_for_distance``, with sigma the zone's range
   noise mapped to codes (half the code span of distance +- sigma) plus one code.
 
-It jumps by the estimate with the smallest uncertainty (a long phase jump stops
-``approach_fraction`` of the way, as in ``phase``), then confirms:
+It jumps by the estimate with the smallest uncertainty (a long phase jump stops short, as in
+``phase``: :func:`~focuslab.af.policies.phase.approach_move`), then confirms:
 
 * with phase when it is confident: done when the predicted move is below ``done_dof`` DoF,
-  else one correction, sent with ``done`` (the loop judges the frame after it);
+  else one correction, sent with ``done`` (the loop judges the frame after it); after a
+  shortened phase jump a disparity inside the dead zone moves the lens half the dead zone on;
 * without phase (depth only): when the depth estimate's sigma is above ``done_dof`` DoF, a
   monotone contrast scan of 5 frames ``scan_dof`` apart centred on the depth code (the lens
   went to its start instead), a Gaussian peak fit, one move back and done.
@@ -34,7 +35,7 @@ import numpy as np
 
 from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_disparity, observation_focus
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
-from focuslab.af.policies.phase import load_calibration, resolve_calibration
+from focuslab.af.policies.phase import approach_move, load_calibration, resolve_calibration
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -130,6 +131,7 @@ class HybridAF:
         self._frames = 0
         self._hc: ContrastHillClimb | None = None
         self._scan: list[float] = []
+        self._approach = 0
         self._scan_codes: list[float] = []
         self._scan_values: list[float] = []
         self.source: str | None = None
@@ -177,6 +179,10 @@ class HybridAF:
                 return Command(done=True)
             move = self._cal.move_codes(meas.disparity_px, sigma_px=meas.sigma_px)
             self._state = "done"
+            if self._approach and self._cal.in_dead_zone(meas.disparity_px, sigma_px=meas.sigma_px):
+                # stopped short after a one-sided approach: focus is 0..z further on
+                nudge = self._approach * 0.5 * self._cal.dead_zone_codes
+                return Command(target_code=self._clip(code + nudge), done=True)
             if abs(move) <= self.done_dof * dof:
                 return Command(done=True)
             return Command(target_code=self._clip(code + move), done=True)
@@ -206,7 +212,8 @@ class HybridAF:
                 self._state = "done"
                 return Command(done=True)
             if abs(move) > self.approach_dof * dof:
-                move *= self.approach_fraction
+                move = approach_move(move, dof, self.approach_fraction)
+                self._approach = 1 if move > 0 else -1
             self._state = "confirm"
             return Command(target_code=self._clip(code + move))
         # depth

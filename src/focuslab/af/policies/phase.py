@@ -6,10 +6,13 @@ lens move that focuses (eq. (1) of :mod:`focuslab.af.phase_calibration`)::
 
     move = g (D - D_0)   codes;   D > 0 (subject nearer than focus) -> a higher code.
 
-1. Frame 0: jump to ``lens_code + move`` (a long jump goes ``approach_fraction`` of the way).
+1. Frame 0: jump to ``lens_code + move``; a long jump stops short (:func:`approach_move`),
+   so that the confirm still sees a measurable disparity and finishes in the same direction.
 2. Confirm: the next frame (the lens has settled; while the reported position is more than
    one DoF from the command the policy waits) measures again; done when |move| is below
    ``done_dof`` DoF, else a small correction, at most ``max_corrections`` times, then done.
+   After a shortened jump a disparity inside the dead zone means focus lies 0 to z codes
+   further on: the lens moves z / 2 on and the policy is done.
 3. Confidence: a measurement whose pooled confidence is below ``min_confidence`` (no
    texture, too much noise) is not used: with ``fallback=True`` the policy hands over to a
    contrast hill-climb from the current frame, else it stops and reports the low confidence
@@ -111,6 +114,17 @@ def resolve_calibration(calibration, context: AFContext) -> PhaseCalibration | N
     return cal
 
 
+def approach_move(move: float, dof: float, fraction: float) -> float:
+    """A long jump shortened to stop short of focus: by (1 - ``fraction``) of it, at least 2.5 DoF.
+
+    At least 2.5 DoF short keeps the lens outside the dead zone (where the disparity reads
+    ~0 and cannot tell the side), so the confirm measures a usable disparity; never more
+    than half the jump.
+    """
+    short = min(max((1.0 - fraction) * abs(move), 2.5 * dof), 0.5 * abs(move))
+    return math.copysign(abs(move) - short, move)
+
+
 class PhaseAF:
     """Phase-detect AF (see the module notes).
 
@@ -186,6 +200,7 @@ class PhaseAF:
         self._frames = 0
         self._jumps = 0
         self._probe: tuple[float, float] | None = None
+        self._approach = 0
         self._hc: ContrastHillClimb | None = None
         self._done = False
         self.last_measurement: PhaseMeasurement | None = None
@@ -236,11 +251,18 @@ class PhaseAF:
             move = self._cal.move_codes(meas.disparity_px, sigma_px=meas.sigma_px)
         else:
             move = self._gain * (meas.disparity_px - self._offset)
+        ambiguous = self._cal is not None and self._cal.in_dead_zone(meas.disparity_px, sigma_px=meas.sigma_px)
+        if self._approach and ambiguous:
+            # stopped short of focus after a one-sided approach: focus is 0..z further on
+            self._done = True
+            return Command(target_code=self._clip(code + self._approach * 0.5 * self._cal.dead_zone_codes), done=True)
         if abs(move) <= self.done_dof * dof or self._jumps > self.max_corrections:
             self._done = True
             return Command(done=True)
+        self._approach = 0
         if self._jumps == 0 and abs(move) > self.approach_dof * dof:
-            move *= self.approach_fraction  # approach from one side; the confirm finishes in the same direction
+            move = approach_move(move, dof, self.approach_fraction)
+            self._approach = 1 if move > 0 else -1
         self._jumps += 1
         return Command(target_code=self._clip(code + move))
 
