@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/focuslab demo --out $(DEMO_OUT)
+	$(VENV)/bin/focuslab bench --out $(DEMO_OUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
