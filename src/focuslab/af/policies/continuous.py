@@ -70,6 +70,12 @@ RECENT_FRAMES = 3
 #: Longest extrapolation of the tracked target, frames (bounds the overshoot when a subject stops).
 MAX_AHEAD_FRAMES = 2.5
 
+#: Natural frequency of the critically damped lens follower, radians per frame.
+FOLLOWER_OMEGA = 0.6
+
+#: Target speed (DoF per frame) below which the target counts as still.
+STILL_DOF_PER_FRAME = 0.05
+
 #: Nearness floor of the tracking space, diopters (50 m: beyond it every distance is "far").
 MIN_DIOPTERS = 0.02
 
@@ -108,8 +114,9 @@ class ContinuousPolicy:
 
     Parameters
     ----------
-    max_speed_dof, max_accel_dof
-        Lens speed (per frame) and acceleration (per frame^2) limits, depth-of-focus units.
+    max_speed_dof, max_accel_dof, max_jerk_dof
+        Lens speed (per frame), acceleration (per frame^2) and jerk (per frame^3) limits of the
+        commanded trajectory, depth-of-focus units.
     deadband_dof, stop_band_dof, reverse_dof
         Hysteresis: start moving beyond ``deadband_dof``, rest within ``stop_band_dof``,
         reverse only for errors beyond ``reverse_dof`` (DoF units).
@@ -137,14 +144,16 @@ class ContinuousPolicy:
     name = "continuous"
     requires = frozenset()
 
-    def __init__(self, *, max_speed_dof: float = 2.0, max_accel_dof: float = 0.5, deadband_dof: float = 0.5,
+    def __init__(self, *, max_speed_dof: float = 2.0, max_accel_dof: float = 0.5, max_jerk_dof: float = 0.25,
+                 deadband_dof: float = 0.5,
                  stop_band_dof: float = 0.2, reverse_dof: float = 1.0, target_accel_dof: float = 0.1,
                  lead_frames: float = 1.0, depth_latency_frames: float = 1.5,
                  phase_gain_codes_per_px: float | None = None,
                  phase_min_confidence: float = 0.15, use_phase: bool = True, use_depth: bool = True,
                  scene_change_mean: float = 0.3, scene_change_pattern: float = 0.3, contrast_scan_dof: float = 1.0,
                  contrast_drop: float = 0.06, refocus_drop: float = 0.25) -> None:
-        opts = {"max_speed_dof": max_speed_dof, "max_accel_dof": max_accel_dof, "deadband_dof": deadband_dof,
+        opts = {"max_speed_dof": max_speed_dof, "max_accel_dof": max_accel_dof, "max_jerk_dof": max_jerk_dof,
+                "deadband_dof": deadband_dof,
                 "stop_band_dof": stop_band_dof, "reverse_dof": reverse_dof, "target_accel_dof": target_accel_dof,
                 "scene_change_mean": scene_change_mean, "scene_change_pattern": scene_change_pattern,
                 "contrast_scan_dof": contrast_scan_dof, "contrast_drop": contrast_drop, "refocus_drop": refocus_drop}
@@ -176,7 +185,8 @@ class ContinuousPolicy:
             raise InvalidParameterError(f"context must be an AFContext, got {type(context).__name__}")
         self._ctx = context
         self._p = self._u = None  # trajectory: commanded position (float codes), velocity (codes/frame)
-        self._moving = False
+        self._a = 0.0  # its acceleration, codes/frame^2
+        self._moving, self._last_dir = False, 0.0
         self._x = self._v = None  # tracker: target in the tracking space, and its velocity per frame
         self._vc = 0.0  # the tracked velocity in codes per frame
         self._codes = self._diopters = None
@@ -250,9 +260,10 @@ class ContinuousPolicy:
         pos = float(obs.reported_code)
         prev, self._prev_phase = self._prev_phase, (pos, disp)
         pairs = []
-        if prev is not None and not changed and abs(pos - prev[0]) >= dof:
+        still = abs(self._vc) < 0.5 * dof  # a moving subject would add its own disparity change
+        if prev is not None and not changed and still and abs(pos - prev[0]) >= dof:
             pairs.append((prev[1] - disp, pos - prev[0]))  # the lens moved: -Delta D = h Delta code
-        if depth_code is not None and abs(self._vc) < 0.5 * dof:
+        if depth_code is not None and still:
             pairs.append((disp, depth_code - pos))  # the depth sensor ranges the subject: D = h offset
         for x, y in pairs:
             self._syy, self._sxy = self._syy + y * y, self._sxy + x * y
@@ -293,13 +304,9 @@ class ContinuousPolicy:
         diop = 1.0 / value if value > 0 else self._diopters[-1]
         return float(np.interp(diop, self._diopters, self._codes))
 
-    def _per_code(self, code: float) -> float:
-        """|d space / d code| at ``code``."""
-        return abs(self._space(code + 0.5) - self._space(code - 0.5))
-
     def _track(self, z: float, sigma: float, dof: float, t_meas: float, changed: bool) -> None:
         """Alpha-beta update with a measurement ``z`` +- ``sigma`` (codes) of the target at frame time ``t_meas``."""
-        zs, k = self._space(z), self._per_code(z)
+        zs = self._space(z)
         if self._x is None or changed:
             self._x, self._v, self._outliers, self._last_update = zs, 0.0, 0, t_meas
             self._vc = 0.0
@@ -307,7 +314,7 @@ class ContinuousPolicy:
         dt = t_meas - self._last_update
         xp = self._x + self._v * dt
         r = zs - xp
-        if abs(r) > (3.0 * dof + 3.0 * sigma) * k:
+        if abs(z - self._code(xp)) > 3.0 * dof + 3.0 * sigma:  # the gate, in codes
             # the motion model broke (the subject stopped, turned, or something crossed the region):
             # stop extrapolating at once, and re-initialise if the next measurement agrees
             self._outliers += 1
@@ -376,27 +383,40 @@ class ContinuousPolicy:
 
     # ------------------------------------------------------------------ lens trajectory
     def _follow(self, setpoint: float | None, v_target: float, dof: float, speed: float, force: bool) -> int:
+        """One frame of the lens trajectory towards ``setpoint`` (see the module notes)."""
         ctx = self._ctx
-        amax = self.max_accel_dof * dof
-        if setpoint is None:  # nothing to go to: brake to a stop where the lens is
+        amax, jmax = self.max_accel_dof * dof, self.max_jerk_dof * dof
+        if setpoint is None:  # nothing to go to: come to a stop where the lens is
             setpoint, v_target = self._p, 0.0
         e = setpoint - self._p
-        still = abs(v_target) < 0.05 * dof
+        still = abs(v_target) < STILL_DOF_PER_FRAME * dof
+        confident = abs(e) >= self.reverse_dof * dof or force
         if not self._moving:
             if abs(e) < self.deadband_dof * dof and not force:
                 return round(self._p)
+            if np.sign(e) == -self._last_dir and not confident:
+                return round(self._p)  # a move back the way the lens came needs a confident error
             self._moving = True
-        elif abs(e) < self.stop_band_dof * dof and still and abs(self._u) <= amax:
-            self._moving, self._u = False, 0.0
+        elif abs(e) < self.stop_band_dof * dof and still and abs(self._u) <= jmax:
+            self._moving, self._u, self._a = False, 0.0, 0.0
             return round(self._p)
-        if self._u != 0.0 and np.sign(e) != np.sign(self._u) and abs(e) < self.reverse_dof * dof:
-            e = 0.0  # not confidently on the other side: brake, do not reverse
-        v_des = v_target + math.copysign(min(abs(e), math.sqrt(2.0 * amax * abs(e))), e)
-        v_des = float(np.clip(v_des, -speed, speed))
-        self._u = float(self._u + np.clip(v_des - self._u, -amax, amax))
-        p = self._p + self._u
+        # critically damped follower with the target's velocity fed forward
+        w = FOLLOWER_OMEGA
+        a = float(np.clip(w * w * e + 2.0 * w * (v_target - self._u), -amax, amax))
+        a = float(np.clip(a, self._a - jmax, self._a + jmax)) if a * self._u >= 0.0 else a  # soft start
+        u = self._u + a
+        brake = math.sqrt(2.0 * amax * abs(e)) + abs(v_target)  # still able to stop on the target
+        u = float(np.clip(u, -min(speed, brake if e < 0 else speed), min(speed, brake if e > 0 else speed)))
+        if u * self._last_dir < 0.0 and not confident:
+            u = 0.0  # never reverse on an unconfident error: stop instead
+        self._a, self._u = u - self._u, u
+        if u != 0.0:
+            self._last_dir = float(np.sign(u))
+        elif still:
+            self._moving = False
+        p = self._p + u
         if p <= ctx.min_code or p >= ctx.max_code:
-            p, self._u = float(min(max(p, ctx.min_code), ctx.max_code)), 0.0
+            p, self._u, self._a = float(min(max(p, ctx.min_code), ctx.max_code)), 0.0, 0.0
         self._p = p
         return round(p)
 
@@ -450,7 +470,7 @@ class ContinuousPolicy:
                 return Command(round(self._p), done=False)
             ahead = min(max(obs.frame_index - self._last_update, 0) + self.lead_frames, MAX_AHEAD_FRAMES)
             setpoint = float(min(max(self._code(self._x + self._v * ahead), ctx.min_code), ctx.max_code))
-            v_t = self._vc if abs(self._vc) >= 0.05 * dof else 0.0
+            v_t = self._vc if abs(self._vc) >= STILL_DOF_PER_FRAME * dof else 0.0
             code = self._follow(setpoint, v_t, dof, self.max_speed_dof * dof, False)
         else:
             self.source = "contrast"

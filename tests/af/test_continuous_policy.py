@@ -1,0 +1,300 @@
+"""The ``continuous`` (video) policy on fake backends with a known target trajectory.
+
+The fake backend: the target code T(frame) follows a trajectory; the lens moves a fixed share
+of the way to its command each frame (a damped actuator); observations carry, as asked, depth
+zones (a ToF reading every other frame, 1.5 frames old, 0.5-code noise), dual-pixel views (a
+texture shifted by +-D/2 with D = (T - lens) / gain, sensor noise) and the AF image (the
+texture blurred with the defocus, noise). Each test compares the policy with a naive follower
+that jumps to the measured target every frame, in the same test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from focuslab.af.loop import run_af
+from focuslab.af.policies.continuous import ContinuousPolicy, focus_energy, kalata_gains
+from focuslab.af.policies.depth import codes_per_dof
+from focuslab.af.registry import get_policy
+from focuslab.af.truth import Truth
+from focuslab.af.types import AFContext, Command, DepthZones, Observation
+from focuslab.camera.presets import get_camera
+from focuslab.errors import FocuslabError, InvalidParameterError
+
+ROI = (96, 64, 64, 64)
+GAIN_TRUE = 120.0  # codes per px of disparity (the ideal-split prior is 75.5: a real DP gives less disparity)
+
+
+def _context(*, lens_model: bool = True, dual_pixel: bool = True, depth: bool = True) -> AFContext:
+    cam = get_camera("phone_main_tof")
+    act = cam.actuator
+    return AFContext(
+        min_code=cam.focus_code_for_distance(math.inf),
+        max_code=cam.focus_code_for_distance(cam.lens.min_focus_distance_m),
+        frame_interval_s=1 / 30,
+        has_dual_pixel=dual_pixel,
+        has_depth=depth,
+        focal_length_mm=cam.lens.focal_length_mm,
+        f_number=cam.lens.f_number,
+        pixel_pitch_um=cam.stream_sensor.pixel_pitch_um,
+        coc_max_um=cam.coc_max_um,
+        code_for_distance=cam.focus_code_for_distance if lens_model else None,
+        distance_for_code=(lambda c: cam.focus_distance_m(float(act.displacement_um(int(c))))) if lens_model else None,
+        name="fake",
+    )
+
+
+def _shift(img: np.ndarray, dx: float) -> np.ndarray:
+    f = np.fft.fft2(img)
+    kx = np.fft.fftfreq(img.shape[1])[None, :]
+    return np.real(np.fft.ifft2(f * np.exp(-2j * np.pi * kx * dx)))
+
+
+class FakeBackend:
+    """Closed-loop stand-in with a known target trajectory ``target(frame) -> code``."""
+
+    def __init__(self, target, *, start_code, depth=True, phase=True, seed=0, noise=0.004, follow=0.8,
+                 phase_bias_px=0.0):
+        self.target, self.use_depth, self.use_phase = target, depth, phase
+        self.rng = np.random.default_rng(seed)
+        self._context = _context(dual_pixel=phase, depth=depth)
+        self.lens = float(start_code)
+        self.cmd = int(start_code)
+        self.noise, self.follow, self.bias = noise, follow, phase_bias_px
+        tex = ndimage.gaussian_filter(np.random.default_rng(seed + 1).random((ROI[3], ROI[2] + 32)), 1.2)
+        self.tex = 0.4 + 0.5 * (tex - tex.mean()) / tex.std() * 0.3
+        self.reading = None
+        self.dof = codes_per_dof(self._context, start_code)
+
+    @property
+    def context(self):
+        return self._context
+
+    def _zones(self, frame: int) -> DepthZones:
+        t = self.target(frame - 1.5)
+        ctx = self._context
+        d = ctx.distance_for_code(round(min(max(t, ctx.min_code + 1), ctx.max_code)))
+        dist = np.full((4, 4), d) + self.rng.normal(0.0, 0.002, (4, 4))
+        step = 64
+        y, x = np.mgrid[0:4, 0:4] * step
+        rois = np.stack([x, y, np.full_like(x, step), np.full_like(y, step)], axis=-1)
+        return DepthZones(distance_m=dist, valid=np.ones((4, 4), bool), sigma_m=np.full((4, 4), 0.002), rois_px=rois)
+
+    def observe(self, i: int, t_s: float) -> Observation:
+        self.lens += self.follow * (self.cmd - self.lens)
+        err = self.target(i) - self.lens
+        sigma_blur = 0.4 + 0.6 * abs(err) / self.dof
+        img = ndimage.gaussian_filter(self.tex, sigma_blur)[:, 16:-16]
+        img = (img + self.rng.normal(0, self.noise, img.shape)).astype(np.float32)
+        left = right = None
+        if self.use_phase:
+            disp = err / GAIN_TRUE + self.bias
+            base = ndimage.gaussian_filter(self.tex, sigma_blur)
+            left = (_shift(base, -disp / 2)[:, 16:-16] + self.rng.normal(0, self.noise, img.shape)).astype(np.float32)
+            right = (_shift(base, disp / 2)[:, 16:-16] + self.rng.normal(0, self.noise, img.shape)).astype(np.float32)
+        if self.use_depth and i % 2 == 0:
+            self.reading = self._zones(i)
+        return Observation(frame_index=i, t_s=t_s, exposure_s=0.01, lens_code=self.cmd,
+                           reported_code=self.lens + self.rng.normal(0, 0.3), roi=ROI, image=img, left=left,
+                           right=right, depth=self.reading if self.use_depth else None, frame_shape_px=(256, 256))
+
+    def command(self, code: int, t_s: float) -> int:
+        self.cmd = int(np.clip(code, self._context.min_code, self._context.max_code))
+        return self.cmd
+
+    def truth(self, t_s: float) -> Truth:
+        i = round(t_s * 30)
+        return Truth(best_code=self.target(i), focus_error_dof=abs(self.target(i) - self.lens) / self.dof,
+                     lens_code_true=self.lens)
+
+    def dof_per_code(self, code: float) -> float:
+        return 1.0 / self.dof
+
+
+class NaiveFollower:
+    """Jumps to the measured target every frame (what the continuous policy smooths)."""
+
+    name, requires = "naive", frozenset()
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def reset(self, context):
+        self.ctx = context
+
+    def step(self, obs):
+        if self.source == "depth":
+            d = float(np.nanmedian(obs.depth.distance_m))
+            return Command(int(self.ctx.code_for_distance(d)))
+        from focuslab.metrics.dp_disparity import dp_disparity_map
+
+        dm = dp_disparity_map(obs.left, obs.right, patch_px=40, stride_px=20, max_shift_px=8)
+        return Command(round(obs.reported_code + GAIN_TRUE * float(np.nanmedian(dm.disparity_px))))
+
+
+def _approach(frame):  # a subject walking towards the camera, 2.5 m -> 0.6 m over 45 frames, then still
+    d = 2.5 - (2.5 - 0.6) * min(max(frame, 0), 45) / 45
+    return float(_CTX.code_for_distance(d))
+
+
+def _recede(frame):
+    d = 0.5 + (2.0 - 0.5) * min(max(frame, 0), 45) / 45
+    return float(_CTX.code_for_distance(d))
+
+
+def _pan(frame):  # the AF region jumps from a card at 0.5 m to the background at 4 m at frame 15
+    return float(_CTX.code_for_distance(0.5 if frame < 15 else 4.0))
+
+
+_CTX = _context()
+
+
+def _commands(run):
+    return np.array([r.command_code for r in run.frames if r.command_code is not None], dtype=float)
+
+
+def _max_step(run):
+    codes = np.concatenate([[run.frames[0].lens_code], _commands(run)])
+    return float(np.max(np.abs(np.diff(codes))))
+
+
+# ---------------------------------------------------------------------------- the tracker's pieces
+def test_kalata_gains_closed_forms():
+    assert kalata_gains(0.0) == (0.0, 0.0)
+    for lam in (0.05, 0.5, 1.0, 5.0):
+        a, b = kalata_gains(lam)
+        assert 0 < a < 1 and 0 < b < 2
+        assert lam**2 == pytest.approx(b**2 / (1 - a), rel=1e-9)  # Kalata's defining relation
+    a, b = kalata_gains(1e6)
+    assert a == pytest.approx(1.0, abs=1e-5) and b == pytest.approx(2.0, abs=1e-4)
+
+
+def test_focus_energy_is_larger_when_sharper_and_scale_free():
+    rng = np.random.default_rng(0)
+    img = ndimage.gaussian_filter(rng.random((32, 32)), 0.7) + 0.5
+    blurred = ndimage.gaussian_filter(img, 2.0)
+    assert focus_energy(img) > focus_energy(blurred) > 0
+    assert focus_energy(3 * img) == pytest.approx(focus_energy(img))
+    assert focus_energy(np.zeros((8, 8))) == 0.0
+
+
+# ---------------------------------------------------------------------------- tracking
+@pytest.mark.parametrize(("source", "noise", "rms_bound", "jerk_ratio"), [("depth", 0.004, 0.35, 1.0),
+                                                                       ("phase", 0.02, 0.45, 0.7)])
+def test_tracks_an_approaching_subject_smoothly(source, noise, rms_bound, jerk_ratio):
+    def backend():
+        return FakeBackend(_approach, start_code=int(_approach(0)), depth=source == "depth",
+                           phase=source == "phase", noise=noise)
+
+    pol = ContinuousPolicy(phase_gain_codes_per_px=GAIN_TRUE)  # a calibrated phase gain
+    be = backend()
+    run = run_af(pol, be, video=True, max_frames=45)
+    m = run.metrics
+    assert pol.source == source
+    assert m.rms_error_dof < rms_bound
+    assert m.reversals <= 1
+    assert _max_step(run) <= 2.0 * be.dof + 1
+    assert all(not r.done for r in run.frames) and run.done_frame is None
+    naive = run_af(NaiveFollower(source), backend(), video=True, max_frames=45).metrics
+    # precise depth makes the naive follower smooth too (1-code steps); noisy phase makes it jitter
+    assert m.jerk_codes_per_s3 < jerk_ratio * naive.jerk_codes_per_s3
+
+
+def test_tracks_a_receding_subject_via_depth():
+    be = FakeBackend(_recede, start_code=int(_recede(0)), phase=False)
+    run = run_af(ContinuousPolicy(), be, video=True, max_frames=50)
+    assert run.metrics.rms_error_dof < 0.5 and run.metrics.reversals <= 1
+    assert _max_step(run) <= 2.0 * be.dof + 1
+
+
+def test_refocuses_after_a_pan_between_depths_without_hunting():
+    be = FakeBackend(_pan, start_code=int(_pan(0)), phase=False)
+    run = run_af(ContinuousPolicy(), be, video=True, max_frames=40)
+    err = np.array([r.focus_error_dof for r in run.frames])
+    first_in = next(i for i in range(15, 40) if err[i] <= 1.0)
+    assert first_in <= 15 + 14  # a ~9-DoF move at <= 2 DoF/frame and 0.5 DoF/frame^2, plus the ToF's age
+    assert np.all(err[first_in:] <= 1.0)
+    assert run.metrics.reversals <= 1
+    assert _max_step(run) <= 2.0 * be.dof + 1
+    cmds = _commands(run)
+    accel = np.diff(cmds, n=2)
+    assert np.max(np.abs(accel)) <= 2 * 0.5 * be.dof + 2  # velocity changes by <= a_max per frame (+ rounding)
+    naive = run_af(NaiveFollower("depth"), FakeBackend(_pan, start_code=int(_pan(0)), phase=False),
+                   video=True, max_frames=40).metrics
+    assert run.metrics.jerk_codes_per_s3 < 0.5 * naive.jerk_codes_per_s3
+
+
+def test_hysteresis_a_still_subject_does_not_move_the_lens():
+    # the subject sits 0.3 DoF from the lens and the phase is noisy: the lens must stay put
+    start = 300
+    be = FakeBackend(lambda f: start + 0.3 * codes_per_dof(_CTX, start), start_code=start, depth=False,
+                     noise=0.01)
+    run = run_af(ContinuousPolicy(phase_gain_codes_per_px=GAIN_TRUE), be, video=True, max_frames=30)
+    assert set(_commands(run)) == {start}
+
+
+def test_speed_limit_is_respected():
+    be = FakeBackend(_pan, start_code=int(_pan(0)), phase=False)
+    run = run_af(ContinuousPolicy(max_speed_dof=0.5, max_accel_dof=0.25), be, video=True, max_frames=40)
+    assert _max_step(run) <= 0.5 * be.dof + 1
+
+
+def test_contrast_only_climbs_to_focus_and_stays():
+    target = 260.0
+    be = FakeBackend(lambda f: target, start_code=200, depth=False, phase=False, noise=0.002)
+    pol = ContinuousPolicy()
+    run = run_af(pol, be, video=True, max_frames=45)
+    err = np.array([r.focus_error_dof for r in run.frames])
+    assert pol.source == "contrast"
+    assert np.all(err[-10:] <= 1.0)
+    assert run.metrics.reversals <= 2
+
+
+def test_contrast_only_refocuses_after_a_scene_change():
+    be = FakeBackend(lambda f: 200.0 if f < 25 else 290.0, start_code=200, depth=False, phase=False, noise=0.002)
+    tex2 = be.tex[::-1, ::-1].copy()
+    orig = be.observe
+
+    def observe(i, t_s):  # a new scene in the AF region from frame 25
+        if i == 25:
+            be.tex = 0.6 * tex2 + 0.2
+        return orig(i, t_s)
+
+    be.observe = observe
+    run = run_af(ContinuousPolicy(), be, video=True, max_frames=70)
+    err = np.array([r.focus_error_dof for r in run.frames])
+    assert np.all(err[-8:] <= 1.0)
+
+
+def test_deterministic():
+    runs = [run_af(ContinuousPolicy(), FakeBackend(_approach, start_code=int(_approach(0)), seed=3),
+                   video=True, max_frames=20) for _ in range(2)]
+    assert [r.command_code for r in runs[0].frames] == [r.command_code for r in runs[1].frames]
+
+
+def test_observations_without_lens_model_use_codes():
+    ctx = _context(lens_model=False)
+    pol = get_policy("continuous")
+    pol.reset(ctx)
+    obs = Observation(frame_index=0, t_s=0.0, exposure_s=0.01, lens_code=300, reported_code=float("nan"),
+                      roi=ROI, image=np.full((64, 64), 0.5, np.float32))
+    cmd = pol.step(obs)
+    assert isinstance(cmd.target_code, int) and not cmd.done
+
+
+def test_bad_options_and_use_before_reset():
+    assert get_policy("continuous").requires == frozenset()
+    for bad in ({"max_speed_dof": 0}, {"max_accel_dof": float("nan")}, {"deadband_dof": 0.1, "stop_band_dof": 0.2},
+                {"lead_frames": -1}, {"phase_gain_codes_per_px": -3.0}, {"use_phase": True, "max_speed_dof": True}):
+        with pytest.raises(InvalidParameterError):
+            ContinuousPolicy(**bad)
+    with pytest.raises(FocuslabError):
+        get_policy("continuous", speed=3)
+    with pytest.raises(InvalidParameterError):
+        ContinuousPolicy().step(None)
+    with pytest.raises(InvalidParameterError):
+        ContinuousPolicy().reset(None)
