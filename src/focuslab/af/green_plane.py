@@ -93,3 +93,28 @@ def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
         if m > 0:
             out[sel] = arr[sel] / np.float32(m)
     return out
+
+
+def bayer_planes(image: np.ndarray, cfa: str, *, normalize: bool = False) -> list[np.ndarray]:
+    """The four ``h/2 x w/2`` sub-planes of a Bayer mosaic in reading order (top-left, top-right,
+    bottom-left, bottom-right of each 2 x 2 cell), float32; ``normalize`` divides each by its mean.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown CFA or a mosaic that is not 2-D or smaller than 2 x 2.
+    """
+    arr = np.asarray(image)
+    if cfa not in _GREENS:
+        raise InvalidParameterError(f"unknown Bayer cfa {cfa!r}; use one of {', '.join(_GREENS)}")
+    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 2:
+        raise InvalidParameterError(f"a {cfa} mosaic must be a 2-D array of at least 2 x 2, got shape {arr.shape}")
+    h, w = (arr.shape[0] // 2) * 2, (arr.shape[1] // 2) * 2
+    out = []
+    for r, c in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        p = arr[r:h:2, c:w:2].astype(np.float32)
+        if normalize:
+            m = float(p.mean())
+            p = p / np.float32(m) if m > 0 else np.zeros_like(p)
+        out.append(p)
+    return out

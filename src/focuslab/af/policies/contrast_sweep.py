@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from focuslab.af.green_plane import balanced_mosaic, green_plane
+from focuslab.af.green_plane import balanced_mosaic, bayer_planes, green_plane
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -141,8 +141,8 @@ class ContrastSweepPolicy:
         backlash_dof: float = 1.0,
         plane: str = "balanced",
     ):
-        if plane not in ("balanced", "green"):
-            raise InvalidParameterError(f"plane must be 'balanced' or 'green', got {plane!r}")
+        if plane not in ("balanced", "green", "channels"):
+            raise InvalidParameterError(f"plane must be 'balanced', 'green' or 'channels', got {plane!r}")
         self.plane = plane
         self.step_dof = check_positive("step_dof", step_dof)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 3:
@@ -167,6 +167,14 @@ class ContrastSweepPolicy:
         self._t_ready = -math.inf
         self._target: int | None = None
         self.peak_code: float | None = None
+
+    def score(self, obs: Observation) -> float:
+        """Focus score of one observation's AF region (see ``plane``)."""
+        if self.plane == "balanced":
+            return focus_measure(balanced_mosaic(obs.image, obs.cfa), self.measure)
+        if self.plane == "channels" and obs.cfa is not None:
+            return sum(focus_measure(p, self.measure) for p in bayer_planes(obs.image, obs.cfa, normalize=True))
+        return focus_measure(green_plane(obs.image, obs.cfa), self.measure)
 
     def _move(self, obs: Observation, code: int) -> Command:
         ctx = self._ctx
@@ -193,8 +201,7 @@ class ContrastSweepPolicy:
                 self._target = int(self._codes[0])
             if not self._ready(obs):
                 return Command()
-            plane = balanced_mosaic(obs.image, obs.cfa) if self.plane == "balanced" else green_plane(obs.image, obs.cfa)
-            self._scores.append(focus_measure(plane, self.measure))
+            self._scores.append(self.score(obs))
             self._j += 1
             if self._j < self._codes.size:
                 return self._move(obs, int(self._codes[self._j]))
