@@ -199,3 +199,17 @@ def test_replay_real_stack_near_bottom_focuses_earlier(shared_data, tmp_path):
     for region in ("centre", "top", "bottom"):
         sweep = recs[(region, "contrast-sweep")]
         assert sweep["metrics"]["error_unit"] == "frames" and sweep["metrics"]["final_error"] <= 1.0
+
+
+@pytest.mark.slow
+def test_oracle_row_is_exact_on_every_suite():
+    """The reference row: the oracle ends every case of every built-in suite in focus (issue 4)."""
+    from focuslab.bench.suites import suite_names
+
+    for suite in suite_names():
+        for case in suite_cases(suite):
+            rec = run_case(case, ["oracle"])[0]
+            m = rec["metrics"]
+            assert m["in_focus"] and m["final_error_dof"] < 0.5, (suite, case.case_id, m["final_error_dof"])
+            if case.video:  # tracked every frame: the RMS error over the clip stays inside the depth of focus
+                assert m["rms_error_dof"] < 1.0, (suite, case.case_id, m["rms_error_dof"])
