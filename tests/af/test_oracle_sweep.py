@@ -60,16 +60,18 @@ def test_oracle_is_exact_up_to_the_actuator(cam_name, tex, dist):
 @pytest.mark.parametrize(
     ("cam_name", "tex", "dist", "lux"),
     [
-        ("phone_main", "dead_leaves", 0.25, 500.0),
         ("phone_main", "dead_leaves", 0.8, 500.0),
-        ("phone_main", "photo", 3.0, 500.0),
         ("no_pdaf", "dead_leaves", 0.4, 500.0),
         ("phone_tele", "text", 1.5, 500.0),
+        pytest.param("phone_main", "dead_leaves", 0.25, 500.0, marks=pytest.mark.slow),
+        pytest.param("phone_main", "photo", 3.0, 500.0, marks=pytest.mark.slow),
+        pytest.param("phone_main", "text", 0.8, 8.0, marks=pytest.mark.slow),
+        pytest.param("phone_tele", "photo", 0.4, 500.0, marks=pytest.mark.slow),
     ],
 )
 def test_contrast_sweep_within_half_a_depth_of_focus(cam_name, tex, dist, lux):
     cam = get_camera(cam_name)
-    be = SimulatorBackend(cam, scene_for(cam_name, tex, dist), roi=centre_roi_px(cam), seed=7, illuminance_lux=lux)
+    be = SimulatorBackend(cam, scene_for(cam_name, tex, dist), roi=centre_roi_px(cam, 48), seed=7, illuminance_lux=lux)
     run = run_af(get_policy("contrast-sweep"), be, max_frames=60)
     assert run.done_frame is not None
     assert run.metrics.final_error <= 0.5
@@ -81,7 +83,8 @@ def test_same_seed_same_run_and_seed_matters():
     sc = scene_for("phone_main", "dead_leaves", 0.5)
 
     def go(seed):
-        return run_af(get_policy("contrast-sweep"), SimulatorBackend(cam, sc, roi=centre_roi_px(cam, 32), seed=seed))
+        pol = get_policy("contrast-sweep", step_dof=6.0)  # a coarse sweep: few frames
+        return run_af(pol, SimulatorBackend(cam, sc, roi=centre_roi_px(cam, 32), seed=seed))
 
     a, b, c = go(5), go(5), go(6)
     assert a.frames == b.frames and a.metrics == b.metrics
