@@ -213,3 +213,18 @@ def test_oracle_row_is_exact_on_every_suite():
             assert m["in_focus"] and m["final_error_dof"] < 0.5, (suite, case.case_id, m["final_error_dof"])
             if case.video:  # tracked every frame: the RMS error over the clip stays inside the depth of focus
                 assert m["rms_error_dof"] < 1.0, (suite, case.case_id, m["rms_error_dof"])
+
+
+@pytest.mark.slow
+def test_process_pool_gives_the_same_records(tmp_path):
+    """Cases are seeded on their own: running them in two processes changes nothing but the wall time."""
+    kw = {"suites": ["low-texture"], "methods": ["oracle", "contrast-hillclimb"], "report": False}
+    one = run_benchmark(tmp_path / "one", workers=1, **kw)
+    two = run_benchmark(tmp_path / "two", workers=2, **kw)
+    for res in (one, two):
+        for r in res["records"]:
+            r.pop("wall_s", None)
+        for s in res["suites"].values():
+            for a in s["methods"].values():
+                a.pop("mean_wall_s", None)
+    assert one == two

@@ -86,7 +86,7 @@ def _trajectory_figure(records: list[dict], methods: list[str]):
     n = len(records)
     cols = min(3, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
     for k, rec in enumerate(records):
         ax = axes[k // cols][k % cols]
         tr = rec["trace"]
