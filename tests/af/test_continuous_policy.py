@@ -17,8 +17,9 @@ import pytest
 from scipy import ndimage
 
 from focuslab.af.loop import run_af
-from focuslab.af.policies.continuous import ContinuousPolicy, focus_energy, kalata_gains
+from focuslab.af.policies.continuous import ContinuousPolicy
 from focuslab.af.policies.depth import codes_per_dof
+from focuslab.af.policies.video_tracking import focus_energy, kalata_gains
 from focuslab.af.registry import get_policy
 from focuslab.af.truth import Truth
 from focuslab.af.types import AFContext, Command, DepthZones, Observation

@@ -56,6 +56,13 @@ import numpy as np
 
 from focuslab.af.green_plane import green_plane
 from focuslab.af.policies.depth import codes_per_dof, dof_diopters, roi_depth_estimate
+from focuslab.af.policies.video_tracking import (
+    STILL_DOF_PER_FRAME,
+    ContrastClimber,
+    LensFollower,
+    focus_energy,
+    kalata_gains,
+)
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError
@@ -70,36 +77,11 @@ RECENT_FRAMES = 3
 #: Longest extrapolation of the tracked target, frames (bounds the overshoot when a subject stops).
 MAX_AHEAD_FRAMES = 2.5
 
-#: Natural frequency of the critically damped lens follower, radians per frame.
-FOLLOWER_OMEGA = 0.6
-
-#: Target speed (DoF per frame) below which the target counts as still.
-STILL_DOF_PER_FRAME = 0.05
-
 #: Nearness floor of the tracking space, diopters (50 m: beyond it every distance is "far").
 MIN_DIOPTERS = 0.02
 
 #: Sub-pixel NCC accuracy (green-plane px) of a confident patch; sigma = this / confidence.
 PHASE_SIGMA_PX = 0.05
-
-
-def kalata_gains(tracking_index: float) -> tuple[float, float]:
-    """Steady-state alpha-beta gains for Kalata's tracking index Lambda >= 0 ([1], eqs. 11-12)."""
-    lam = max(float(tracking_index), 0.0)
-    r = math.sqrt(lam * lam + 8.0 * lam)
-    alpha = -(lam * lam + 8.0 * lam - (lam + 4.0) * r) / 8.0
-    beta = (lam * lam + 4.0 * lam - lam * r) / 4.0
-    return alpha, beta
-
-
-def focus_energy(plane: np.ndarray) -> float:
-    """Energy of the image gradient over the squared mean (illumination-invariant contrast)."""
-    g = np.asarray(plane, dtype=np.float64)
-    m = float(g.mean())
-    if g.shape[0] < 2 or g.shape[1] < 2 or not math.isfinite(m) or m <= 0:
-        return 0.0
-    e = np.mean(np.diff(g, axis=0) ** 2) + np.mean(np.diff(g, axis=1) ** 2)
-    return float(e / (m * m))
 
 
 def _thumbnail(plane: np.ndarray, n: int = 4) -> tuple[float, np.ndarray]:
@@ -184,9 +166,9 @@ class ContinuousPolicy:
         if not isinstance(context, AFContext):
             raise InvalidParameterError(f"context must be an AFContext, got {type(context).__name__}")
         self._ctx = context
-        self._p = self._u = None  # trajectory: commanded position (float codes), velocity (codes/frame)
-        self._a = 0.0  # its acceleration, codes/frame^2
-        self._moving, self._last_dir = False, 0.0
+        self._lens: LensFollower | None = None  # made at the first frame, where the lens is
+        self._climber = ContrastClimber(scan_dof=self.contrast_scan_dof, drop=self.contrast_drop,
+                                        refocus_drop=self.refocus_drop)
         self._x = self._v = None  # tracker: target in the tracking space, and its velocity per frame
         self._vc = 0.0  # the tracked velocity in codes per frame
         self._codes = self._diopters = None
@@ -201,8 +183,6 @@ class ContinuousPolicy:
         self._sxy = self._syy = 0.0  # online phase-gain least squares
         #: The phase gain in use, codes per stream pixel (after online refinement; None before).
         self.phase_gain: float | None = None
-        self._cstate, self._samples, self._dir, self._reversed = "search", [], 0, False
-        self._peak, self._fm_ref, self._low, self._stable = None, None, 0, 0
         #: The source the target is tracked from: "phase", "depth" or "contrast" (None before).
         self.source: str | None = None
         self._recent: dict[str, tuple[int, float]] = {}
@@ -334,92 +314,6 @@ class ContinuousPolicy:
             self._last_update = t_meas
         self._vc = (self._code(self._x + 0.5 * self._v) - self._code(self._x - 0.5 * self._v))
 
-    # ------------------------------------------------------------------ contrast hill-climb
-    def _contrast(self, plane: np.ndarray, pos: float, dof: float, changed: bool) -> float | None:
-        ctx, fm = self._ctx, focus_energy(plane)
-        lo, hi = ctx.min_code, ctx.max_code
-        if changed:
-            self._cstate, self._stable = "wait", 0
-        if self._cstate == "wait":
-            self._stable = 0 if changed else self._stable + 1
-            if self._stable < 2:
-                return None
-            self._cstate, self._samples, self._dir = "search", [], 0
-        if self._cstate == "idle":
-            if self._fm_ref is None:
-                self._fm_ref, self._low = fm, 0
-                return self._peak
-            self._low = self._low + 1 if fm < (1.0 - self.refocus_drop) * self._fm_ref else 0
-            if self._low < 3:
-                return self._peak
-            self._cstate, self._samples, self._dir = "search", [], 0
-        if self._cstate == "settle":
-            if not self._moving and self._u == 0.0:
-                self._cstate, self._fm_ref, self._low = "idle", None, 0
-            return self._peak
-        # search
-        if self._dir == 0:
-            self._dir, self._reversed = (1 if pos < 0.5 * (lo + hi) else -1), False
-        self._samples.append((pos, fm))
-        pts = np.array(self._samples)
-        best = int(np.argmax(pts[:, 1]))
-        below = pts[:, 1] < (1.0 - self.contrast_drop) * pts[best, 1]
-        beyond = (pts[:, 0] - pts[best, 0]) * self._dir > 0.5 * dof
-        at_end = (self._p >= hi - 0.5 and self._dir > 0) or (self._p <= lo + 0.5 and self._dir < 0)
-        past = len(pts) >= 3 and bool(below[-1] and below[-2] and beyond[-1] and beyond[-2])
-        if (past or at_end) and best == 0 and not self._reversed:
-            self._dir, self._reversed = -self._dir, True  # the peak lies behind the start: turn once
-            return pos + self._dir * 1e6
-        if past or at_end or len(pts) > 80:
-            near = np.abs(pts[:, 0] - pts[best, 0]) <= 2.5 * self.contrast_scan_dof * dof
-            peak = float(pts[best, 0])
-            if np.unique(np.round(pts[near, 0])).size >= 3:
-                a, b, _ = np.polyfit(pts[near, 0] - peak, pts[near, 1], 2)
-                if a < 0:
-                    peak += float(np.clip(-b / (2 * a), -self.contrast_scan_dof * dof, self.contrast_scan_dof * dof))
-            self._peak, self._cstate = float(min(max(peak, lo), hi)), "settle"
-            return self._peak
-        return pos + self._dir * 1e6
-
-    # ------------------------------------------------------------------ lens trajectory
-    def _follow(self, setpoint: float | None, v_target: float, dof: float, speed: float, force: bool) -> int:
-        """One frame of the lens trajectory towards ``setpoint`` (see the module notes)."""
-        ctx = self._ctx
-        amax, jmax = self.max_accel_dof * dof, self.max_jerk_dof * dof
-        if setpoint is None:  # nothing to go to: come to a stop where the lens is
-            setpoint, v_target = self._p, 0.0
-        e = setpoint - self._p
-        still = abs(v_target) < STILL_DOF_PER_FRAME * dof
-        confident = abs(e) >= self.reverse_dof * dof or force
-        if not self._moving:
-            if abs(e) < self.deadband_dof * dof and not force:
-                return round(self._p)
-            if np.sign(e) == -self._last_dir and not confident:
-                return round(self._p)  # a move back the way the lens came needs a confident error
-            self._moving = True
-        elif abs(e) < self.stop_band_dof * dof and still and abs(self._u) <= jmax:
-            self._moving, self._u, self._a = False, 0.0, 0.0
-            return round(self._p)
-        # critically damped follower with the target's velocity fed forward
-        w = FOLLOWER_OMEGA
-        a = float(np.clip(w * w * e + 2.0 * w * (v_target - self._u), -amax, amax))
-        a = float(np.clip(a, self._a - jmax, self._a + jmax)) if a * self._u >= 0.0 else a  # soft start
-        u = self._u + a
-        brake = math.sqrt(2.0 * amax * abs(e)) + abs(v_target)  # still able to stop on the target
-        u = float(np.clip(u, -min(speed, brake if e < 0 else speed), min(speed, brake if e > 0 else speed)))
-        if u * self._last_dir < 0.0 and not confident:
-            u = 0.0  # never reverse on an unconfident error: stop instead
-        self._a, self._u = u - self._u, u
-        if u != 0.0:
-            self._last_dir = float(np.sign(u))
-        elif still:
-            self._moving = False
-        p = self._p + u
-        if p <= ctx.min_code or p >= ctx.max_code:
-            p, self._u, self._a = float(min(max(p, ctx.min_code), ctx.max_code)), 0.0, 0.0
-        self._p = p
-        return round(p)
-
     def step(self, observation: Observation) -> Command:
         """Estimate the target, update the tracker, move one frame along the limited trajectory."""
         if self._ctx is None:
@@ -428,8 +322,12 @@ class ContinuousPolicy:
         pos = float(obs.reported_code)
         if not math.isfinite(pos):
             pos = float(obs.lens_code)
-        if self._p is None:
-            self._p, self._u = float(obs.lens_code), 0.0
+        if self._lens is None:
+            self._lens = LensFollower(max_accel_dof=self.max_accel_dof, max_jerk_dof=self.max_jerk_dof,
+                                      deadband_dof=self.deadband_dof, stop_band_dof=self.stop_band_dof,
+                                      reverse_dof=self.reverse_dof)
+            self._lens.reset(float(obs.lens_code))
+        lens, lo, hi = self._lens, ctx.min_code, ctx.max_code
         dof = codes_per_dof(ctx, pos)
         plane = green_plane(obs.image, obs.cfa)
         prev_pos, self._last_pos = self._last_pos, pos
@@ -467,17 +365,18 @@ class ContinuousPolicy:
             self.source = name
         if sensors:
             if self._x is None:
-                return Command(round(self._p), done=False)
+                return Command(round(lens.p), done=False)
             ahead = min(max(obs.frame_index - self._last_update, 0) + self.lead_frames, MAX_AHEAD_FRAMES)
             setpoint = float(min(max(self._code(self._x + self._v * ahead), ctx.min_code), ctx.max_code))
             v_t = self._vc if abs(self._vc) >= STILL_DOF_PER_FRAME * dof else 0.0
-            code = self._follow(setpoint, v_t, dof, self.max_speed_dof * dof, False)
+            code = lens.step(setpoint, v_t, dof, self.max_speed_dof * dof, False, lo, hi)
         else:
             self.source = "contrast"
-            target = self._contrast(plane, pos, dof, changed)
-            searching = self._cstate == "search"
+            climber = self._climber
+            target = climber.step(focus_energy(plane), pos, lens.p, lens.at_rest, dof, changed, lo, hi)
+            searching = climber.state == "search"
             speed = (self.contrast_scan_dof if searching else self.max_speed_dof) * dof
-            code = self._follow(target, 0.0, dof, speed, searching or self._cstate == "settle")
+            code = lens.step(target, 0.0, dof, speed, searching or climber.state == "settle", lo, hi)
         return Command(int(min(max(code, ctx.min_code), ctx.max_code)), done=False)
 
 
