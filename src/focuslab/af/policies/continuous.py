@@ -1,50 +1,45 @@
 """``continuous``: video AF that keeps a moving subject in focus without hunting.
 
-Every frame the policy estimates where the lens should be (the *target code*), filters that
-estimate, and moves the lens along a speed- and acceleration-limited trajectory towards it.
-``done`` is never set. It needs nothing mandatory and uses what each observation carries:
+Every frame the policy measures where the lens should be (the *target code*), tracks that
+target with an alpha-beta filter, and moves the lens along a speed-, acceleration- and
+jerk-limited trajectory towards the target predicted one frame ahead
+(:class:`~focuslab.af.policies.video_tracking.LensFollower`). ``done`` is never set. Nothing is
+mandatory; each observation's sensors are used:
 
-* **phase** (dual pixel): the AF region's disparity D (x_right - x_left, stream pixels,
-  positive for an object nearer than focus) gives target = reported code + g D. The gain g
-  (codes per pixel) is an option (e.g. from :mod:`focuslab.af.phase_calibration`), else a
-  prior from the lens model for an ideal half-pupil split (D = 4 c / (3 pi) [3]: the largest
-  disparity a blur can give, so the prior under-steps rather than overshoots) refined online
-  by least squares from the disparity change that the policy's own lens moves cause
-  (Delta code = g (-Delta D) over frames with a move of >= 1 DoF, shrunk to the prior);
-* **depth** (ToF zones + lens model): target = code_for_distance of the AF region's distance
-  (:func:`focuslab.af.policies.depth.roi_depth_estimate`), used on new readings only;
-* phase and depth together are fused by inverse variance; with neither, **contrast**: a
-  hill-climb over consecutive frames (no wobble): scan at ``contrast_scan_dof`` per frame,
-  reverse only after two frames confidently below the best, fit a parabola around the best
-  sample, go there and watch the focus measure; a drop of ``refocus_drop`` for 3 frames or a
-  scene change (after the scene is stable again) starts a new climb.
+* **phase** (dual pixel): the AF region's disparity D (x_right - x_left, stream pixels, > 0 for
+  a subject nearer than focus) gives target = lens position during the exposure + g D. The
+  gain g (codes per pixel) is the option ``phase_gain_codes_per_px`` (e.g. from
+  :mod:`focuslab.af.phase_calibration`) or ``context.extra["phase_gain_codes_per_px"]``; else
+  a prior from the lens model for an ideal half-pupil split (D = 4 c / (3 pi) [2], the largest
+  disparity a blur can give, so the prior under-steps), refined online from frames where the
+  subject is still: D against the depth sensor's code offset, and -Delta D against the policy's
+  own lens moves of >= 1 DoF (shrunk least squares on 1/g, the disparity being the noisy side);
+* **depth** (ToF zones + lens model): target = the code of the AF region's distance
+  (:func:`~focuslab.af.policies.depth.roi_depth_estimate`), new readings only, taken as
+  measurements of the target ``depth_latency_frames`` ago;
+* the tracker follows the **most precise source that reported within 3 frames** (smallest
+  sigma; phase and depth are not mixed within one track, since they differ in latency and the
+  phase carries its gain error; a hand-over restarts the track). On ``phone_main_tof`` the ToF
+  (sigma ~ 0.03 DoF) wins over the preview stream's dual pixel (~ 0.5 DoF);
+* with neither: **contrast**, a hill-climb on consecutive frames without wobble
+  (:class:`~focuslab.af.policies.video_tracking.ContrastClimber`).
 
-Target filter: an alpha-beta tracker of the target code and its velocity with the steady-state
-gains of Kalata's tracking index [1], Lambda = sigma_w T^2 / sigma_v (sigma_w: the target's
-acceleration noise, sigma_v: the measurement's noise, T = 1 frame):
-alpha = -(Lambda^2 + 8 Lambda - (Lambda + 4) sqrt(Lambda^2 + 8 Lambda)) / 8,
-beta = (Lambda^2 + 4 Lambda - Lambda sqrt(Lambda^2 + 8 Lambda)) / 4.
-An innovation beyond 3 DoF + 3 sigma is ignored once and re-initialises the filter when it
-repeats; a scene change (the AF region's mean moves by ``scene_change_mean`` relative or its
-4 x 4 thumbnail by ``scene_change_pattern``) re-initialises it at once.
-
-Lens trajectory (anti-hunting, speed and jerk limits): the lens rests until the predicted
-target (x + v * ``lead_frames``) is more than ``deadband_dof`` away (hysteresis), then moves
-with velocity u limited to ``max_speed_dof`` per frame and changed by at most ``max_accel_dof``
-per frame, towards v_des = v_target + sign(e) min(|e|, sqrt(2 a_max |e|)) (the braking curve
-of a time-optimal acceleration-limited move [2], so it stops on the target without
-overshoot), and rests again within ``stop_band_dof`` once the target is still. A reversal of
-direction is taken only when the error on the other side exceeds ``reverse_dof``; below it
-the lens brakes to a stop. The acceleration is bounded, so the jerk is at most 2 a_max.
+Tracker: alpha-beta with Kalata's steady-state gains [1] for Lambda = sigma_w T^2 / sigma_v
+(sigma_w = ``target_accel_dof``, sigma_v the measurement's sigma, T in frames). With the lens
+model it runs in object distance (m), where a subject walking at constant speed moves at
+constant velocity (its focus code accelerates as 1/d); without, in codes. A measurement more
+than 3 DoF + 3 sigma (in codes) from the prediction stops the extrapolation at once and
+re-initialises the track if the next one agrees (a subject that stopped, a pan); a scene change
+(the AF region's mean moves by ``scene_change_mean`` relative, or its normalised 4 x 4
+thumbnail by ``scene_change_pattern``) re-initialises it at once. The prediction horizon is
+capped at 2.5 frames, which bounds the overshoot when a subject stops.
 
 References
 ----------
 .. [1] P. R. Kalata, "The tracking index: a generalized parameter for alpha-beta and
        alpha-beta-gamma target trackers", IEEE Trans. Aerosp. Electron. Syst. 20(2),
        174-182 (1984), eqs. (11)-(12).
-.. [2] T. Kroeger, *On-Line Trajectory Generation in Robotic Systems*, Springer (2010), ch. 3
-       (time-optimal velocity v = sqrt(2 a d) to stop in distance d).
-.. [3] N. Wadhwa et al., "Synthetic depth-of-field with a single-camera mobile phone",
+.. [2] N. Wadhwa et al., "Synthetic depth-of-field with a single-camera mobile phone",
        ACM TOG 37(4), 2018 (dual-pixel disparity proportional to defocus).
 """
 
@@ -121,6 +116,12 @@ class ContinuousPolicy:
     contrast_scan_dof, contrast_drop, refocus_drop
         Contrast hill-climb: scan speed (DoF per frame), relative drop below the best that
         counts as past the peak, relative drop from the locked focus that starts a new climb.
+
+    Raises
+    ------
+    InvalidParameterError
+        An option that is not a finite positive number (or >= 0 where stated), or
+        ``stop_band_dof >= deadband_dof``.
     """
 
     name = "continuous"
