@@ -184,8 +184,9 @@ def test_focus_energy_is_larger_when_sharper_and_scale_free():
 
 
 # ---------------------------------------------------------------------------- tracking
-@pytest.mark.parametrize(("source", "noise", "rms_bound", "jerk_ratio"), [("depth", 0.004, 0.35, 1.0),
-                                                                       ("phase", 0.02, 0.45, 0.7)])
+# measured: depth RMS 0.31 DoF, jerk 0.44x naive; phase RMS 0.20 DoF, jerk 0.62x naive (which reverses 9 times)
+@pytest.mark.parametrize(("source", "noise", "rms_bound", "jerk_ratio"), [("depth", 0.004, 0.4, 0.7),
+                                                                       ("phase", 0.02, 0.35, 0.8)])
 def test_tracks_an_approaching_subject_smoothly(source, noise, rms_bound, jerk_ratio):
     def backend():
         return FakeBackend(_approach, start_code=int(_approach(0)), depth=source == "depth",
@@ -203,6 +204,7 @@ def test_tracks_an_approaching_subject_smoothly(source, noise, rms_bound, jerk_r
     naive = run_af(NaiveFollower(source), backend(), video=True, max_frames=45).metrics
     # precise depth makes the naive follower smooth too (1-code steps); noisy phase makes it jitter
     assert m.jerk_codes_per_s3 < jerk_ratio * naive.jerk_codes_per_s3
+    assert m.reversals <= naive.reversals
 
 
 def test_tracks_a_receding_subject_via_depth():
@@ -226,7 +228,7 @@ def test_refocuses_after_a_pan_between_depths_without_hunting():
     assert np.max(np.abs(accel)) <= 2 * 0.5 * be.dof + 2  # velocity changes by <= a_max per frame (+ rounding)
     naive = run_af(NaiveFollower("depth"), FakeBackend(_pan, start_code=int(_pan(0)), phase=False),
                    video=True, max_frames=40).metrics
-    assert run.metrics.jerk_codes_per_s3 < 0.5 * naive.jerk_codes_per_s3
+    assert run.metrics.jerk_codes_per_s3 < 0.2 * naive.jerk_codes_per_s3  # measured 0.065x
 
 
 def test_hysteresis_a_still_subject_does_not_move_the_lens():
