@@ -117,6 +117,12 @@ def test_bad_inputs():
     with pytest.raises(InvalidParameterError):
         run_af(Scripted([None]), FakeBackend())
 
+    class NeedsTruth(Scripted):
+        requires = frozenset({"truth"})
+
+    with pytest.raises(InvalidParameterError, match="set_truth"):
+        run_af(NeedsTruth([Command()]), FakeBackend())
+
 
 def test_registry():
     assert {"oracle", "contrast-sweep"} <= set(policy_names())

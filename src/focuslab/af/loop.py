@@ -166,6 +166,10 @@ def run_af(
             raise InvalidParameterError(f"duration_s must be a positive number of seconds, got {duration_s!r}")
         n = max(1, math.ceil(d / dt - 1e-9))
     if "truth" in policy.requires:
+        if not callable(getattr(policy, "set_truth", None)):
+            raise InvalidParameterError(
+                f"policy {policy.name!r} requires 'truth' but has no set_truth(fn) method; add one or drop the need"
+            )
         policy.set_truth(backend.truth)
     policy.reset(ctx)
     records: list[FrameRecord] = []

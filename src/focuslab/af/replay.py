@@ -8,7 +8,8 @@ every frame has them. :class:`ReplayBackend` serves one AF region of it to the l
 
 * the lens: a commanded code moves the lens instantly (a captured stack has no dynamics);
   the frame shown is the one whose lens position is nearest the code in force;
-  ``reported_code`` = that frame's lens position;
+  ``reported_code`` = that frame's lens position; ``exposure_s`` = the frame's own, else
+  half the frame interval;
 * the context: min/max code = the lens-position range, ``frame_interval_s`` = 1/30 s (the
   stacks carry no timing; a 30 fps preview is assumed), no lens model unless the camera block
   gives the optics *and* every frame its ``focus_distance_m``; ``extra["lens_positions"]``
