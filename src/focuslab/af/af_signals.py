@@ -504,3 +504,35 @@ def fit_focus_peak(codes, values, *, max_samples: int = 5) -> PeakFit:
         return PeakFit(float(x0), bracketed, int(sel.size))
     p = x0 - a1 / (2.0 * a2)
     return PeakFit(float(np.clip(p, xs.min(), xs.max())), bracketed, int(sel.size))
+
+
+def settle_time_for_move_s(context: AFContext, move_codes: float) -> float:
+    """Time for the lens to settle within a quarter DoF after a move of ``move_codes``, seconds.
+
+    Notes
+    -----
+    A damped actuator's error decays as exp(-zeta omega t), so the time to bring a step S down
+    to a tolerance e grows as ln(S / e). Scaled from the context's stated settling time
+    T_full of a full-stroke step (S_full = the code range) into a quarter DoF:
+    T(S) = T_full ln(S / e) / ln(S_full / e), 0 when S <= e; 0 when the context states no
+    settling time.
+    """
+    if context.settle_time_s is None:
+        return 0.0
+    tol = 0.25 * codes_per_dof(context)
+    s = abs(float(move_codes))
+    full = max(float(context.max_code - context.min_code), 2.0 * tol)
+    if s <= tol:
+        return 0.0
+    return float(context.settle_time_s) * min(math.log(s / tol) / math.log(full / tol), 1.0)
+
+
+def frame_settled(context: AFContext, observation: Observation, command_t_s: float, move_codes: float) -> bool:
+    """Whether the lens had settled by the middle of this frame's exposure after a move.
+
+    ``command_t_s`` is when the move was sent (the end of the previous exposure in the loop).
+    A frame exposed while the lens still travelled averages blur over the travel, and a
+    disparity or focus value measured on it misleads the next move.
+    """
+    mid = float(observation.t_s) + 0.5 * float(observation.exposure_s)
+    return mid - float(command_t_s) >= settle_time_for_move_s(context, move_codes)

@@ -17,9 +17,11 @@ It jumps by the estimate with the smallest uncertainty (a long phase jump stops 
 * with phase when it is confident: done when the predicted move is below ``done_dof`` DoF,
   else one correction, sent with ``done`` (the loop judges the frame after it); after a
   shortened phase jump a disparity inside the dead zone moves the lens half the dead zone on;
-* without phase (depth only): when the depth estimate's sigma is above ``done_dof`` DoF, a
-  monotone contrast scan of 5 frames ``scan_dof`` apart centred on the depth code (the lens
-  went to its start instead), a Gaussian peak fit, one move back and done.
+* without a precise phase reading (depth only, or phase too noisy in low light: its standard
+  error above ``max_confirm_sigma_dof``): when the estimate's sigma is above ``done_dof`` DoF,
+  a monotone contrast scan of 5 frames ``scan_dof`` apart centred on the estimate (the lens
+  goes to the scan's start instead), or, when the confirm frame's phase is too noisy, 4 more
+  frames on in the direction of the jump; a Gaussian peak fit, one move back and done.
 
 With neither estimate (low light: phase confidence too low; low texture; a camera with
 neither sensor) it runs a contrast hill-climb from the current frame. It never hunts: at most
@@ -33,7 +35,13 @@ import math
 
 import numpy as np
 
-from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_disparity, observation_focus
+from focuslab.af.af_signals import (
+    codes_per_dof,
+    fit_focus_peak,
+    frame_settled,
+    observation_disparity,
+    observation_focus,
+)
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.policies.phase import approach_move, load_calibration, resolve_calibration
 from focuslab.af.registry import register_policy
@@ -83,7 +91,10 @@ class HybridAF:
     done_dof
         Done when the predicted remaining move is below this many DoF.
     scan_dof
-        Spacing of the contrast confirm scan (depth only), DoF.
+        Spacing of the contrast confirm scan, DoF.
+    max_confirm_sigma_dof
+        Phase confirms only when its standard error (gain x disparity standard error) is at
+        most this many DoF; noisier (low light) it only aims the jump and contrast confirms.
     approach_dof, approach_fraction
         As in ``phase``: long jumps stop short and finish in the same direction.
     max_frames
@@ -101,6 +112,7 @@ class HybridAF:
         phase_rel_error: float = 0.1,
         done_dof: float = 0.5,
         scan_dof: float = 1.5,
+        max_confirm_sigma_dof: float = 0.3,
         approach_dof: float = 6.0,
         approach_fraction: float = 0.9,
         max_frames: int = 30,
@@ -113,6 +125,7 @@ class HybridAF:
         self.phase_rel_error = check_positive("phase_rel_error", phase_rel_error, allow_zero=True)
         self.done_dof = check_positive("done_dof", done_dof)
         self.scan_dof = check_positive("scan_dof", scan_dof)
+        self.max_confirm_sigma_dof = check_positive("max_confirm_sigma_dof", max_confirm_sigma_dof)
         self.approach_dof = check_positive("approach_dof", approach_dof)
         af = float(approach_fraction)
         if not 0.5 <= af <= 1.0:
@@ -132,12 +145,28 @@ class HybridAF:
         self._hc: ContrastHillClimb | None = None
         self._scan: list[float] = []
         self._approach = 0
+        self._cmd_t = -math.inf
+        self._cmd_move = 0.0
+        self._last_dir = 0
+        self._est_sigma_dof = math.inf
         self._scan_codes: list[float] = []
         self._scan_values: list[float] = []
         self.source: str | None = None
 
     def _clip(self, code: float) -> int:
         return int(np.clip(round(code), self._ctx.min_code, self._ctx.max_code))
+
+    def _send(self, observation: Observation, target: float, *, done: bool = False) -> Command:
+        c = self._clip(target)
+        self._cmd_t = float(observation.t_s) + float(observation.exposure_s)
+        self._cmd_move = float(c - int(observation.lens_code))
+        if self._cmd_move:
+            self._last_dir = 1 if self._cmd_move > 0 else -1
+        return Command(target_code=c, done=done)
+
+    def _phase_sigma_dof(self, meas, dof: float) -> float:
+        se = meas.sigma_px if math.isfinite(meas.sigma_px) else math.inf
+        return self._cal.gain_codes_per_px * se / dof
 
     def _phase(self, observation: Observation):
         if self._cal is None or observation.left is None or observation.right is None:
@@ -170,13 +199,17 @@ class HybridAF:
         if self._state == "start":
             return self._start(observation, code, dof)
         rep = float(observation.reported_code)
-        if self._state in ("confirm", "correct") and math.isfinite(rep) and abs(rep - code) > dof:
-            return Command()  # still moving
+        moving = math.isfinite(rep) and abs(rep - code) > dof
+        if moving or not frame_settled(self._ctx, observation, self._cmd_t, self._cmd_move):
+            self._cmd_move = 0.0
+            return Command()  # exposed while the lens still travelled: wait a frame
         if self._state == "confirm":
             meas = self._phase(observation)
-            if meas is None:
-                self._state = "done"
-                return Command(done=True)
+            if meas is None or self._phase_sigma_dof(meas, dof) > self.max_confirm_sigma_dof:
+                if self._est_sigma_dof <= self.done_dof:
+                    self._state = "done"
+                    return Command(done=True)  # the jump was precise (depth) and the lens has settled
+                return self._continue_scan(observation, code)
             move = self._cal.move_codes(meas.disparity_px, sigma_px=meas.sigma_px)
             self._state = "done"
             if self._approach and self._cal.in_dead_zone(meas.disparity_px, sigma_px=meas.sigma_px):
@@ -185,7 +218,7 @@ class HybridAF:
                 return Command(target_code=self._clip(code + nudge), done=True)
             if abs(move) <= self.done_dof * dof:
                 return Command(done=True)
-            return Command(target_code=self._clip(code + move), done=True)
+            return self._send(observation, code + move, done=True)
         if self._state == "scan":
             return self._scan_step(observation)
         self._state = "done"
@@ -196,8 +229,7 @@ class HybridAF:
         meas = self._phase(observation)
         if meas is not None:
             move = self._cal.move_codes(meas.disparity_px, sigma_px=meas.sigma_px)
-            se = meas.sigma_px if math.isfinite(meas.sigma_px) else 1.0
-            sigma = self._cal.gain_codes_per_px * se + self.phase_rel_error * abs(move)
+            sigma = self._phase_sigma_dof(meas, dof) * dof + self.phase_rel_error * abs(move)
             sigma += 0.5 * self._cal.dead_zone_codes
             cands.append((sigma, "phase", code + move, move))
         dep = region_depth_estimate(observation, self._ctx)
@@ -207,25 +239,34 @@ class HybridAF:
             return self._fallback(observation)
         sigma, source, target, move = min(cands, key=lambda c: c[0])
         self.source = source
-        if source == "phase":
-            if abs(move) <= self.done_dof * dof:
-                self._state = "done"
-                return Command(done=True)
-            if abs(move) > self.approach_dof * dof:
-                move = approach_move(move, dof, self.approach_fraction)
-                self._approach = 1 if move > 0 else -1
-            self._state = "confirm"
-            return Command(target_code=self._clip(code + move))
-        # depth
-        if sigma <= self.done_dof * dof or meas is not None:
-            self._state = "confirm" if meas is not None else "done"
-            return Command(target_code=self._clip(target), done=meas is None)
+        if abs(move) <= self.done_dof * dof and sigma <= self.done_dof * dof:
+            self._state = "done"
+            return Command(done=True)
+        if meas is None and sigma > self.done_dof * codes_per_dof(self._ctx, target):
+            return self._start_scan(observation, code, target)  # no phase to confirm with
+        if source == "phase" and abs(move) > self.approach_dof * dof:
+            move = approach_move(move, dof, self.approach_fraction)
+            self._approach = 1 if move > 0 else -1
+        self._est_sigma_dof = sigma / codes_per_dof(self._ctx, target)
+        self._state = "confirm"
+        return self._send(observation, code + move)
+
+    def _start_scan(self, observation: Observation, code: int, target: float) -> Command:
+        """A monotone 5-frame contrast scan centred on ``target``, starting on the lens's side."""
         step = self.scan_dof * codes_per_dof(self._ctx, target)
         self._scan = [target + k * step for k in (-2, -1, 0, 1, 2)]
         if code > target:
             self._scan.reverse()  # scan away from where the lens is: one direction, no reversal
         self._state = "scan"
-        return Command(target_code=self._clip(self._scan.pop(0)))
+        return self._send(observation, self._scan.pop(0))
+
+    def _continue_scan(self, observation: Observation, code: int) -> Command:
+        """Contrast confirm from here on, in the direction of the last move (4 more frames)."""
+        step = self.scan_dof * codes_per_dof(self._ctx, code)
+        direction = self._last_dir or 1
+        self._scan = [code + k * direction * step for k in (1, 2, 3, 4)]
+        self._state = "scan"
+        return self._scan_step(observation)
 
     def _scan_step(self, observation: Observation) -> Command:
         pos = float(observation.reported_code)
@@ -234,10 +275,10 @@ class HybridAF:
         self._scan_codes.append(pos)
         self._scan_values.append(observation_focus(observation).value)
         if self._scan:
-            return Command(target_code=self._clip(self._scan.pop(0)))
+            return self._send(observation, self._scan.pop(0))
         fit = fit_focus_peak(self._scan_codes, self._scan_values, max_samples=5)
         self._state = "done"
-        return Command(target_code=self._clip(fit.code), done=True)
+        return self._send(observation, fit.code, done=True)
 
 
 @register_policy("hybrid")

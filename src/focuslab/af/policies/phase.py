@@ -8,8 +8,9 @@ lens move that focuses (eq. (1) of :mod:`focuslab.af.phase_calibration`)::
 
 1. Frame 0: jump to ``lens_code + move``; a long jump stops short (:func:`approach_move`),
    so that the confirm still sees a measurable disparity and finishes in the same direction.
-2. Confirm: the next frame (the lens has settled; while the reported position is more than
-   one DoF from the command the policy waits) measures again; done when |move| is below
+2. Confirm: the next frame measures again (a frame exposed while the lens was still moving,
+   :func:`~focuslab.af.af_signals.frame_settled`, or whose reported position is more than
+   one DoF from the command, is skipped); done when |move| is below
    ``done_dof`` DoF, else a small correction, at most ``max_corrections`` times, then done.
    After a shortened jump a disparity inside the dead zone means focus lies 0 to z codes
    further on: the lens moves z / 2 on and the policy is done.
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.af.af_signals import PhaseMeasurement, codes_per_dof, observation_disparity
+from focuslab.af.af_signals import PhaseMeasurement, codes_per_dof, frame_settled, observation_disparity
 from focuslab.af.phase_calibration import PhaseCalibration, calibrate_phase_gain
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.registry import register_policy
@@ -201,6 +202,8 @@ class PhaseAF:
         self._jumps = 0
         self._probe: tuple[float, float] | None = None
         self._approach = 0
+        self._cmd_t = -math.inf
+        self._cmd_move = 0.0
         self._hc: ContrastHillClimb | None = None
         self._done = False
         self.last_measurement: PhaseMeasurement | None = None
@@ -234,8 +237,10 @@ class PhaseAF:
         if self._frames >= self.max_frames:
             self._done = True
             return Command(done=True)
-        if math.isfinite(rep) and abs(rep - code) > dof and self._frames > 1:
-            return Command()  # the lens is still on its way: wait a frame
+        moving = math.isfinite(rep) and abs(rep - code) > dof
+        if self._frames > 1 and (moving or not frame_settled(self._ctx, observation, self._cmd_t, self._cmd_move)):
+            self._cmd_move = 0.0
+            return Command()  # the lens was still on its way during this exposure: wait a frame
         meas = observation_disparity(observation, lowpass_sigma_px=self.lowpass_sigma_px)
         self.last_measurement = meas
         self.last_confidence = meas.confidence
@@ -264,7 +269,13 @@ class PhaseAF:
             move = approach_move(move, dof, self.approach_fraction)
             self._approach = 1 if move > 0 else -1
         self._jumps += 1
-        return Command(target_code=self._clip(code + move))
+        return self._send(observation, code + move)
+
+    def _send(self, observation: Observation, target: float) -> Command:
+        c = self._clip(target)
+        self._cmd_t = float(observation.t_s) + float(observation.exposure_s)
+        self._cmd_move = float(c - int(observation.lens_code))
+        return Command(target_code=c)
 
     def _online_gain(self, observation: Observation, meas: PhaseMeasurement, dof: float) -> Command:
         ctx = self._ctx
@@ -274,7 +285,7 @@ class PhaseAF:
             if code + sign * self.probe_dof * dof > ctx.max_code or code + sign * self.probe_dof * dof < ctx.min_code:
                 sign = -sign
             self._probe = (float(code), meas.disparity_px)
-            return Command(target_code=self._clip(code + sign * self.probe_dof * dof))
+            return self._send(observation, code + sign * self.probe_dof * dof)
         c0, d0 = self._probe
         dd = meas.disparity_px - d0
         dc = code - c0
@@ -289,7 +300,7 @@ class PhaseAF:
         self._offset = 0.0
         move = self._gain * meas.disparity_px
         self._jumps += 1
-        return Command(target_code=self._clip(code + move))
+        return self._send(observation, code + move)
 
 
 @register_policy("phase")
