@@ -24,8 +24,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from focuslab.bench.af_case import AFCase, build_scene
 from focuslab.bench.record_io import json_ready, load_checkpoint, write_checkpoint
-from focuslab.bench.suites import DEFAULT_CAMERA, AFCase, build_scene, get_suite, suite_cases, suite_names
+from focuslab.bench.suites import DEFAULT_CAMERA, get_suite, suite_cases, suite_names
 from focuslab.errors import InvalidParameterError
 
 #: Method shown on example frames when it ran (else the first non-reference method).

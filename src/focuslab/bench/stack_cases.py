@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from focuslab.bench.suites import AFCase
+from focuslab.bench.af_case import AFCase
 from focuslab.errors import InputFileError
 
 #: The AF regions of a replayed stack: name -> (x, y) of the region's top-left corner in frame fractions.
