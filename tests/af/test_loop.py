@@ -135,3 +135,22 @@ def test_registry():
     with pytest.raises(InvalidParameterError):
         get_policy("contrast-sweep", measure="NOPE")
     assert "oracle" in POLICIES
+
+
+def test_video_oracle_tracks_an_approaching_subject_on_the_simulator():
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.camera.presets import get_camera
+    from focuslab.scene.library import make_scene
+
+    cam = get_camera("phone_main")
+    scene = make_scene("approaching_subject", shape=(240, 320), hfov_deg=20.0, seed=2)
+    be = SimulatorBackend(cam, scene, roi=(488, 362, 32, 32), seed=1)
+    run = run_af(get_policy("oracle"), be, video=True, duration_s=0.5)
+    assert len(run.frames) == 15 and run.done_frame is None and run.video
+    best = np.array([f.best_code for f in run.frames])
+    assert np.all(np.diff(best) > 0)  # nearer every frame: a larger code
+    assert best[0] == pytest.approx(cam.focus_code_for_distance(scene.subject_distance_m(0.0)), abs=0.5)
+    errors = [f.focus_error_dof for f in run.frames[1:]]
+    assert max(errors) < 0.45  # tracking: only the actuator's play and jitter remain
+    assert run.metrics.time_out_of_focus_s == pytest.approx(1 / 30)  # frame 0, before the first move
+    assert run.metrics.rms_error_dof < 0.5 and run.metrics.jerk_codes_per_s3 > 0
