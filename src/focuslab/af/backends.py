@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from focuslab.af.region_depth import region_subject_distance_m
 from focuslab.af.regions import centre_roi, check_roi
 from focuslab.af.replay import ReplayBackend, ReplayStack
 from focuslab.af.truth import Truth
@@ -202,8 +203,6 @@ class SimulatorBackend:
 
     def subject_distance_m(self, t_s: float) -> float | None:
         """The AF region's subject distance at mid-exposure of the frame starting at ``t_s``."""
-        from focuslab.af.region_depth import region_subject_distance_m
-
         d_um = self.session.exposure_position_um(t_s, self.exposure_s)
         return region_subject_distance_m(
             self.camera, self.scene, self.roi, t_s=t_s + 0.5 * self.exposure_s, displacement_um=d_um
