@@ -228,3 +228,10 @@ def test_process_pool_gives_the_same_records(tmp_path):
             for a in s["methods"].values():
                 a.pop("mean_wall_s", None)
     assert one == two
+
+
+def test_stack_regions_are_centred():
+    regions = stack_regions((800, 1200))
+    x, y, w, h = regions["centre"]
+    assert (w, h) == (150, 100) and abs(x + w / 2 - 600) <= 1 and abs(y + h / 2 - 400) <= 1  # even origins
+    assert abs(regions["top"][1] + h / 2 - 160) <= 1 and abs(regions["bottom"][1] + h / 2 - 640) <= 1

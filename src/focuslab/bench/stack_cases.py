@@ -1,8 +1,9 @@
 """Benchmark cases that replay a focal-stack folder (``focuslab bench --stack DIR``).
 
-A stack becomes one suite, ``stack:<folder name>``, with three AF regions of a quarter of
-the frame's width and height: the centre, the top and the bottom (on a sweep over a scene
-receding upwards, such as a table top, the bottom is near and the top far). The folder is
+A stack becomes one suite, ``stack:<folder name>``, with three AF regions of 1/8 of the
+frame's width and height, centred on the frame's vertical midline: at the centre, at 20 %
+from the top and at 20 % from the bottom (on a sweep over a scene receding upwards, such as
+a table top, the bottom is near and the top far). The folder is
 checked first (:class:`focuslab.af.replay.ReplayStack`), so a bad folder fails in one line
 before anything runs: it must hold images, all of one size, each at its own lens position,
 and in a ``stack.json`` every frame must state its ``lens_position`` when any does.
@@ -16,8 +17,8 @@ from pathlib import Path
 from focuslab.bench.af_case import AFCase
 from focuslab.errors import InputFileError
 
-#: The AF regions of a replayed stack: name -> (x, y) of the region's top-left corner in frame fractions.
-STACK_REGIONS = {"centre": (0.375, 0.375), "top": (0.375, 0.125), "bottom": (0.375, 0.625)}
+#: The AF regions of a replayed stack: name -> (x, y) of the region's centre in frame fractions.
+STACK_REGIONS = {"centre": (0.5, 0.5), "top": (0.5, 0.2), "bottom": (0.5, 0.8)}
 
 
 def check_stack_folder(path: str | os.PathLike):
@@ -38,10 +39,11 @@ def check_stack_folder(path: str | os.PathLike):
 
 
 def stack_regions(shape: tuple[int, int]) -> dict[str, tuple[int, int, int, int]]:
-    """The even-aligned AF regions ``(x, y, w, h)`` of :data:`STACK_REGIONS` on a frame of ``shape``."""
+    """The even-aligned AF regions ``(x, y, w, h)`` of :data:`STACK_REGIONS` on a frame of ``shape`` (1/8 per side)."""
     h, w = shape
-    rw, rh = 2 * (w // 16), 2 * (h // 16)
-    return {name: (2 * int(fx * w / 2), 2 * int(fy * h / 2), rw, rh) for name, (fx, fy) in STACK_REGIONS.items()}
+    rw, rh = 2 * max(1, w // 16), 2 * max(1, h // 16)
+    return {name: (2 * int((cx * w - rw / 2) / 2), 2 * int((cy * h - rh / 2) / 2), rw, rh)
+            for name, (cx, cy) in STACK_REGIONS.items()}
 
 
 def stack_suite_cases(path: str | os.PathLike) -> tuple[str, list[AFCase]]:
