@@ -152,7 +152,7 @@ def _write_png(path, shape, value=128):
     write_png(path, np.full(shape, value, dtype=np.uint8))
 
 
-@pytest.mark.parametrize("kind", ["empty", "mixed", "positions", "method", "suite"])
+@pytest.mark.parametrize("kind", ["empty", "mixed", "positions", "method", "suite", "seed", "workers", "camera"])
 def test_cli_bad_input_is_one_line_exit_2(kind, tmp_path, capsys):
     d = tmp_path / "stack"
     d.mkdir()
@@ -169,10 +169,16 @@ def test_cli_bad_input_is_one_line_exit_2(kind, tmp_path, capsys):
         argv = ["bench", "--method", "no-such-method"]
     elif kind == "suite":
         argv = ["bench", "--suite", "no-such-suite"]
+    elif kind == "seed":
+        argv = ["bench", "--seed", "-1"]
+    elif kind == "workers":
+        argv = ["bench", "--workers", "0"]
+    elif kind == "camera":
+        argv = ["bench", "--camera", "no_such_camera"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("focuslab: error:") and err.count("\n") == 1 and "Traceback" not in err
-    if kind in ("method", "suite"):
+    if kind in ("method", "suite", "camera"):
         assert "valid names" in err
 
 

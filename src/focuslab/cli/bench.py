@@ -22,6 +22,7 @@ from focuslab.bench.leaderboard import leaderboard_rows
 from focuslab.bench.stack_cases import check_stack_folder
 from focuslab.bench.suites import DEFAULT_CAMERA, get_suite
 from focuslab.camera import get_camera
+from focuslab.errors import InvalidParameterError
 
 
 def _default_workers() -> int:
@@ -55,6 +56,10 @@ def bench_command(
     for d in stack or ():
         check_stack_folder(d)
     get_camera(camera)
+    if seed < 0:
+        raise InvalidParameterError(f"--seed must be a non-negative integer, got {seed}")
+    if workers is not None and workers < 1:
+        raise InvalidParameterError(f"--workers must be >= 1, got {workers}")
     err = Console(stderr=True)
     with Progress(TextColumn("[bold]AF bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as bar:
