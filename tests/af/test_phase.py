@@ -1,0 +1,172 @@
+"""phase: the policy on a synthetic disparity, its calibration on the simulator (truth: the model gain)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from test_hillclimb_fakes import CODES_PER_DOF, GAIN_CODES_PER_PX, FakeCamera, make_context, reversals, run
+
+from focuslab.af.phase_calibration import PhaseCalibration, calibrate_phase_gain, continuous_code_for_um
+from focuslab.af.policies.phase import PhaseAF, load_calibration
+from focuslab.af.registry import get_policy
+from focuslab.errors import InputFileError, InvalidParameterError
+from focuslab.optics.focus import lens_displacement_um
+
+FAKE_CAL = PhaseCalibration(gain_codes_per_px=GAIN_CODES_PER_PX, offset_px=0.0, r2=1.0, residual_codes=0.0)
+
+
+# ---------------------------------------------------------------- policy on the fake
+@pytest.mark.parametrize(("best", "start"), [(200.0, 0), (420.0, 100), (60.0, 500), (310.0, 300)])
+def test_phase_jumps_and_confirms(best, start):
+    cam = FakeCamera(best, start_code=start, seed=int(best))
+    frames, final, cmds, done = run(PhaseAF(calibration=FAKE_CAL), cam, make_context())
+    assert done and frames <= 4
+    assert abs(final - best) <= CODES_PER_DOF
+    assert reversals(cmds) <= 1
+
+
+def test_phase_sign_positive_disparity_moves_to_a_higher_code():
+    cam = FakeCamera(400.0, start_code=100, seed=1)  # subject nearer than focus: x_R - x_L > 0
+    pol = PhaseAF(calibration=FAKE_CAL)
+    pol.reset(make_context())
+    cmd = pol.step(cam.observe(0))
+    assert pol.last_measurement.disparity_px > 0 and cmd.target_code > 100
+
+
+def test_phase_measures_its_gain_online_without_a_calibration():
+    cam = FakeCamera(350.0, start_code=50, seed=5)
+    pol = PhaseAF()
+    frames, final, _, done = run(pol, cam, make_context(name="not-a-preset"))
+    assert done and frames <= 6 and abs(final - 350.0) <= CODES_PER_DOF
+    # measured at 20 DoF of blur, where the correlation peak is broad: a rough gain, refined by the confirm
+    assert pol.gain_codes_per_px == pytest.approx(GAIN_CODES_PER_PX, rel=0.3)
+
+
+def test_phase_low_confidence_falls_back_to_contrast_or_reports():
+    flat = FakeCamera(300.0, start_code=200, texture=0.0, noise=0.01, seed=3)
+    pol = PhaseAF(calibration=FAKE_CAL)
+    frames, _, _, done = run(pol, flat, make_context())
+    assert pol.fell_back and done and frames <= 30
+    pol = PhaseAF(calibration=FAKE_CAL, fallback=False)
+    frames, _, _, done = run(pol, FakeCamera(300.0, texture=0.0, noise=0.01, seed=3), make_context())
+    assert done and frames == 1 and pol.last_confidence < pol.min_confidence
+
+
+def test_phase_is_deterministic_and_bad_options():
+    a = run(get_policy("phase", calibration=FAKE_CAL), FakeCamera(222.0, seed=7), make_context())
+    b = run(get_policy("phase", calibration=FAKE_CAL), FakeCamera(222.0, seed=7), make_context())
+    assert a == b
+    for kw in ({"min_confidence": 1.5}, {"max_corrections": -1}, {"done_dof": 0}, {"approach_fraction": 0.2},
+               {"calibration": 3.0}):
+        with pytest.raises(InvalidParameterError):
+            PhaseAF(**kw)
+    assert get_policy("phase").requires == frozenset({"dual_pixel"})
+
+
+def test_calibration_round_trip_and_files(tmp_path):
+    cal = replace(FAKE_CAL, codes=(1.0, 2.0), disparities_px=(math.nan, 0.5), dead_zone_codes=3.0)
+    data = json.loads(json.dumps(cal.to_dict()))
+    back = PhaseCalibration.from_dict(data)
+    assert back.gain_codes_per_px == cal.gain_codes_per_px and back.dead_zone_codes == 3.0
+    assert math.isnan(back.disparities_px[0])
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps(data))
+    assert load_calibration(str(path)).gain_codes_per_px == GAIN_CODES_PER_PX
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    for bad in (tmp_path / "bad.json", tmp_path / "missing.json"):
+        with pytest.raises(InputFileError):
+            load_calibration(bad)
+    with pytest.raises(InputFileError):
+        PhaseCalibration.from_dict({"gain_codes_per_px": "x"})
+    for gain in (0.0, -5.0, math.nan):
+        with pytest.raises(InvalidParameterError):
+            PhaseCalibration(gain_codes_per_px=gain, offset_px=0.0, r2=1.0, residual_codes=0.0)
+
+
+def test_move_codes_dead_zone_term():
+    cal = PhaseCalibration(gain_codes_per_px=150.0, offset_px=0.01, r2=1.0, residual_codes=0.0,
+                           near_gain_codes_per_px=130.0, dead_zone_codes=14.0, dead_zone_px=0.02)
+    assert cal.move_codes(0.21) == pytest.approx(130.0 * 0.2 + 14.0)
+    assert cal.move_codes(-0.19) == pytest.approx(-130.0 * 0.2 - 14.0)
+    assert cal.move_codes(0.03) == pytest.approx(130.0 * 0.02)  # inside the dead zone: no jump term
+    assert cal.in_dead_zone(0.03) and not cal.in_dead_zone(0.3)
+
+
+# ---------------------------------------------------------------- calibration on the simulator
+def model_gain(camera, distance_m: float) -> float:
+    """The simulator's true gain: codes per pixel of model disparity (PSF centroid separation).
+
+    g = 1 / (k * |dc/dcode|): k = x_R - x_L of the camera's dual-pixel kernel pair per unit
+    blur (at c = 4 stream px, sampled as the renderer samples it), dc/dcode = the camera
+    model's blur change per code at the chart's focus code, in stream pixels.
+    """
+    act = camera.actuator
+    best = continuous_code_for_um(camera, float(lens_displacement_um(camera.lens.focal_length_mm, distance_m)))
+    k0 = round(best)
+    c_lo = camera.coc_um(distance_m, act.displacement_um(k0 - 10))
+    c_hi = camera.coc_um(distance_m, act.displacement_um(k0 + 10))
+    blur_px_per_code = (c_lo - c_hi) / 20.0 / camera.stream_sensor.pixel_pitch_um
+    c = 4.0
+    s = int(camera.supersample)
+    left, right = camera.psf.kernel_pair(c, samples_per_px=s)
+    x = np.arange(left.shape[1]) - left.shape[1] // 2
+
+    def centroid(kern):
+        kern = kern.sum(axis=0) if kern.ndim == 3 else kern
+        return float((kern.sum(axis=0) * x).sum() / kern.sum())
+
+    k = (centroid(right) - centroid(left)) / s / c
+    return 1.0 / (k * blur_px_per_code)
+
+
+@pytest.fixture(scope="module")
+def cameras():
+    from focuslab.camera import get_camera
+    from focuslab.optics import GeometricPsf
+
+    main = get_camera("phone_main")
+    ideal = replace(main, psf=GeometricPsf.from_lens(main.lens), name="phone_main_ideal_split")
+    return {"phone_main": main, "ideal": ideal, "phone_tele": get_camera("phone_tele")}
+
+
+@pytest.mark.parametrize(("name", "tol"), [("ideal", 0.05), ("phone_tele", 0.05), ("phone_main", 0.06)])
+def test_calibration_recovers_the_true_gain(cameras, name, tol):
+    cam = cameras[name]
+    cal = calibrate_phase_gain(cam, distance_m=1.0, positions=15, seed=1)
+    truth = model_gain(cam, 1.0)
+    assert cal.gain_codes_per_px > 0  # sign: x_R - x_L > 0 below the focus code -> move up
+    assert cal.gain_codes_per_px == pytest.approx(truth, rel=tol)
+    assert cal.r2 > 0.95 and abs(cal.offset_px) < 0.05
+    assert cal.dead_zone_codes > 0 and cal.near_gain_codes_per_px < cal.gain_codes_per_px
+
+
+def test_calibration_bad_inputs(cameras):
+    from focuslab.camera import get_camera
+
+    with pytest.raises(InvalidParameterError):
+        calibrate_phase_gain(get_camera("no_pdaf"))
+    for kw in ({"positions": 3}, {"roi_px": 31}, {"distance_m": 0.05}, {"span_dof": 0}, {"distance_m": math.nan}):
+        with pytest.raises(InvalidParameterError):
+            calibrate_phase_gain(cameras["phone_main"], **kw)
+    with pytest.raises(InvalidParameterError):
+        calibrate_phase_gain("phone_main")
+
+
+def test_calibration_is_deterministic(cameras):
+    a = calibrate_phase_gain(cameras["phone_tele"], positions=7, span_dof=6.0, seed=2)
+    b = calibrate_phase_gain(cameras["phone_tele"], positions=7, span_dof=6.0, seed=2)
+    assert a == b
+
+
+# ---------------------------------------------------------------- closed loop on the simulator
+@pytest.mark.parametrize("distance_m", [0.4, 1.0, 3.0])
+def test_phase_in_focus_on_the_simulator(cameras, distance_m):
+    from test_hillclimb import simulate
+
+    run = simulate("phase", cameras["phone_main"], distance_m)  # calibrated lazily by preset name
+    m = run.metrics
+    assert m.in_focus and m.frames <= 4 and m.reversals <= 1
