@@ -15,7 +15,9 @@ It jumps by the estimate with the smallest uncertainty (a long phase jump stops 
 ``phase``: :func:`~focuslab.af.policies.phase.approach_move`), then confirms:
 
 * with phase when it is confident: done when the predicted move is below ``done_dof`` DoF,
-  else one correction, sent with ``done`` (the loop judges the frame after it); after a
+  else one correction, sent with ``done`` (the loop judges the frame after it); a reading
+  noisier than ``max_confirm_sigma_dof`` that still asks for a move of more than 3 sigma
+  (the jump fell short) moves once more and confirms again; after a
   shortened phase jump a disparity inside the dead zone moves the lens half the dead zone on;
 * without a precise phase reading (depth only, or phase too noisy in low light: its standard
   error above ``max_confirm_sigma_dof``): when the estimate's sigma is above ``done_dof`` DoF,
@@ -112,7 +114,7 @@ class HybridAF:
         phase_rel_error: float = 0.1,
         done_dof: float = 0.5,
         scan_dof: float = 1.5,
-        max_confirm_sigma_dof: float = 0.3,
+        max_confirm_sigma_dof: float = 0.5,
         approach_dof: float = 6.0,
         approach_fraction: float = 0.9,
         max_frames: int = 30,
@@ -149,6 +151,7 @@ class HybridAF:
         self._cmd_move = 0.0
         self._last_dir = 0
         self._est_sigma_dof = math.inf
+        self._corrections = 0
         self._scan_codes: list[float] = []
         self._scan_values: list[float] = []
         self.source: str | None = None
@@ -205,12 +208,22 @@ class HybridAF:
             return Command()  # exposed while the lens still travelled: wait a frame
         if self._state == "confirm":
             meas = self._phase(observation)
-            if meas is None or self._phase_sigma_dof(meas, dof) > self.max_confirm_sigma_dof:
+            if meas is None:
                 if self._est_sigma_dof <= self.done_dof:
                     self._state = "done"
                     return Command(done=True)  # the jump was precise (depth) and the lens has settled
                 return self._continue_scan(observation, code)
             move = self._cal.move_codes(meas.disparity_px, sigma_px=meas.sigma_px)
+            sigma_dof = self._phase_sigma_dof(meas, dof)
+            if sigma_dof > self.max_confirm_sigma_dof:
+                if abs(move) > 3.0 * sigma_dof * dof and self._corrections < 1:
+                    # still far off for its noise (a short jump): one more phase move, confirm again
+                    self._corrections += 1
+                    return self._send(observation, code + move)
+                if self._est_sigma_dof <= self.done_dof:
+                    self._state = "done"
+                    return Command(done=True)
+                return self._continue_scan(observation, code)
             self._state = "done"
             if self._approach and self._cal.in_dead_zone(meas.disparity_px, sigma_px=meas.sigma_px):
                 # stopped short after a one-sided approach: focus is 0..z further on
