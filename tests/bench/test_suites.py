@@ -148,3 +148,12 @@ def test_scene_distances_are_finite_and_positive():
     for name in SUITES:
         for c in suite_cases(name, full=True):
             assert c.subject_distance_m is None or (math.isfinite(c.subject_distance_m) and c.subject_distance_m > 0)
+
+
+def test_full_stills_include_real_rgbd_photographs_when_the_data_is_there(shared_data):
+    cases = suite_cases("stills-bright", full=True)
+    rgbd = [c for c in cases if c.scene == "rgbd"]
+    assert {c.options["dataset"] for c in rgbd} == {"nyu", "tum"}
+    assert all(c.subject_distance_m is None for c in rgbd)  # at their own measured depths
+    scene = build_scene(rgbd[0])
+    assert scene.hfov_deg > 50 and scene.metadata["kind"] == "rgbd"  # the photograph's own field of view

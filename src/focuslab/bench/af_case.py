@@ -86,7 +86,7 @@ class AFCase:
     def label(self) -> str:
         """Short human label: scene, texture option, distance and light."""
         opt = self.options
-        texture = opt.get("image") or opt.get("foreground") or ""
+        texture = opt.get("image") or opt.get("foreground") or opt.get("dataset") or ""
         if self.stack is not None:
             return f"{self.scene} region {self.case_id}"
         dist = f"{self.subject_distance_m:.2f} m" if self.subject_distance_m else "own depth"

@@ -222,17 +222,33 @@ def _stills(suite: str, camera: Camera, camera_name: str, rng: np.random.Generat
     for i in range(n):
         scene, opts = textures[i % len(textures)]
         lux = float(lux_choices[i % len(lux_choices)])
-        d = None if scene == "middlebury" else _log_uniform(rng, *dist)
+        d = None if scene in ("middlebury", "rgbd") else _log_uniform(rng, *dist)
         cases.append(AFCase(suite=suite, case_id=f"{i:02d}-{scene}", scene=scene, scene_options=opts,
                             subject_distance_m=d, illuminance_lux=lux, camera=camera_name, roi=roi,
                             start_code=_start_code(rng, camera, i), seed=int(rng.integers(0, 2**31 - 1))))
     return cases
 
 
+def rgbd_textures() -> tuple[tuple[str, tuple[tuple[str, object], ...]], ...]:
+    """Real RGB-D photographs of the shared data (NYU v2, TUM) when its ``rgbd`` folder exists, else none."""
+    from focuslab.scene.rgbd import shared_data_dir
+
+    if not (shared_data_dir() / "rgbd").is_dir():
+        return ()
+    return (("rgbd", (("dataset", "nyu"),)), ("rgbd", (("dataset", "tum"),)))
+
+
 @register_suite("stills-bright")
 def stills_bright(camera: Camera, camera_name: str, *, full: bool, rng: np.random.Generator) -> list[AFCase]:
-    """Stills in good light (500-1000 lux): dead leaves, real photographs, text, Middlebury RGB-D, 0.25-3 m."""
-    return _stills("stills-bright", camera, camera_name, rng, 12 if full else 6, (500.0, 1000.0, 700.0))
+    """Stills in good light (500-1000 lux): dead leaves, real photographs, text, Middlebury RGB-D, 0.25-3 m.
+
+    The full variant adds two real RGB-D photographs of the shared data (NYU v2, TUM; at their
+    own depths) when ``../shared/data/rgbd`` exists: their depth maps make each run several
+    times slower to render.
+    """
+    textures = STILLS_TEXTURES + (rgbd_textures() if full else ())
+    return _stills("stills-bright", camera, camera_name, rng, len(textures) if full else 6,
+                   (500.0, 1000.0, 700.0), textures)
 
 
 @register_suite("stills-lowlight")
