@@ -12,8 +12,12 @@ leaderboard (:mod:`focuslab.bench.leaderboard`) and writes ``results.json``,
 A record is a plain JSON-ready dict::
 
     {"suite", "case_id", "method", "label", "status": "ok"|"skipped", "reason",
-     "metrics": {...RunMetrics fields...}, "trace": {"t_s", "code", "true_code",
-     "best_code", "error_dof", "done"}, "best_code", "start_code", "done_frame", "wall_s"}
+     "metrics": {...RunMetrics.to_dict()...}, "trace": {"t_s", "code", "command",
+     "reported_code", "true_code", "best_code", "error_dof", "error_frames", "done",
+     "band_codes" (simulator)}, "best_code", "start_code", "done_frame", "code_range",
+     "wall_s", and for the first case of a suite "examples" and "focus_curve"}
+
+Lists in ``trace`` have one entry per frame; None where the backend knows no value.
 """
 
 from __future__ import annotations
