@@ -16,7 +16,8 @@ mandatory; each observation's sensors are used:
   own lens moves of >= 1 DoF (shrunk least squares on 1/g, the disparity being the noisy side);
 * **depth** (ToF zones + lens model): target = the code of the AF region's distance
   (:func:`~focuslab.af.policies.depth.roi_depth_estimate`), new readings only, taken as
-  measurements of the target ``depth_latency_frames`` ago;
+  measurements of the target ``depth_latency_frames`` ago; a reading with no return over the
+  region (nothing within range) says "far": the hyperfocal code, sigma 0.6 DoF;
 * the tracker follows the **most precise source that reported within 3 frames** (smallest
   sigma; phase and depth are not mixed within one track, since they differ in latency and the
   phase carries its gain error; a hand-over restarts the track). On ``phone_main_tof`` the ToF
@@ -50,7 +51,7 @@ import math
 import numpy as np
 
 from focuslab.af.green_plane import green_plane
-from focuslab.af.policies.depth import codes_per_dof, dof_diopters, roi_depth_estimate
+from focuslab.af.policies.depth import codes_per_dof, dof_diopters, hyperfocal_m, roi_depth_estimate
 from focuslab.af.policies.video_tracking import (
     STILL_DOF_PER_FRAME,
     ContrastClimber,
@@ -71,6 +72,10 @@ RECENT_FRAMES = 3
 
 #: Longest extrapolation of the tracked target, frames (bounds the overshoot when a subject stops).
 MAX_AHEAD_FRAMES = 2.5
+
+#: Sigma (DoF) of a depth reading with no return over the region, taken as "far": focused at the
+#: hyperfocal distance H, everything from H/2 to infinity lies within +-1 DoF (uniform: 0.58).
+NO_RETURN_SIGMA_DOF = 0.6
 
 #: Nearness floor of the tracking space, diopters (50 m: beyond it every distance is "far").
 MIN_DIOPTERS = 0.02
@@ -256,12 +261,13 @@ class ContinuousPolicy:
     def _depth(self, obs: Observation) -> tuple[float, float] | None:
         ctx, z = self._ctx, obs.depth
         key = np.nan_to_num(np.asarray(z.distance_m, dtype=float), nan=-1.0)
-        if self._last_depth is not None and np.array_equal(key, self._last_depth):
+        if self._last_depth is not None and np.any(key >= 0) and np.array_equal(key, self._last_depth):
             return None  # the same reading as before (the ToF runs slower than the camera)
         self._last_depth = key
         est = roi_depth_estimate(z, obs.roi, cluster_gap_diopters=dof_diopters(ctx))
-        if est is None:
-            return None
+        if est is None:  # no return over the region: nothing within range, so far: the hyperfocal code
+            code = float(min(max(ctx.code_for_distance(hyperfocal_m(ctx)), ctx.min_code), ctx.max_code))
+            return code, NO_RETURN_SIGMA_DOF * codes_per_dof(ctx, code)
         code = float(min(max(ctx.code_for_distance(max(est.distance_m, 1e-3)), ctx.min_code), ctx.max_code))
         d0 = 1.0 / est.distance_m
         h = 0.25 * dof_diopters(ctx)
