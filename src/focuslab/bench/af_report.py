@@ -205,6 +205,27 @@ def _examples_html(rec: dict, base_dir: Path) -> str:
     return "<div class='examples'>" + "".join(cells) + "</div>"
 
 
+def _per_case_html(results: dict, suite: str, methods: list[str]) -> str:
+    """A folded table: every case's set-up and each method's final error (x: not in focus)."""
+    recs = {(r["case_id"], r["method"]): r for r in results["records"] if r["suite"] == suite}
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["case", "set-up", "start code", *methods])
+    body = []
+    for c in results["suites"][suite]["cases"]:
+        first = next((recs[(c["case_id"], m)] for m in methods if (c["case_id"], m) in recs), {})
+        cells = [c["case_id"], first.get("label", ""), "-" if c.get("start_code") is None else str(c["start_code"])]
+        for m in methods:
+            r = recs.get((c["case_id"], m))
+            if r is None or r["status"] != "ok":
+                cells.append("skipped")
+                continue
+            e = r["metrics"].get("final_error")
+            mark = "" if r["metrics"].get("in_focus") else " x"
+            cells.append("-" if e is None else f"{e:.2f}{mark}")
+        body.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    return ("<details><summary>Per-case final focus error (DoF; replay: frames; x = not in focus)</summary>"
+            f"<table class='cases'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>")
+
+
 def _stack_regions_html(results: dict, suite: str, methods: list[str]) -> str:
     """Per AF region of a replayed stack: the truth's best lens position and where each method ended."""
     recs = [r for r in results["records"] if r["suite"] == suite and r["status"] == "ok"]
@@ -252,6 +273,7 @@ def af_report_sections(results: dict, *, base_dir: str | os.PathLike = ".") -> l
         sec = Section(f"Suite {name}")
         sec.text(s["description"] + f" ({len(s['cases'])} cases.)")
         sec.items.append(_leaderboard_html(results, name))
+        sec.items.append(_per_case_html(results, name, methods))
         first = _first_case_records(results, name)
         if first:
             label = first[0].get("label", first[0]["case_id"])
