@@ -301,3 +301,28 @@ def test_bad_options_and_use_before_reset():
         ContinuousPolicy().step(None)
     with pytest.raises(InvalidParameterError):
         ContinuousPolicy().reset(None)
+
+
+def test_no_depth_return_means_far_and_is_confirmed_before_moving():
+    # the region's subject leaves the ToF's range at frame 10 (e.g. a pan to a far wall): the lens
+    # goes to the hyperfocal code after two agreeing no-return readings, without hunting
+    from focuslab.af.policies.depth import hyperfocal_m
+
+    be = FakeBackend(lambda f: float(_CTX.code_for_distance(0.5 if f < 10 else 20.0)), start_code=int(_pan(0)),
+                     phase=False)
+    orig = be._zones
+
+    def zones(frame):
+        z = orig(frame)
+        if frame - 1.5 < 10:
+            return z
+        nan = np.full(z.distance_m.shape, np.nan)
+        return DepthZones(distance_m=nan, valid=np.zeros(nan.shape, bool), sigma_m=nan, rois_px=z.rois_px)
+
+    be._zones = zones
+    run = run_af(ContinuousPolicy(), be, video=True, max_frames=40)
+    cmds = [r.command_code for r in run.frames]
+    hyper = _CTX.code_for_distance(hyperfocal_m(_CTX))
+    assert cmds[12] == cmds[0]  # one no-return reading (frame 12) is not enough to move
+    assert abs(cmds[-1] - hyper) <= 0.5 * be.dof
+    assert run.metrics.reversals == 0
