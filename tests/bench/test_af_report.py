@@ -68,6 +68,7 @@ def test_report_is_self_contained_with_leaderboards_and_plots(tmp_path):
     # overview + per stills suite (trajectory, errors, focus curve) + per video suite (trajectory, errors, over time)
     assert page.count("data:image/png;base64,") == 1 + 3 + 3 + 2 * 2  # + before/after frames of both suites
     assert "before focus (hybrid, code 96)" in page and "after focus (hybrid, code 300)" in page
+    assert page.count("Per-case final focus error") == 2 and "1.50 x" in page  # case 1 of hybrid: 1.5 DoF, missed
 
 
 def test_report_without_examples_or_runs(tmp_path):

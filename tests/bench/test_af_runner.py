@@ -109,7 +109,9 @@ def bench(tmp_path_factory):
 
 def test_outputs_written(bench):
     out, res = bench
-    data = json.loads((out / "results.json").read_text())
+    text = (out / "results.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text  # strict JSON
+    data = json.loads(text)
     agg = data["suites"]["low-texture"]["methods"]
     for m in ("oracle", "contrast-sweep"):
         for key in ("in_focus_rate", "median_frames_to_focus", "mean_abs_error_dof", "hunting_reversals"):
