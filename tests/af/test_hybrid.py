@@ -86,4 +86,5 @@ def test_hybrid_in_focus_on_the_simulator(distance_m):
 
     run = simulate("hybrid", get_camera("phone_main"), distance_m)
     m = run.metrics
-    assert m.in_focus and m.frames <= 3 and m.reversals <= 1
+    # a 64-px region gives phase a standard error near max_confirm_sigma_dof: a contrast confirm may follow
+    assert m.in_focus and m.frames <= 8 and m.reversals <= 1

@@ -16,8 +16,8 @@ It jumps by the estimate with the smallest uncertainty (a long phase jump stops 
 
 * with phase when it is confident: done when the predicted move is below ``done_dof`` DoF,
   else one correction, sent with ``done`` (the loop judges the frame after it); a reading
-  noisier than ``max_confirm_sigma_dof`` that still asks for a move of more than 3 sigma
-  (the jump fell short) moves once more and confirms again; after a
+  noisier than ``max_confirm_sigma_dof`` that still asks for a move of more than 3 sigma and
+  3 DoF (the jump fell short) moves once more and confirms again; after a
   shortened phase jump a disparity inside the dead zone moves the lens half the dead zone on;
 * without a precise phase reading (depth only, or phase too noisy in low light: its standard
   error above ``max_confirm_sigma_dof``): when the estimate's sigma is above ``done_dof`` DoF,
@@ -114,7 +114,7 @@ class HybridAF:
         phase_rel_error: float = 0.1,
         done_dof: float = 0.5,
         scan_dof: float = 1.5,
-        max_confirm_sigma_dof: float = 0.5,
+        max_confirm_sigma_dof: float = 0.3,
         approach_dof: float = 6.0,
         approach_fraction: float = 0.9,
         max_frames: int = 30,
@@ -216,7 +216,7 @@ class HybridAF:
             move = self._cal.move_codes(meas.disparity_px, sigma_px=meas.sigma_px)
             sigma_dof = self._phase_sigma_dof(meas, dof)
             if sigma_dof > self.max_confirm_sigma_dof:
-                if abs(move) > 3.0 * sigma_dof * dof and self._corrections < 1:
+                if abs(move) > max(3.0 * sigma_dof, 3.0) * dof and self._corrections < 1:
                     # still far off for its noise (a short jump): one more phase move, confirm again
                     self._corrections += 1
                     return self._send(observation, code + move)
