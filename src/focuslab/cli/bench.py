@@ -77,7 +77,7 @@ def bench_command(
         slim = {k: v for k, v in results.items() if k != "records"}
         print(json.dumps(slim, indent=2))
         return
-    console = Console(width=max(Console().width, 150))
+    console = Console(width=max(Console().width, 180))
     for name, s in results["suites"].items():
         header, rows = leaderboard_rows(results, name)
         table = Table(title=f"{name}: {len(s['cases'])} cases", title_justify="left")
