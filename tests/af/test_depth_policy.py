@@ -23,7 +23,7 @@ from focuslab.errors import FocuslabError, InvalidParameterError
 ROI = (96, 96, 64, 64)
 
 
-def _context(camera_name: str = "phone_main_tof", *, lens_model: bool = True) -> AFContext:
+def _context(camera_name: str = "phone_main_tof", *, lens_model: bool = True, settle_time_s=0.02) -> AFContext:
     cam = get_camera(camera_name)
     act = cam.actuator
     return AFContext(
@@ -38,6 +38,7 @@ def _context(camera_name: str = "phone_main_tof", *, lens_model: bool = True) ->
         coc_max_um=cam.coc_max_um,
         code_for_distance=cam.focus_code_for_distance if lens_model else None,
         distance_for_code=(lambda c: cam.focus_distance_m(float(act.displacement_um(int(c))))) if lens_model else None,
+        settle_time_s=settle_time_s,
         name=camera_name,
     )
 
@@ -177,6 +178,23 @@ def test_jumps_to_the_code_of_the_distance_then_done_when_settled(distance_m):
     assert not cmd.done and cmd.target_code == pol._target
     cmd = pol.step(_obs(None, frame_index=2, reported=want + 0.5, lens_code=pol._target))
     assert cmd.done and cmd.target_code == pol._target
+
+
+def test_done_only_once_the_lens_settled_before_the_exposure():
+    ctx = _context()
+    pol = DepthPolicy()
+    pol.reset(ctx)
+    want = pol.step(_obs(_zones(0.4))).target_code  # commanded at t = 0.01 s (end of the exposure)
+    # a 190-code step settles in ~0.02 * ln(190/4) / ln(641/4) = 15 ms: frame 1 (t = 33 ms) is sharp
+    assert pol.settle_time_s(abs(want - 96), 4.0) == pytest.approx(0.02 * math.log((want - 96) / 4) / math.log(
+        (ctx.max_code - ctx.min_code) / (0.25 * codes_per_dof(ctx, 0.5 * (ctx.min_code + ctx.max_code)))), rel=1e-9)
+    assert pol.step(_obs(None, frame_index=1, reported=want)).done
+    # with an unknown settling time, two frames in a row must find the lens on target
+    pol = DepthPolicy()
+    pol.reset(_context(settle_time_s=None))
+    pol.step(_obs(_zones(0.4)))
+    assert not pol.step(_obs(None, frame_index=1, reported=want)).done
+    assert pol.step(_obs(None, frame_index=2, reported=want)).done
 
 
 def test_nearer_than_minimum_focus_goes_to_the_macro_end():

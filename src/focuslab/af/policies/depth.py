@@ -3,8 +3,10 @@
 The policy reads the multizone depth sensor once, reduces the zones over the AF region to
 one distance (:func:`roi_depth_estimate`), turns it into a lens code through the factory
 calibration (``AFContext.code_for_distance``), jumps there and reports ``done`` once the
-actuator's reported position has settled on the target. It needs a depth sensor and the
-lens model (``requires = {"depth", "lens_model"}``).
+actuator's reported position has settled on the target before the exposure of the frame began
+(the reported position within tolerance, and either the previous frame's too or the settling
+time of the step elapsed: the context's full-stroke settling time scaled by ln(step / tol)).
+It needs a depth sensor and the lens model (``requires = {"depth", "lens_model"}``).
 
 Zones -> one distance (:func:`roi_depth_estimate`):
 
@@ -297,6 +299,8 @@ class DepthPolicy:
         self._target: int | None = None
         self._waited = 0
         self._since_jump = 0
+        self._jump: tuple[float, float] = (0.0, 0.0)  # when the jump was commanded (s) and its size (codes)
+        self._arrived = False
         #: What the jump was based on: ``"depth"``, ``"macro"``, ``"fallback-<kind>"`` (None before).
         self.status: str | None = None
         #: The depth estimate used (None before the first reading or on fallback).
@@ -348,14 +352,33 @@ class DepthPolicy:
             self._target, self.status = self.target_for(est)
             if self._target is None:
                 return Command(None, done=True)
+            self._jump = (obs.t_s + obs.exposure_s, abs(self._target - float(obs.reported_code)))
             return Command(self._target, done=False)
         if self._target is None:
             return Command(None, done=True)
         self._since_jump += 1
-        tol = self.settle_tolerance_dof * codes_per_dof(self._context, self._target)
-        settled = abs(float(obs.reported_code) - self._target) <= max(tol, 1.0)
+        tol = max(self.settle_tolerance_dof * codes_per_dof(self._context, self._target), 1.0)
+        arrived = abs(float(obs.reported_code) - self._target) <= tol
+        # the frame is sharp only if the lens had settled before its exposure began
+        settled = arrived and (obs.t_s - self._jump[0] >= self.settle_time_s(self._jump[1], tol) or self._arrived)
+        self._arrived = arrived
         done = settled or self._since_jump >= self.max_settle_frames
         return Command(self._target, done=done)
+
+    def settle_time_s(self, step_codes: float, tol_codes: float) -> float:
+        """Time for a step of ``step_codes`` to settle within ``tol_codes`` (inf when unknown).
+
+        A damped actuator's error envelope decays as exp(-zeta w t), so the settling time grows
+        as ln(step / tol); it is scaled from the context's stated settling time of a full-stroke
+        step into a quarter depth of focus.
+        """
+        ctx = self._context
+        if ctx.settle_time_s is None:
+            return math.inf
+        full = max(ctx.max_code - ctx.min_code, 2.0)
+        quarter = max(0.25 * codes_per_dof(ctx, 0.5 * (ctx.min_code + ctx.max_code)), 1.0)
+        ratio = math.log(max(step_codes, tol_codes) / tol_codes) / math.log(max(full / quarter, 1.0 + 1e-9))
+        return float(ctx.settle_time_s * max(ratio, 0.0))
 
 
 @register_policy("depth")
