@@ -204,6 +204,9 @@ def test_replay_real_stack_near_bottom_focuses_earlier(shared_data, tmp_path):
     recs = {(r["case_id"], r["method"]): r for r in res["records"]}
     # the sweep runs near to far: the near (bottom) region peaks earlier than the far (top) one
     assert recs[("bottom", "oracle")]["best_code"] < recs[("top", "oracle")]["best_code"]
+    curves = {c: recs[(c, "oracle")]["focus_curve"] for c in ("top", "bottom")}
+    peaks = {c: cv["codes"][int(np.argmax(cv["measure"]))] for c, cv in curves.items()}
+    assert peaks["bottom"] < peaks["top"] and len(curves["top"]["codes"]) == 27
     for region in ("centre", "top", "bottom"):
         sweep = recs[(region, "contrast-sweep")]
         assert sweep["metrics"]["error_unit"] == "frames" and sweep["metrics"]["final_error"] <= 1.0

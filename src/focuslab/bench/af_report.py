@@ -166,6 +166,26 @@ def _focus_curve_figure(curve: dict, best_code):
     return fig
 
 
+def _stack_curves_figure(results: dict, suite: str):
+    """The replayed stack's focus curve per AF region, with each curve's best position."""
+    plt = _plt()
+    recs = [r for r in results["records"] if r["suite"] == suite and r.get("focus_curve")]
+    if not recs:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    for k, r in enumerate(recs):
+        c = r["focus_curve"]
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(c["codes"], c["measure"], "o-", ms=3, color=colour, label=f"{r['case_id']} ({c['method']})")
+        if r.get("best_code") is not None:
+            ax.axvline(float(r["best_code"]), color=colour, ls="--", lw=1)
+    ax.set_xlabel("lens position (frame)")
+    ax.set_ylabel("normalised focus measure")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def _video_error_figure(results: dict, suite: str, methods: list[str]):
     plt = _plt()
     cases = results["suites"][suite]["cases"]
@@ -285,11 +305,14 @@ def af_report_sections(results: dict, *, base_dir: str | os.PathLike = ".") -> l
         if s.get("video"):
             sec.figure(_video_error_figure(results, name, methods), "Focus error over time per video case")
         curve = next((r["focus_curve"] for r in first if r.get("focus_curve")), None)
-        if curve is not None:
+        if curve is not None and not any(c.get("stack") for c in s["cases"]):
             sec.figure(_focus_curve_figure(curve, first[0].get("best_code")),
                        "Focus curve of the first case: settled sweep over the focus range")
         if any(c.get("stack") for c in s["cases"]):
             sec.items.append(_stack_regions_html(results, name, methods))
+            fig = _stack_curves_figure(results, name)
+            if fig is not None:
+                sec.figure(fig, "Focus curve of every AF region over the stack (full resolution); dashed: its peak")
         ex = next((r for r in first if r.get("examples")), None)
         if ex is not None:
             sec.items.append(_examples_html(ex, base))

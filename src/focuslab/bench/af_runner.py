@@ -146,6 +146,10 @@ def run_case(case: AFCase, methods: Sequence[str], *, examples_dir: str | os.Pat
     else:
         scene = build_scene(case)
     pairs = [run_method(case, m, scene) for m in methods]
+    if case.stack is not None and pairs:
+        from focuslab.bench.example_frames import stack_focus_curve
+
+        pairs[0][0]["focus_curve"] = stack_focus_curve(scene, case.roi)
     if examples_dir is not None:
         from focuslab.bench.example_frames import save_examples
 

@@ -95,3 +95,21 @@ def focus_curve(case, scene, *, positions: int = 13, method: str = "TENG") -> di
     m = np.asarray(measure)
     top = float(m.max()) if m.size and m.max() > 0 else 1.0
     return {"codes": codes.tolist(), "measure": (m / top).tolist(), "error_dof": error, "method": method}
+
+
+def stack_focus_curve(replay, roi: tuple[int, int, int, int], *, method: str = "TENG") -> dict:
+    """The focus curve of one AF region of a loaded focal stack (``focuslab.af.replay.ReplayStack``).
+
+    Every frame's region (green plane of raw frames) scored with ``method``, normalised to
+    its maximum, against the frames' lens positions: the full-resolution contrast sweep whose
+    peak is the replay's truth when the stack has no ground truth.
+    """
+    from focuslab.af.green_plane import green_plane
+    from focuslab.metrics.focus import focus_measure
+
+    x, y, w, h = (int(v) for v in roi)
+    m = np.array([float(focus_measure(green_plane(img[y : y + h, x : x + w], replay.cfa), method))
+                  for img in replay.images])
+    top = float(m.max()) if m.size and m.max() > 0 else 1.0
+    return {"codes": [float(p) for p in replay.lens_positions], "measure": (m / top).tolist(), "error_dof": [],
+            "method": method}
