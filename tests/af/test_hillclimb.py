@@ -177,3 +177,33 @@ def test_hillclimb_in_focus_on_the_simulator(phone_main, distance_m):
     m = run.metrics
     assert m.in_focus and m.final_error_dof <= 1.0
     assert m.frames <= 30 and m.reversals <= 3
+
+
+def test_roi_disparity_nearest_subject_priority():
+    rng = np.random.default_rng(5)
+    base = ndimage.gaussian_filter(rng.random((64, 112)), 1.2)
+
+    def views(shift):
+        left = ndimage.shift(base, (0, -shift / 2), order=3, mode="nearest")[8:56, 8:104]
+        right = ndimage.shift(base, (0, shift / 2), order=3, mode="nearest")[8:56, 8:104]
+        return left, right
+
+    (l_near, r_near), (l_far, r_far) = views(2.0), views(0.5)
+    left, right = l_far.copy(), r_far.copy()
+    left[:, :60], right[:, :60] = l_near[:, :60], r_near[:, :60]  # a near subject over 5/8 of the region
+    pooled = roi_disparity(left, right)
+    near = roi_disparity(left, right, nearest=True)
+    assert near.disparity_px == pytest.approx(2.0, abs=0.1)
+    assert pooled.disparity_px < near.disparity_px - 0.2
+
+
+def test_hillclimb_survives_a_dark_region():
+    class Dark(FakeCamera):
+        def observe(self, i):
+            from dataclasses import replace as _replace
+
+            obs = super().observe(i)
+            return _replace(obs, image=np.zeros_like(obs.image))
+
+    frames, _, _, done = run(ContrastHillClimb(max_frames=8), Dark(200.0, seed=1), make_context())
+    assert done and frames <= 8

@@ -293,6 +293,7 @@ def roi_disparity(
     patch_px: int | None = None,
     max_shift_px: int | None = None,
     lowpass_sigma_px: float = 0.0,
+    nearest: bool = False,
 ) -> PhaseMeasurement:
     """Dual-pixel disparity of an AF region, pooled over patches, in frame pixels.
 
@@ -310,6 +311,12 @@ def roi_disparity(
         up to 8.
     lowpass_sigma_px
         Gaussian pre-filter of both views against pixel noise (0 = off); use ~1 in low light.
+    nearest
+        Nearest-subject priority: pool only the patches of the nearest depth in the region
+        (:func:`nearest_cluster`), so that a near subject in front of a far background is not
+        averaged with it. Off by default: it needs the two depths to differ by more than
+        the per-patch noise (on ``phone_main``'s preview with a 128-px region, ~0.2 frame px,
+        i.e. ~2 DoF of separation between the subject and the background seen from focus).
 
     Returns
     -------
@@ -358,6 +365,9 @@ def roi_disparity(
     if not ok.any():
         return PhaseMeasurement(math.nan, 0.0, math.inf, 0, limit)
     wgt, dv = c[ok], d[ok]
+    if nearest and dv.size >= 4:
+        keep = nearest_cluster(dv, wgt)
+        wgt, dv = wgt[keep], dv[keep]
     sw = float(wgt.sum())
     mean = float((wgt * dv).sum() / sw)
     n_eff = sw * sw / float((wgt * wgt).sum())
@@ -368,6 +378,36 @@ def roi_disparity(
         se = math.inf
     conf = float((wgt * wgt).sum() / sw)
     return PhaseMeasurement(scale * mean, float(np.clip(conf, 0.0, 1.0)), scale * se, int(ok.sum()), limit)
+
+
+def nearest_cluster(disparity_px: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mask of the patches that belong to the nearest subject of a region (largest disparity).
+
+    Notes
+    -----
+    A nearer object has a larger x_R - x_L whatever the lens position (D = k c and
+    c = A s (1/u - 1/u_f) grows as u falls). Let q be the weighted 75th percentile of the
+    patch disparities and s = 1.4826 x the weighted median absolute deviation (a robust
+    standard deviation). Patches within max(3 s, 0.15 px) of q are kept: in a region with one
+    depth that is almost every patch; with a near subject over at least a quarter of the region
+    in front of a farther background separated by more than the tolerance, it is the subject's.
+    """
+    d = np.asarray(disparity_px, dtype=float)
+    w = np.asarray(weights, dtype=float)
+
+    def wquantile(v: np.ndarray, q: float) -> float:
+        order = np.argsort(v)
+        cw = np.cumsum(w[order])
+        return float(v[order][min(int(np.searchsorted(cw, q * cw[-1])), v.size - 1)])
+
+    med = wquantile(d, 0.5)
+    order = np.argsort(np.abs(d - med))
+    cw = np.cumsum(w[order])
+    mad = float(np.abs(d - med)[order][min(int(np.searchsorted(cw, 0.5 * cw[-1])), d.size - 1)])
+    q = wquantile(d, 0.75)
+    tol = max(3.0 * 1.4826 * mad, 0.15)
+    keep = np.abs(d - q) <= tol
+    return keep if keep.any() else np.ones(d.shape, dtype=bool)
 
 
 def observation_disparity(observation: Observation, **options) -> PhaseMeasurement:

@@ -16,9 +16,9 @@ Suites (``quick`` is the default size; ``full=True`` gives the larger variant):
 * ``low-texture``: nearly featureless walls (1-3 % contrast) and a smooth real photograph;
 * ``depth-edge``: a near card over a far background with the card's edge through the AF
   region, 5/8 of the region on the card (nearest-subject priority: the card is the subject);
-* ``video-tracking``: a card approaching, a card receding, and the camera panning from a
-  near card to the far background (a :class:`~focuslab.scene.scene.KeyframeMotion` lateral
-  offset of every layer).
+* ``video-tracking``: a card approaching, a card receding, and a pan from a near card to the
+  far background (a :class:`~focuslab.scene.scene.KeyframeMotion` lateral offset of the card,
+  see :func:`focuslab.bench.af_case.build_scene`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ DEFAULT_CAMERA = "phone_main_tof"
 
 #: Side of the default (square) AF region, preview-stream pixels.
 DEFAULT_ROI_PX = 128
+
 
 @dataclass(frozen=True)
 class Suite:

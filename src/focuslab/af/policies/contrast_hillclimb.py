@@ -44,7 +44,7 @@ import math
 
 import numpy as np
 
-from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_focus
+from focuslab.af.af_signals import FocusValue, codes_per_dof, fit_focus_peak, observation_focus
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -162,7 +162,12 @@ class ContrastHillClimb:
         if self._ctx is None:
             raise InvalidParameterError("call reset(context) before step(); the policy has no AF context")
         ctx = self._ctx
-        fv = observation_focus(observation, method=self.method)
+        try:
+            fv = observation_focus(observation, method=self.method)
+        except InvalidParameterError:
+            if not np.all(np.isfinite(observation.image)):
+                raise
+            fv = FocusValue(0.0, math.nan, 0.0, math.nan)  # no light in the region: no contrast
         pos = float(observation.reported_code)
         if not math.isfinite(pos):
             pos = float(observation.lens_code)
@@ -249,6 +254,8 @@ class ContrastHillClimb:
         return self._move(self._refine.pop(0))
 
     def _go_to_peak(self, *, final: bool) -> Command:
+        if max(self._values) <= 0.0:
+            return self._finish()  # nothing to focus on (a dark region)
         fit = fit_focus_peak(self._codes, self._values, max_samples=5)
         self.last_fit = fit
         self._peak = fit.code

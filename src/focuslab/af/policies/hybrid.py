@@ -101,6 +101,8 @@ class HybridAF:
         As in ``phase``: long jumps stop short and finish in the same direction.
     max_frames
         Frames after which it stops (>= 4).
+    nearest_subject
+        Phase pools only the nearest depth's patches (see ``phase``).
     """
 
     name = "hybrid"
@@ -118,6 +120,7 @@ class HybridAF:
         approach_dof: float = 6.0,
         approach_fraction: float = 0.9,
         max_frames: int = 30,
+        nearest_subject: bool = False,
     ) -> None:
         self.calibration = load_calibration(calibration)
         mc = float(min_phase_confidence)
@@ -136,6 +139,7 @@ class HybridAF:
         if isinstance(max_frames, bool) or not isinstance(max_frames, int | np.integer) or max_frames < 4:
             raise InvalidParameterError(f"max_frames must be an integer >= 4, got {max_frames!r}")
         self.max_frames = int(max_frames)
+        self.nearest_subject = bool(nearest_subject)
         self._ctx: AFContext | None = None
 
     def reset(self, context: AFContext) -> None:
@@ -174,7 +178,10 @@ class HybridAF:
     def _phase(self, observation: Observation):
         if self._cal is None or observation.left is None or observation.right is None:
             return None
-        meas = observation_disparity(observation)
+        try:
+            meas = observation_disparity(observation, nearest=self.nearest_subject)
+        except InvalidParameterError:
+            return None  # a region too small for the disparity search: no phase
         if not (meas.confidence >= self.min_phase_confidence and math.isfinite(meas.disparity_px)):
             return None
         return meas

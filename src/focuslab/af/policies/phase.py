@@ -152,6 +152,8 @@ class PhaseAF:
         so that the lens stops short of focus, where the disparity is still measurable
         (outside the dead zone), and the confirm finishes in the same direction: no reversal,
         and the actuator's play is taken up the same way.
+    nearest_subject
+        Pool only the nearest depth's patches (:func:`~focuslab.af.af_signals.nearest_cluster`).
     """
 
     name = "phase"
@@ -170,6 +172,7 @@ class PhaseAF:
         lowpass_sigma_px: float = 0.0,
         approach_dof: float = 6.0,
         approach_fraction: float = 0.9,
+        nearest_subject: bool = False,
     ) -> None:
         self.calibration = load_calibration(calibration)
         mc = float(min_confidence)
@@ -190,6 +193,7 @@ class PhaseAF:
         if not 0.5 <= af <= 1.0:
             raise InvalidParameterError(f"approach_fraction must be in [0.5, 1], got {approach_fraction!r}")
         self.approach_fraction = af
+        self.nearest_subject = bool(nearest_subject)
         self._ctx: AFContext | None = None
 
     def reset(self, context: AFContext) -> None:
@@ -241,7 +245,9 @@ class PhaseAF:
         if self._frames > 1 and (moving or not frame_settled(self._ctx, observation, self._cmd_t, self._cmd_move)):
             self._cmd_move = 0.0
             return Command()  # the lens was still on its way during this exposure: wait a frame
-        meas = observation_disparity(observation, lowpass_sigma_px=self.lowpass_sigma_px)
+        meas = observation_disparity(
+            observation, lowpass_sigma_px=self.lowpass_sigma_px, nearest=self.nearest_subject
+        )
         self.last_measurement = meas
         self.last_confidence = meas.confidence
         if not (meas.confidence >= self.min_confidence and math.isfinite(meas.disparity_px)):
