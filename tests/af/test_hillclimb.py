@@ -34,7 +34,10 @@ def test_fit_focus_peak_is_exact_for_a_gaussian_curve():
 
 def test_fit_focus_peak_unbracketed_and_bad_input():
     fit = fit_focus_peak([0, 10, 20], [1.0, 2.0, 3.0])
-    assert not fit.bracketed and fit.code == 20.0
+    assert not fit.bracketed and fit.code == 20.0  # convex in ln F: the best sample
+    x = np.array([0.0, 10.0, 20.0])
+    fit = fit_focus_peak(x, np.exp(-((x + 4.0) ** 2) / 200.0))  # peak beyond the end: clipped to it
+    assert not fit.bracketed and fit.code == 0.0
     with pytest.raises(InvalidParameterError):
         fit_focus_peak([], [])
     with pytest.raises(InvalidParameterError):

@@ -503,7 +503,8 @@ def fit_focus_peak(codes, values, *, max_samples: int = 5) -> PeakFit:
     -------
     PeakFit
         ``code`` clipped to the span of the fitted samples; ``bracketed`` is False when the
-        best sample has no lower sample on one side (the peak may lie beyond).
+        best sample has no lower sample on one side (the peak may lie beyond; the fit is
+        still made, e.g. for a peak between an end stop and the next sample, and clipped).
 
     Notes
     -----
@@ -534,7 +535,7 @@ def fit_focus_peak(codes, values, *, max_samples: int = 5) -> PeakFit:
     n = int(np.clip(max_samples, 3, 7))
     order = np.argsort(np.abs(ux - ux[i]), kind="stable")[: min(n, ux.size)]
     sel = np.sort(order)
-    if sel.size < 3 or not bracketed:
+    if sel.size < 3:
         return PeakFit(float(ux[i]), bracketed, int(sel.size))
     xs, ls, ws = ux[sel], np.log(uy[sel]), uy[sel] / uy[i]
     x0 = ux[i]

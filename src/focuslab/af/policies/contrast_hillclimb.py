@@ -7,11 +7,15 @@ focus_value`, Tenengrad of the balanced raw mosaic) frame by frame:
    toward the larger part of the code range. If F dropped by more than the hysteresis
    threshold the climb turns round (to the other side of the start), else it goes on.
 2. **Climb.** Coarse steps of ``coarse_dof`` depths of focus (converted to codes at the
-   current position through the factory calibration) while F rises. A drop of more than the
+   current position through the factory calibration) while F rises, lengthened far from
+   focus: the curve's tail falls about as 1/|defocus|, so a relative rise dF/F over a step dx
+   puts the peak ~dx F/dF away, and the step is ``distance_fraction`` of that, capped at
+   ``max_step_dof`` (default: constant coarse steps). A drop of more than the
    threshold below the best value so far means the peak was passed; two steps in a row
    within the noise of the best (a plateau) or the end of the range end the climb too.
-3. **Refine.** Half-size steps sample the two midpoints around the best sample (those not
-   already sampled), nearest first.
+3. **Refine.** The two midpoints around the best sample at half the last step (those not
+   already sampled, nearest first), halving again around the new best until the spacing is
+   at most ``coarse_dof`` / 2 (after a long step the bracket is wide).
 4. **Peak.** A Gaussian through the samples nearest the maximum (:func:`~focuslab.af.
    af_signals.fit_focus_peak`, 3-5 samples) gives the peak; the lens moves there.
 5. **Settle.** The next frame checks the actuator's reported position; it is done when the
@@ -67,6 +71,13 @@ class ContrastHillClimb:
         Frames after which the policy goes to its best sample and is done (>= 4).
     method
         Focus-measure operator.
+    max_step_dof
+        Longest climb step, DoF; the default (= ``coarse_dof``) keeps the steps constant:
+        longer steps reach a far peak in fewer frames (8 DoF: ~2 frames fewer from the far
+        end on ``stills-bright``) but overshoot it and need more reversals to bracket it.
+    distance_fraction
+        Climb step as a fraction of the distance to the peak estimated from the last rise
+        (at least ``coarse_dof``, at most ``max_step_dof``).
     """
 
     name = "contrast-hillclimb"
@@ -81,6 +92,8 @@ class ContrastHillClimb:
         settle_dof: float = 0.5,
         max_frames: int = 30,
         method: str = "TENG",
+        max_step_dof: float = 3.0,
+        distance_fraction: float = 0.4,
     ) -> None:
         self.coarse_dof = check_positive("coarse_dof", coarse_dof)
         self.k_sigma = check_positive("k_sigma", k_sigma)
@@ -90,6 +103,8 @@ class ContrastHillClimb:
             raise InvalidParameterError(f"max_frames must be an integer >= 4, got {max_frames!r}")
         self.max_frames = int(max_frames)
         self.method = str(method)
+        self.max_step_dof = check_positive("max_step_dof", max_step_dof)
+        self.distance_fraction = check_positive("distance_fraction", distance_fraction)
         self._ctx: AFContext | None = None
 
     # ------------------------------------------------------------------ state
@@ -103,7 +118,8 @@ class ContrastHillClimb:
         self._frames = 0
         self._phase = "start"
         self._dir = 1
-        self._step = 1.0
+        self._step = 0.0
+        self._rstep = 0.0
         self._flat = 0
         self._target: float | None = None
         self._last_cmd: int | None = None
@@ -229,7 +245,16 @@ class ContrastHillClimb:
 
     def _climb_move(self, pos: float) -> Command:
         ctx = self._ctx
-        self._step = self.coarse_dof * self._dof(pos)
+        dof = self._dof(pos)
+        base = self.coarse_dof * dof
+        v = self._values
+        self._step = base
+        if len(v) >= 2 and v[-2] > 0 and v[-1] > v[-2]:
+            # far out of focus F falls about as 1 / |defocus|, so dF / F = dx / x: the last rise
+            # says roughly how far the peak still is; step a fraction of that (capped)
+            rise = (v[-1] - v[-2]) / v[-2]
+            last = abs(self._codes[-1] - self._codes[-2])
+            self._step = float(np.clip(self.distance_fraction * last / rise, base, self.max_step_dof * dof))
         nxt = pos + self._dir * self._step
         if (self._dir > 0 and pos >= ctx.max_code - 0.5) or (self._dir < 0 and pos <= ctx.min_code + 0.5):
             return self._start_refine()
@@ -237,19 +262,27 @@ class ContrastHillClimb:
 
     def _start_refine(self) -> Command:
         self._phase = "refine"
-        codes = np.asarray(self._codes)
-        i = int(np.argmax(self._values))
-        xb = float(codes[i])
-        half = 0.5 * self.coarse_dof * self._dof(xb)
-        tol = 0.3 * half
-        cands = [xb - half, xb + half]
-        ctx = self._ctx
-        self._refine = [c for c in cands if ctx.min_code <= c <= ctx.max_code and not self._sampled_near(c, tol)]
+        xb = float(self._codes[int(np.argmax(self._values))])
+        self._rstep = 0.5 * max(self._step, self.coarse_dof * self._dof(xb))
+        self._refine_candidates()
         return self._refine_move(self._codes[-1])
 
+    def _refine_candidates(self) -> None:
+        xb = float(self._codes[int(np.argmax(self._values))])
+        half = self._rstep
+        ctx = self._ctx
+        self._refine = [
+            c for c in (xb - half, xb + half)
+            if ctx.min_code <= c <= ctx.max_code and not self._sampled_near(c, 0.3 * half)
+        ]
+
     def _refine_move(self, pos: float) -> Command:
-        if not self._refine:
-            return self._go_to_peak(final=False)
+        while not self._refine:
+            xb = float(self._codes[int(np.argmax(self._values))])
+            if self._rstep <= 0.75 * self.coarse_dof * self._dof(xb):
+                return self._go_to_peak(final=False)
+            self._rstep *= 0.5  # halve around the best sample until the steps are ~1.5 DoF
+            self._refine_candidates()
         self._refine.sort(key=lambda c: abs(c - pos))
         return self._move(self._refine.pop(0))
 
