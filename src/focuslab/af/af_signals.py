@@ -26,18 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from focuslab.af.green_plane import green_plane  # the one green-plane extraction of the AF package
 from focuslab.af.types import AFContext, Observation
 from focuslab.errors import InvalidParameterError
 from focuslab.metrics.dp_disparity import dp_disparity_map
 from focuslab.metrics.focus import focus_measure
-
-#: Position of the two green sites in a 2 x 2 Bayer tile, (row, column), per pattern.
-_GREEN_SITES = {
-    "RGGB": ((0, 1), (1, 0)),
-    "BGGR": ((0, 1), (1, 0)),
-    "GRBG": ((0, 0), (1, 1)),
-    "GBRG": ((0, 0), (1, 1)),
-}
 
 #: Sum of squared coefficients of one 3 x 3 Sobel kernel ([1, 2, 1] x [-1, 0, 1]).
 SOBEL_SQUARED_SUM = 12.0
@@ -49,47 +42,6 @@ SOBEL_CORRELATION_PIXELS = 4.0
 #: Code range spanned by one depth-of-focus unit when the lens model is unknown, as a
 #: fraction of the whole code range (a phone lens sweeps ~30-60 DoF from infinity to macro).
 UNKNOWN_DOF_FRACTION = 1.0 / 40.0
-
-
-def green_plane(image: np.ndarray, cfa: str | None) -> np.ndarray:
-    """The green plane of a Bayer mosaic at half resolution (mean of its two green sites).
-
-    Parameters
-    ----------
-    image
-        ``H x W`` raw mosaic (``cfa`` given), ``H x W`` grey image, or ``H x W x C`` image
-        (its channels are averaged) when ``cfa`` is None.
-    cfa
-        Bayer pattern at the image origin (``"RGGB"``, ``"BGGR"``, ``"GRBG"``, ``"GBRG"``) or
-        None.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, ``H//2 x W//2`` for a mosaic, else ``H x W``. A new array.
-
-    Raises
-    ------
-    InvalidParameterError
-        Wrong shape, an unknown pattern, or a mosaic smaller than 2 x 2.
-    """
-    arr = np.asarray(image)
-    if cfa is None:
-        if arr.ndim == 3:
-            return arr.astype(np.float64).mean(axis=2)
-        if arr.ndim != 2:
-            raise InvalidParameterError(f"image must be H x W or H x W x C, got shape {arr.shape}")
-        return arr.astype(np.float64)
-    sites = _GREEN_SITES.get(str(cfa).upper())
-    if sites is None:
-        raise InvalidParameterError(f"unknown Bayer pattern {cfa!r}; use one of {', '.join(_GREEN_SITES)} or None")
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise InvalidParameterError(f"a Bayer mosaic must be H x W with H, W >= 2, got shape {arr.shape}")
-    h, w = (arr.shape[0] // 2) * 2, (arr.shape[1] // 2) * 2
-    (r1, c1), (r2, c2) = sites
-    a = arr[r1:h:2, c1:w:2].astype(np.float64)
-    b = arr[r2:h:2, c2:w:2].astype(np.float64)
-    return 0.5 * (a + b)
 
 
 def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
@@ -118,7 +70,9 @@ def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
     """
     arr = np.asarray(image)
     if cfa is None:
-        g = green_plane(arr, None)
+        if arr.ndim not in (2, 3):
+            raise InvalidParameterError(f"image must be H x W or H x W x C, got shape {arr.shape}")
+        g = arr.astype(np.float64).mean(axis=2) if arr.ndim == 3 else arr.astype(np.float64)
         sites = [(slice(None), slice(None))]
     else:
         green_plane(arr, cfa)  # validates the pattern and the shape
