@@ -10,6 +10,19 @@ Scoring. Each frame taken with the lens at a planned code (and settled: the firs
 a long move waits the actuator's settling time) is scored with ``focus_measure`` (TENG by
 default) on the green plane of the raw AF region (:func:`focuslab.af.green_plane.green_plane`).
 
+Subject. With ``priority="nearest"`` (the default) each frame is also scored on the four
+quadrants of the AF region; the significant local maxima of every curve (whole region and
+quadrants) are found (:func:`significant_peaks`: prominence above ``prominence_sigma`` times
+the curve's own noise, rise above the curve's minimum at least ``min_height`` of the
+highest peak's) and the one at the highest code — the nearest focus distance, codes grow
+toward macro — is the subject; a quadrant holding only a near card then wins over a far
+background that fills more of the region. When every quadrant (or only the whole region)
+sees that peak, the whole-region curve is refined as below (a single subject: the old
+result); otherwise the mean curve of the quadrants whose own peak lies within one sample of
+it, by Gaussian interpolation at its top, between that peak's valleys. ``priority="max"``
+(and every replayed stack, whose codes need not grow toward near) takes the global maximum
+of the whole-region curve, as before.
+
 Peak. Gaussian interpolation through the best sample and its two neighbours, i.e. the vertex
 of the parabola through (code, ln score) [1] — a focus curve near its peak is close to a
 Gaussian — falling back to :func:`~focuslab.metrics.focus.peak_position` when a score is not
@@ -86,6 +99,83 @@ def half_level_centre(codes, scores, level: float = 0.7) -> float | None:
     return float(0.5 * (left + right))
 
 
+def curve_noise_sd(scores) -> float:
+    """1-sigma sample noise of a focus curve from its own second differences (robust: median).
+
+    For white noise of sigma on the samples, s[i-1] - 2 s[i] + s[i+1] has a standard deviation
+    sqrt(6) sigma; the median absolute value over 0.6745 ignores the few large curvatures at a
+    peak (conservative where the curve is smooth but curved everywhere).
+    """
+    s = np.asarray(scores, dtype=float)
+    if s.size < 3:
+        return 0.0
+    d2 = s[:-2] - 2.0 * s[1:-1] + s[2:]
+    return float(np.median(np.abs(d2))) / (0.6745 * math.sqrt(6.0))
+
+
+def significant_peaks(scores, *, min_height: float = 0.4, prominence_sigma: float = 6.0) -> list[int]:
+    """Indices of the significant local maxima of a sampled focus curve, ascending.
+
+    A sample is a local maximum when no neighbour is higher (the ends count: a subject at
+    infinity or at the macro end peaks there). It is significant when (a) its prominence —
+    its height above the higher of the lowest points between it and the nearest higher sample
+    on either side (or the curve's end) — is at least ``prominence_sigma`` times
+    :func:`curve_noise_sd`, and (b) its rise above the curve's minimum is at least
+    ``min_height`` times the global maximum's. The global maximum is significant when it
+    passes (a); an empty list means no peak stands out of the noise.
+    """
+    s = np.asarray(scores, dtype=float)
+    n = s.size
+    if n == 0:
+        return []
+    lo, top = float(s.min()), float(s.max())
+    floor = prominence_sigma * curve_noise_sd(s)
+    out = []
+    for i in range(n):
+        if (i > 0 and s[i - 1] > s[i]) or (i < n - 1 and s[i + 1] > s[i]):
+            continue
+        bases = []
+        for side in (range(i - 1, -1, -1), range(i + 1, n)):
+            m = s[i]
+            for j in side:
+                if s[j] > s[i]:
+                    break
+                m = min(m, s[j])
+            else:
+                if len(side) == 0:
+                    continue  # an end of the curve: no base on that side
+            bases.append(m)
+        prominence = s[i] - max(bases) if bases else 0.0
+        if prominence >= floor and prominence > 0 and s[i] - lo >= min_height * (top - lo):
+            out.append(i)
+    return out
+
+
+def peak_segment(scores, i: int) -> tuple[int, int]:
+    """``[a, b)`` around index ``i``, bounded by the lowest samples between ``i`` and the nearest higher
+    sample on either side (or the curve's ends): the valleys that part this peak from its neighbours."""
+    s = np.asarray(scores, dtype=float)
+    a = i
+    for j in range(i - 1, -1, -1):
+        if s[j] > s[i]:
+            break
+        if s[j] < s[a]:
+            a = j
+    b = i
+    for j in range(i + 1, s.size):
+        if s[j] > s[i]:
+            break
+        if s[j] < s[b]:
+            b = j
+    return a, b + 1
+
+
+def _quadrants(plane: np.ndarray) -> list[np.ndarray]:
+    """The four quadrants of a plane, split at even rows and columns (a mosaic keeps its phase)."""
+    h2, w2 = (plane.shape[0] // 4) * 2, (plane.shape[1] // 4) * 2
+    return [plane[:h2, :w2], plane[:h2, w2:], plane[h2:, :w2], plane[h2:, w2:]]
+
+
 def _planned_codes(ctx: AFContext, step_dof: float, steps: int) -> tuple[np.ndarray, float]:
     """Sweep codes (ascending) and the codes per depth of focus (NaN when unknown)."""
     lo, hi = int(ctx.min_code), int(ctx.max_code)
@@ -127,6 +217,16 @@ class ContrastSweepPolicy:
     plane
         ``"balanced"`` (full-resolution channel-balanced mosaic, the default) or ``"green"``
         (the green plane), see :mod:`focuslab.af.green_plane`.
+    priority
+        ``"nearest"`` (the default): the significant peak at the highest code over the whole
+        region and its quadrants (the nearest subject); ``"max"``: the whole region's global
+        maximum. A replayed stack (no lens model) always uses ``"max"``.
+    min_height
+        With ``"nearest"``: a peak's rise above the curve's minimum, as a fraction of the
+        highest peak's, below which it is not a subject.
+    prominence_sigma
+        With ``"nearest"``: a peak's prominence, in units of the curve's sample noise
+        (:func:`curve_noise_sd`), below which it is noise.
     """
 
     name = "contrast-sweep"
@@ -140,7 +240,17 @@ class ContrastSweepPolicy:
         measure: str = "TENG",
         backlash_dof: float = 1.0,
         plane: str = "balanced",
+        priority: str = "nearest",
+        min_height: float = 0.4,
+        prominence_sigma: float = 6.0,
     ):
+        if priority not in ("nearest", "max"):
+            raise InvalidParameterError(f"priority must be 'nearest' or 'max', got {priority!r}")
+        self.priority = priority
+        if not 0.0 <= float(min_height) <= 1.0:
+            raise InvalidParameterError(f"min_height must be in [0, 1], got {min_height!r}")
+        self.min_height = float(min_height)
+        self.prominence_sigma = check_positive("prominence_sigma", prominence_sigma, allow_zero=True)
         if plane not in ("balanced", "green", "channels"):
             raise InvalidParameterError(f"plane must be 'balanced', 'green' or 'channels', got {plane!r}")
         self.plane = plane
@@ -162,19 +272,57 @@ class ContrastSweepPolicy:
         self._codes, per_dof = _planned_codes(context, self.step_dof, self.steps)
         self._backlash = 0 if math.isnan(per_dof) else math.ceil(self.backlash_dof * per_dof)
         self._scores: list[float] = []
+        self._tiles: list[list[float]] = []
+        self._nearest = self.priority == "nearest" and context.has_lens_model
         self._j = 0
         self._phase = "sweep"
         self._t_ready = -math.inf
         self._target: int | None = None
         self.peak_code: float | None = None
 
+    def _planes(self, obs: Observation) -> list[np.ndarray]:
+        if self.plane == "balanced":
+            return [balanced_mosaic(obs.image, obs.cfa)]
+        if self.plane == "channels" and obs.cfa is not None:
+            return list(bayer_planes(obs.image, obs.cfa, normalize=True))
+        return [green_plane(obs.image, obs.cfa)]
+
     def score(self, obs: Observation) -> float:
         """Focus score of one observation's AF region (see ``plane``)."""
-        if self.plane == "balanced":
-            return focus_measure(balanced_mosaic(obs.image, obs.cfa), self.measure)
-        if self.plane == "channels" and obs.cfa is not None:
-            return sum(focus_measure(p, self.measure) for p in bayer_planes(obs.image, obs.cfa, normalize=True))
-        return focus_measure(green_plane(obs.image, obs.cfa), self.measure)
+        return sum(focus_measure(p, self.measure) for p in self._planes(obs))
+
+    def quadrant_scores(self, obs: Observation) -> list[float]:
+        """Focus scores of the four quadrants of the AF region (same plane and measure as :meth:`score`)."""
+        quads = [_quadrants(p) for p in self._planes(obs)]
+        return [sum(focus_measure(q[k], self.measure) for q in quads) for k in range(4)]
+
+    def choose_peak(self, codes, scores, tiles=None) -> float:
+        """Peak code of a sweep: whole-region ``scores`` and optional per-quadrant ``tiles`` (N x 4)."""
+        c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
+        if tiles is None or len(tiles) == 0:
+            curves = [s]
+        else:
+            curves = [s, *np.asarray(tiles, dtype=float).T]
+        cand = []  # (index of the peak, curve number)
+        for k, cu in enumerate(curves):
+            cand += [(i, k) for i in significant_peaks(cu, min_height=self.min_height,
+                                                       prominence_sigma=self.prominence_sigma)]
+        if self.priority == "max" or not cand:
+            centre = half_level_centre(c, s)
+            return gaussian_peak(c, s) if centre is None else centre
+        i = max(p for p, _ in cand)
+        near = sorted({k for p, k in cand if abs(p - i) <= 1 and k > 0})  # quadrants that see this subject
+        if not near or len(near) == len(curves) - 1:
+            near = [0]  # the whole region (every quadrant agrees, or only the whole curve shows the peak)
+        mean = np.mean([curves[k] for k in near], axis=0)
+        lo = max(i - 1, 0)
+        j = lo + int(np.argmax(mean[lo : i + 2]))
+        a, b = peak_segment(mean, j)
+        cs, ms = c[a:b], mean[a:b]
+        if near != [0]:  # a part of the region: the flanks may hold the other subject's blur, fit the top only
+            return gaussian_peak(cs, ms)
+        centre = half_level_centre(cs, ms) if cs.size >= 3 else None
+        return gaussian_peak(cs, ms) if centre is None else centre
 
     def _move(self, obs: Observation, code: int) -> Command:
         ctx = self._ctx
@@ -202,11 +350,12 @@ class ContrastSweepPolicy:
             if not self._ready(obs):
                 return Command()
             self._scores.append(self.score(obs))
+            if self._nearest:
+                self._tiles.append(self.quadrant_scores(obs))
             self._j += 1
             if self._j < self._codes.size:
                 return self._move(obs, int(self._codes[self._j]))
-            centre = half_level_centre(self._codes, self._scores)
-            self.peak_code = gaussian_peak(self._codes, self._scores) if centre is None else centre
+            self.peak_code = self.choose_peak(self._codes, self._scores, self._tiles if self._nearest else None)
             peak = int(np.clip(round(self.peak_code), self._ctx.min_code, self._ctx.max_code))
             self._final = peak
             if self._backlash and peak < obs.lens_code:
