@@ -154,7 +154,11 @@ def test_dof_geometry_of_phone_main():
     assert codes_per_dof(ctx, 100) == pytest.approx(1.73 * 2.8 / 0.30, rel=0.02)
     assert codes_per_dof(ctx, 600) < codes_per_dof(ctx, 100)
     assert codes_per_dof(ctx, ctx.max_code) > 0.9 * codes_per_dof(ctx, ctx.max_code - 10)
-    assert codes_per_dof(_context(lens_model=False), 300) == pytest.approx((ctx.max_code - ctx.min_code) / 32)
+    # without a lens model: the shared af_signals convention (1/40 of the code range)
+    from focuslab.af.af_signals import UNKNOWN_DOF_FRACTION
+
+    expected = (ctx.max_code - ctx.min_code) * UNKNOWN_DOF_FRACTION
+    assert codes_per_dof(_context(lens_model=False), 300) == pytest.approx(expected)
 
 
 # ---------------------------------------------------------------------------- the policy

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from focuslab.af.af_signals import codes_per_dof as signals_codes_per_dof
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, DepthZones, Observation
 from focuslab.errors import InvalidParameterError
@@ -226,30 +227,12 @@ def hyperfocal_m(context: AFContext) -> float:
 def codes_per_dof(context: AFContext, code: float, *, default: float | None = None) -> float:
     """Lens codes that move the focus by one depth of focus around ``code``.
 
-    With the lens model: the actuator displacement of a code is d = f^2 / (u - f) for the
-    distance u it focuses at; a blur of c_max needs a sensor shift of c_max N s / f (s = f + d),
-    so codes per DoF = c_max N s / f / (dd / dcode), the slope taken over +-2 codes.
-    Without it: ``default``, else ``context.extra["codes_per_dof"]``, else 1/32 of the code range.
+    :func:`focuslab.af.af_signals.codes_per_dof` (the one implementation); without a lens
+    model ``default`` wins when given.
     """
-    if context.has_lens_model and None not in (context.focal_length_mm, context.f_number, context.coc_max_um):
-        f_um = context.focal_length_mm * 1e3
-
-        def disp_um(c: float) -> float:
-            u = context.distance_for_code(round(min(max(c, context.min_code), context.max_code)))
-            return 0.0 if not math.isfinite(u) or u <= 0 else f_um * f_um / (u * 1e6 - f_um)
-
-        lo = min(max(code - 2, context.min_code), context.max_code - 4)
-        hi = lo + 4
-        slope = (disp_um(hi) - disp_um(lo)) / (hi - lo)
-        if math.isfinite(slope) and slope > 0:
-            s_um = f_um + disp_um(code)
-            return float(context.coc_max_um * context.f_number * s_um / f_um / slope)
-    if default is not None:
+    if default is not None and not context.has_lens_model:
         return float(default)
-    if "codes_per_dof" in context.extra:
-        return float(context.extra["codes_per_dof"])
-    return max(1.0, (context.max_code - context.min_code) / 32.0)
-
+    return signals_codes_per_dof(context, code)
 
 class DepthPolicy:
     """Laser AF: one jump to the code of the AF region's depth-sensor distance, then done.
