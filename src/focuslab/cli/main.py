@@ -38,7 +38,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, bench, chart, demo, info, optics, render, sfr, sharpness
+    from focuslab.cli import acutance, bench, chart, demo, hw, info, optics, render, sfr, sharpness
 
     render.register(app)
     demo.register(app)
@@ -49,6 +49,7 @@ def _register_commands() -> None:
     sfr.register(app)
     sharpness.register(app)
     bench.register(app)
+    hw.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
