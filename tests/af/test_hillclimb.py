@@ -48,7 +48,7 @@ def test_focus_value_is_exposure_invariant_and_falls_with_blur():
     rng = np.random.default_rng(0)
     img = ndimage.gaussian_filter(rng.random((64, 64)), 0.8) + 0.2
     f1 = focus_value(img).value
-    assert focus_value(3.0 * img).value == pytest.approx(f1, rel=1e-10)
+    assert focus_value(3.0 * img).value == pytest.approx(f1, rel=1e-6)  # float32 balanced mosaic
     blurred = [focus_value(ndimage.gaussian_filter(img, s)).value for s in (0.5, 1.0, 2.0, 4.0)]
     assert np.all(np.diff(blurred) < 0) and blurred[0] < f1
     out = focus_value(img.astype(np.float32))

@@ -99,8 +99,20 @@ def test_green_plane_and_balanced_mosaic():
     assert np.allclose(green_plane(mosaic, "GRBG"), (0.9 + 0.0) / 2)
     assert green_plane(mosaic, None) is not mosaic and np.array_equal(green_plane(mosaic, None), mosaic)
     b = balanced_mosaic(mosaic, "RGGB")
+    # every Bayer site over its own mean: the Gr/Gb imbalance (0.4 vs 0.6) is removed too
     assert b.dtype == np.float32 and np.allclose(b[0::2, 0::2], 1.0) and np.allclose(b[1::2, 1::2], 0.0)
-    assert np.allclose(b[0::2, 1::2], 0.8) and np.allclose(b[1::2, 0::2], 1.2)
+    assert np.allclose(b[0::2, 1::2], 1.0) and np.allclose(b[1::2, 0::2], 1.0)
+    # af_signals' checked entry calls the same implementation (float64), and refuses a dark site
+    from focuslab.af import af_signals
+    rng = np.random.default_rng(3)
+    m = rng.uniform(0.1, 0.9, (6, 8)).astype(np.float32)
+    assert np.allclose(af_signals.balanced_mosaic(m, "GRBG"), balanced_mosaic(m, "GRBG"), rtol=1e-6)
+    assert af_signals.balanced_mosaic(m, "GRBG").dtype == np.float64
+    for r in (0, 1):
+        for c in (0, 1):
+            assert abs(float(balanced_mosaic(m, "GRBG")[r::2, c::2].mean()) - 1.0) < 1e-5
+    with pytest.raises(InvalidParameterError, match="no light"):
+        af_signals.balanced_mosaic(mosaic, "RGGB")  # its blue site is 0
     with pytest.raises(InvalidParameterError):
         green_plane(mosaic, "XYZW")
     with pytest.raises(InvalidParameterError):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from focuslab.af.green_plane import balanced_mosaic as _balanced_mosaic  # the one balanced mosaic
 from focuslab.af.green_plane import green_plane  # the one green-plane extraction of the AF package
 from focuslab.af.types import AFContext, Observation
 from focuslab.errors import InvalidParameterError
@@ -45,7 +46,11 @@ UNKNOWN_DOF_FRACTION = 1.0 / 40.0
 
 
 def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
-    """The AF region at full resolution with every colour site divided by its own mean.
+    """The AF region at full resolution with every colour site divided by its own mean, checked.
+
+    The closed loop's entry to :func:`focuslab.af.green_plane.balanced_mosaic` (the one
+    implementation): it refuses non-finite pixels and a dark colour site instead of returning
+    zeros there, and returns float64 for the noise statistics.
 
     Parameters
     ----------
@@ -69,25 +74,25 @@ def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
         (no light).
     """
     arr = np.asarray(image)
-    if cfa is None:
-        if arr.ndim not in (2, 3):
-            raise InvalidParameterError(f"image must be H x W or H x W x C, got shape {arr.shape}")
-        g = arr.astype(np.float64).mean(axis=2) if arr.ndim == 3 else arr.astype(np.float64)
-        sites = [(slice(None), slice(None))]
-    else:
+    if cfa is None and arr.ndim not in (2, 3):
+        raise InvalidParameterError(f"image must be H x W or H x W x C, got shape {arr.shape}")
+    if cfa is not None:
         green_plane(arr, cfa)  # validates the pattern and the shape
-        h, w = (arr.shape[0] // 2) * 2, (arr.shape[1] // 2) * 2
-        g = arr[:h, :w].astype(np.float64)
-        sites = [(slice(r, None, 2), slice(c, None, 2)) for r in (0, 1) for c in (0, 1)]
-    if not np.all(np.isfinite(g)):
+    if not np.all(np.isfinite(arr)):
         raise InvalidParameterError("the AF region contains NaN or inf pixels; pass a finite image")
-    out = np.empty_like(g)
-    for sl in sites:
-        mu = float(g[sl].mean())
-        if mu <= 0.0:
-            raise InvalidParameterError(f"the AF region's mean level is {mu:g} (<= 0): no light; raise the exposure")
-        out[sl] = g[sl] / mu
-    return out
+    h, w = arr.shape[:2]
+    if cfa is not None:
+        h, w = (h // 2) * 2, (w // 2) * 2
+    step = 1 if cfa is None else 2
+    g = arr[:h, :w]
+    for r in range(step):
+        for c in range(step):
+            mu = float(np.mean(g[r::step, c::step]))
+            if mu <= 0.0:
+                raise InvalidParameterError(
+                    f"the AF region's mean level is {mu:g} (<= 0): no light; raise the exposure"
+                )
+    return _balanced_mosaic(arr, cfa).astype(np.float64)
 
 
 def robust_noise_sigma(plane: np.ndarray, cfa: str | None) -> float:

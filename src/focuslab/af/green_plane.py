@@ -8,7 +8,7 @@ one value, the mean of its two greens, so the plane is ``h/2 x w/2`` (odd edges 
 On a binned preview stream the green plane's pitch (2 stream pixels) is coarser than the
 depth-of-focus unit (c_max = 2 *native* pitches = half a stream pixel at 4 x 4 binning), so
 contrast AF there scores the *balanced mosaic* instead: the full-resolution raw region with
-each CFA channel divided by its own mean over the region (a per-region white balance, so a
+each Bayer site divided by its own mean over the region (a per-region white balance, so a
 neutral texture becomes a full-resolution luminance-like image without a demosaic).
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
-from focuslab.sensor.cfa import cfa_channel_index
 
 #: Offsets (row, col) of the two green pixels in each Bayer 2 x 2 cell.
 _GREENS = {
@@ -65,10 +64,19 @@ def green_plane(image: np.ndarray, cfa: str | None) -> np.ndarray:
 
 
 def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
-    """The AF region at full resolution with each CFA channel divided by its mean, float32.
+    """The AF region at full resolution with each Bayer site divided by its own mean, float32.
 
-    ``out = image / mean_k`` on the pixels of channel k (R, G, B); channels whose mean is not
-    positive are left at 0. ``cfa=None``/``"mono"``: the image divided by its mean.
+    The one balanced-mosaic implementation of the AF package (contrast sweep, hill climb,
+    phase and hybrid policies all score it; :func:`focuslab.af.af_signals.balanced_mosaic`
+    adds the input checks of the closed loop and calls this).
+
+    ``out = image / mean_k`` on the pixels of site k, k one of the four positions of the 2 x 2
+    Bayer cell (R, Gr, Gb, B): dividing the two greens separately also removes the Gr/Gb
+    imbalance of the sensor (cross-talk differs between the green sites of a red and of a blue
+    row), a fixed checkerboard that would otherwise add a focus-independent term to any
+    gradient focus measure. A mosaic is cropped to even sides (so every site has its cell);
+    sites whose mean is not positive are left at 0. ``cfa=None``/``"mono"``: the image (channels
+    averaged) divided by its mean.
 
     Raises
     ------
@@ -85,13 +93,15 @@ def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
         raise InvalidParameterError(f"unknown cfa {cfa!r}; use one of {', '.join(_GREENS)}, 'mono' or None")
     if arr.ndim != 2:
         raise InvalidParameterError(f"a {cfa} mosaic must be a 2-D array, got shape {arr.shape}")
-    idx = cfa_channel_index(cfa, arr.shape)
+    h, w = (arr.shape[0] // 2) * 2, (arr.shape[1] // 2) * 2
+    arr = arr[:h, :w]
     out = np.zeros_like(arr)
-    for k in range(3):
-        sel = idx == k
-        m = float(arr[sel].mean()) if sel.any() else 0.0
-        if m > 0:
-            out[sel] = arr[sel] / np.float32(m)
+    for r in (0, 1):
+        for c in (0, 1):
+            site = arr[r::2, c::2]
+            m = float(site.mean()) if site.size else 0.0
+            if m > 0:
+                out[r::2, c::2] = site / np.float32(m)
     return out
 
 
