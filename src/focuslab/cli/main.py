@@ -38,7 +38,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, bench, chart, demo, export, hw, info, optics, render, sfr, sharpness
+    from focuslab.cli import acutance, bench, chart, demo, export, hw, info, optics, render, sfr, sharpness, train
 
     render.register(app)
     demo.register(app)
@@ -50,6 +50,7 @@ def _register_commands() -> None:
     sharpness.register(app)
     bench.register(app)
     hw.register(app)
+    train.register(app)
     export.register(app)
 
 

@@ -1,0 +1,199 @@
+"""Numpy in, numpy out: what the learned AF policies call.
+
+Each function takes the AF region as the policy's :class:`~focuslab.af.types.Observation`
+holds it (float, black level removed, any size) and returns the signed defocus in
+depth-of-focus units (positive = subject nearer than the focus plane = move to a larger code)
+and its 1-sigma uncertainty, both floats.
+
+An AF region larger than the network's crop is cut into a grid of crops (as few as cover it,
+evenly spaced, at most ``max_tiles``); one smaller is reflect-padded. The crops' predictions
+are combined by inverse-variance weighting, ``d = sum(w_i d_i) / sum(w_i)``, ``w_i = exp(-s_i)``
+with ``s_i`` the predicted log-variance, and the reported sigma adds the spread of the crops
+to the pooled error: ``sigma^2 = 1 / sum(w_i) + sum(w_i (d_i - d)^2) / sum(w_i)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from focuslab.errors import InvalidParameterError
+from focuslab.models.dp_defocus import LOGVAR_RANGE, normalize_dp
+from focuslab.models.fusion import normalize_fusion
+from focuslab.models.temporal import normalize_move
+from focuslab.models.two_frame import normalize_two_frame
+
+
+def _plane(name: str, a) -> np.ndarray:
+    arr = np.asarray(a, dtype=np.float32)
+    if arr.ndim != 2 or min(arr.shape) < 4:
+        raise InvalidParameterError(f"{name} must be a 2-D image of at least 4 x 4 pixels, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError(f"{name} holds NaN or inf; give finite pixel values")
+    return arr
+
+
+def tile_origins(shape: tuple[int, int], crop_px: int, max_tiles: int = 16) -> list[tuple[int, int]]:
+    """Top-left corners ``(y, x)`` of the crops covering an image of ``shape``: per axis
+    ``ceil(n / crop)`` crops evenly spaced from 0 to ``n - crop``, thinned to ``max_tiles``."""
+    axes = []
+    for n in shape:
+        k = max(1, math.ceil(n / crop_px))
+        axes.append(np.linspace(0, max(n - crop_px, 0), k).round().astype(int) if n > crop_px else np.zeros(1, int))
+    while len(axes[0]) * len(axes[1]) > max_tiles:
+        i = 0 if len(axes[0]) >= len(axes[1]) else 1
+        n = shape[i]
+        k = len(axes[i]) - 1
+        axes[i] = np.linspace(0, max(n - crop_px, 0), k).round().astype(int)
+    return [(int(y), int(x)) for y in axes[0] for x in axes[1]]
+
+
+def crops(image: np.ndarray, crop_px: int, origins: list[tuple[int, int]]) -> np.ndarray:
+    """``len(origins) x crop x crop`` crops of ``image`` (reflect-padded when it is smaller)."""
+    h, w = image.shape
+    if h < crop_px or w < crop_px:
+        py, px = max(0, crop_px - h), max(0, crop_px - w)
+        image = np.pad(image, ((py // 2, py - py // 2), (px // 2, px - px // 2)), mode="symmetric")
+    return np.stack([image[y : y + crop_px, x : x + crop_px] for y, x in origins])
+
+
+def pool(out: torch.Tensor) -> tuple[float, float]:
+    """Inverse-variance pooling of ``N x 2`` predictions (module docstring) -> (mean, sigma)."""
+    o = out.detach().double()
+    mu = o[:, 0]
+    w = torch.exp(-o[:, 1].clamp(*LOGVAR_RANGE))
+    d = float((w * mu).sum() / w.sum())
+    spread = float((w * (mu - d) ** 2).sum() / w.sum())
+    return d, math.sqrt(1.0 / float(w.sum()) + spread)
+
+
+def _pair_tiles(model: nn.Module, a, b, max_tiles: int, names=("left", "right")):
+    a = _plane(names[0], a)
+    b = _plane(names[1], b)
+    if a.shape != b.shape:
+        raise InvalidParameterError(f"{names[0]} and {names[1]} differ in shape: {a.shape} vs {b.shape}")
+    origins = tile_origins(a.shape, model.crop_px, max_tiles)
+    n = model.crop_px
+    return torch.from_numpy(crops(a, n, origins)), torch.from_numpy(crops(b, n, origins)), origins
+
+
+def _codes(name: str, value) -> float:
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidParameterError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def dp_defocus(model: nn.Module, left, right, *, max_tiles: int = 16) -> tuple[float, float]:
+    """Signed defocus (DoF) and its sigma of a dual-pixel AF region of any size (``dp-defocus``)."""
+    lt, rt, _ = _pair_tiles(model, left, right, max_tiles)
+    with torch.no_grad():
+        return pool(model(normalize_dp(lt, rt)))
+
+
+def dp_defocus_map(model: nn.Module, left, right, *, stride_px: int | None = None, batch: int = 256):
+    """Per-crop predictions over a whole DP image: ``(centres_yx N x 2, defocus_dof N, sigma_dof
+    N)`` on a grid of crops of the model's size every ``stride_px`` (default: half a crop)."""
+    left = _plane("left", left)
+    right = _plane("right", right)
+    if left.shape != right.shape:
+        raise InvalidParameterError(f"left and right differ in shape: {left.shape} vs {right.shape}")
+    n = model.crop_px
+    s = int(stride_px or n // 2)
+    if s < 1:
+        raise InvalidParameterError(f"stride_px must be >= 1, got {stride_px}")
+    ys = range(0, left.shape[0] - n + 1, s)
+    xs = range(0, left.shape[1] - n + 1, s)
+    origins = [(y, x) for y in ys for x in xs]
+    if not origins:
+        raise InvalidParameterError(f"image {left.shape} is smaller than the model's crop {n} x {n}")
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(origins), batch):
+            o = origins[i : i + batch]
+            lt = torch.from_numpy(crops(left, n, o))
+            rt = torch.from_numpy(crops(right, n, o))
+            outs.append(model(normalize_dp(lt, rt)))
+    out = torch.cat(outs).double().numpy()
+    centres = np.array(origins, dtype=float) + (n - 1) / 2.0
+    return centres, out[:, 0], np.exp(0.5 * np.clip(out[:, 1], *LOGVAR_RANGE))
+
+
+def two_frame_defocus(
+    model: nn.Module, image0, image1, code0, code1, codes_per_dof, *, max_tiles: int = 16
+) -> tuple[float, float]:
+    """Signed defocus (DoF) at frame 1 and its sigma from two frames of the AF region at codes
+    ``code0`` and ``code1`` (``two-frame``): the network's frame-0 defocus minus the move
+    ``(code1 - code0) / codes_per_dof``."""
+    c0, c1, cpd = _codes("code0", code0), _codes("code1", code1), _codes("codes_per_dof", codes_per_dof)
+    if cpd <= 0:
+        raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
+    a, b, origins = _pair_tiles(model, image0, image1, max_tiles, names=("image0", "image1"))
+    k = len(origins)
+    x, move = normalize_two_frame(a, b, torch.full((k,), c0), torch.full((k,), c1), torch.full((k,), cpd))
+    with torch.no_grad():
+        d0, sigma = pool(model(x, move))
+    return d0 - (c1 - c0) / cpd, sigma
+
+
+def fusion_defocus(
+    model: nn.Module, left, right, depth_m, depth_sigma_m, lens_code, codes_per_dof, *, max_tiles: int = 16
+) -> tuple[float, float]:
+    """Signed defocus (DoF) and its sigma from the DP AF region, the depth zones ``Zy x Zx``
+    (metres, NaN = no return) with their 1-sigma, and the lens state (``fusion``)."""
+    code, cpd = _codes("lens_code", lens_code), _codes("codes_per_dof", codes_per_dof)
+    if cpd <= 0:
+        raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
+    dm = np.asarray(depth_m, dtype=np.float32)
+    ds = np.asarray(depth_sigma_m, dtype=np.float32)
+    if dm.ndim != 2 or ds.shape != dm.shape:
+        raise InvalidParameterError(f"depth_m and depth_sigma_m must be 2-D grids alike: {dm.shape} {ds.shape}")
+    lt, rt, origins = _pair_tiles(model, left, right, max_tiles)
+    k = len(origins)
+    z = normalize_fusion(
+        torch.from_numpy(dm)[None].expand(k, -1, -1), torch.from_numpy(ds)[None].expand(k, -1, -1),
+        torch.full((k,), code), torch.full((k,), cpd),
+    )  # fmt: skip
+    with torch.no_grad():
+        return pool(model(normalize_dp(lt, rt), z))
+
+
+class TemporalTracker:
+    """Runs the ``temporal`` cell frame by frame over a video, carrying its state.
+
+    ``step(left, right, lens_code, codes_per_dof) -> (defocus_dof, sigma_dof)`` of the current
+    frame; the lens target is ``lens_code + defocus_dof * codes_per_dof``. One state per crop
+    of the AF region; a change of region size restarts from the zero state (:meth:`reset`).
+    """
+
+    def __init__(self, model: nn.Module, *, max_tiles: int = 4) -> None:
+        self.model = model
+        self.max_tiles = int(max_tiles)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past (a new scene, a new AF region)."""
+        self._h: torch.Tensor | None = None
+        self._prev_code: float | None = None
+        self._shape: tuple[int, int] | None = None
+
+    def step(self, left, right, lens_code, codes_per_dof) -> tuple[float, float]:
+        """Feed one frame; returns its signed defocus (DoF) and sigma."""
+        code, cpd = _codes("lens_code", lens_code), _codes("codes_per_dof", codes_per_dof)
+        if cpd <= 0:
+            raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
+        lt, rt, origins = _pair_tiles(self.model, left, right, self.max_tiles)
+        k = len(origins)
+        if self._shape != np.shape(left) or self._h is None:
+            self.reset()
+            self._shape = np.shape(left)
+            self._h = torch.zeros(k, self.model.hidden)
+        prev = None if self._prev_code is None else torch.full((k,), self._prev_code)
+        move = normalize_move(torch.full((k,), code), prev, torch.full((k,), cpd))
+        with torch.no_grad():
+            out, self._h = self.model(normalize_dp(lt, rt), move, self._h)
+        self._prev_code = code
+        return pool(out)

@@ -1,0 +1,156 @@
+"""Training sets in memory and the batches each network learns from.
+
+A training set (docs/dataset_format.md) is loaded shard by shard into arrays held in memory
+(``float16`` images as stored). :func:`make_batch` turns sample indices into the tensors a
+network's ``forward`` takes, through the normalization function of its model module (the
+same one :mod:`focuslab.models.predict` uses), plus the target.
+
+Augmentations (``rng`` given), label-preserving by construction:
+
+- vertical flip (the dual-pixel split is horizontal, the half-aperture PSFs are symmetric
+  about the horizontal axis);
+- horizontal flip *with* the left and right views swapped: mirroring turns the left half
+  of the pupil into the right half, so the mirrored right view is the new left view and the
+  disparity keeps its sign (a mirror without the swap would flip the sign of the shift and
+  not of the label);
+- two-frame: both flips freely (no DP geometry).
+A video sample gets the same flips on all its frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from focuslab.errors import InputFileError, InvalidParameterError
+
+#: Arrays each dataset kind must hold (besides the common labels).
+KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "dp": ("left", "right", "defocus_dof"),
+    "two-frame": ("image", "lens_code", "codes_per_dof", "defocus_dof"),
+    "fusion": ("left", "right", "depth_m", "depth_sigma_m", "lens_code", "codes_per_dof", "defocus_dof"),
+    "video": ("left", "right", "lens_code", "codes_per_dof", "defocus_dof"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SampleSet:
+    """Arrays of one dataset (or a subset of its shards) in memory; first axis = sample."""
+
+    kind: str
+    arrays: dict
+    crop_px: int
+    manifest: dict
+
+    def __len__(self) -> int:
+        return int(self.arrays["defocus_dof"].shape[0])
+
+
+def load_samples(folder: str | Path, *, shards: list[int] | None = None) -> SampleSet:
+    """Load the shards ``shards`` (default: all) of the training set in ``folder``."""
+    from focuslab.data.shards import load_shard, read_manifest
+
+    man = read_manifest(folder)
+    kind = man["kind"]
+    if kind not in KIND_KEYS:
+        raise InputFileError(f"{folder}: dataset kind {kind!r} is not one of {', '.join(KIND_KEYS)}")
+    idx = list(range(len(man["shards"]))) if shards is None else list(shards)
+    if not idx:
+        raise InvalidParameterError(f"{folder}: no shards selected; the dataset has {len(man['shards'])}")
+    parts: dict[str, list] = {k: [] for k in KIND_KEYS[kind]}
+    for i in idx:
+        shard = load_shard(folder, i)
+        missing = [k for k in parts if k not in shard]
+        if missing:
+            raise InputFileError(f"{folder}: shard {i} lacks {missing} needed by kind {kind!r}; regenerate the dataset")
+        for k in parts:
+            parts[k].append(shard[k])
+    arrays = {k: np.concatenate(v) for k, v in parts.items()}
+    return SampleSet(kind, arrays, int(man["crop_px"]), man)
+
+
+def split_train_val(folder: str | Path, val_folder: str | Path | None, val_shards: int) -> tuple[SampleSet, SampleSet]:
+    """Training and held-out sets: ``val_folder`` when given, else the last ``val_shards``
+    shards of ``folder`` are held out (shard *i* is drawn from ``rng([seed, i])``, so held-out
+    shards share no sample with the training shards)."""
+    from focuslab.data.shards import read_manifest
+
+    man = read_manifest(folder)
+    n = len(man["shards"])
+    if val_folder is not None:
+        return load_samples(folder), load_samples(val_folder)
+    if val_shards < 1 or val_shards >= n:
+        raise InvalidParameterError(
+            f"{folder} has {n} shards; hold out 1..{n - 1} with val_shards (got {val_shards}) or give val_data"
+        )
+    cut = n - val_shards
+    return load_samples(folder, shards=list(range(cut))), load_samples(folder, shards=list(range(cut, n)))
+
+
+def _flip_masks(rng: np.random.Generator | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if rng is None:
+        return np.zeros(n, bool), np.zeros(n, bool)
+    return rng.random(n) < 0.5, rng.random(n) < 0.5
+
+
+def _flip_pair(a: np.ndarray, b: np.ndarray, vflip: np.ndarray, hswap: np.ndarray, swap: bool = True):
+    """Apply per-sample flips to two ``N x ... x H x W`` stacks (copies)."""
+    a = a.astype(np.float32)
+    b = b.astype(np.float32)
+    a[vflip] = a[vflip][..., ::-1, :]
+    b[vflip] = b[vflip][..., ::-1, :]
+    if swap:
+        a_h = b[hswap][..., ::-1].copy()
+        b_h = a[hswap][..., ::-1].copy()
+    else:
+        a_h = a[hswap][..., ::-1].copy()
+        b_h = b[hswap][..., ::-1].copy()
+    a[hswap] = a_h
+    b[hswap] = b_h
+    return a, b
+
+
+def make_batch(
+    samples: SampleSet, idx: np.ndarray, *, rng: np.random.Generator | None = None, clip_dof: float = 40.0
+) -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    """``(inputs, extra)`` for samples ``idx``: ``inputs`` = what the model's ``forward`` takes
+    (for ``video``: per-frame DP inputs ``B x T x 3 x H x W`` and moves ``B x T x 2``, unrolled
+    by the training loop), ``extra["target"]`` the clipped signed defocus (DoF), ``B`` or
+    ``B x T``; for video also ``extra["code_dof"]`` = ``lens_code / codes_per_dof``."""
+    from focuslab.models.dp_defocus import normalize_dp
+    from focuslab.models.fusion import normalize_fusion
+    from focuslab.models.temporal import normalize_move
+    from focuslab.models.two_frame import normalize_two_frame
+
+    a = samples.arrays
+    idx = np.asarray(idx)
+    vflip, hswap = _flip_masks(rng, len(idx))
+    target = torch.from_numpy(np.clip(a["defocus_dof"][idx].astype(np.float32), -clip_dof, clip_dof))
+    extra = {"target": target}
+    kind = samples.kind
+    if kind == "two-frame":
+        img = a["image"][idx]
+        f0, f1 = _flip_pair(img[:, 0], img[:, 1], vflip, hswap, swap=False)
+        codes = torch.from_numpy(a["lens_code"][idx].astype(np.float32))
+        cpd = torch.from_numpy(a["codes_per_dof"][idx].astype(np.float32))
+        x, move = normalize_two_frame(torch.from_numpy(f0), torch.from_numpy(f1), codes[:, 0], codes[:, 1], cpd)
+        return (x, move), extra
+    left, right = _flip_pair(a["left"][idx], a["right"][idx], vflip, hswap)
+    lt, rt = torch.from_numpy(left), torch.from_numpy(right)
+    if kind == "dp":
+        return (normalize_dp(lt, rt),), extra
+    cpd = torch.from_numpy(a["codes_per_dof"][idx].astype(np.float32))
+    codes = torch.from_numpy(a["lens_code"][idx].astype(np.float32))
+    if kind == "fusion":
+        z = normalize_fusion(torch.from_numpy(a["depth_m"][idx]), torch.from_numpy(a["depth_sigma_m"][idx]), codes, cpd)
+        return (normalize_dp(lt, rt), z), extra
+    # video: B x T x H x W
+    b, t, h, w = lt.shape
+    x = normalize_dp(lt.reshape(b * t, h, w), rt.reshape(b * t, h, w)).reshape(b, t, 3, h, w)
+    moves = [normalize_move(codes[:, 0], None, cpd)]
+    moves += [normalize_move(codes[:, k], codes[:, k - 1], cpd) for k in range(1, t)]
+    extra["code_dof"] = codes / cpd[:, None]
+    return (x, torch.stack(moves, dim=1)), extra
