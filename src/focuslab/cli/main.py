@@ -38,7 +38,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, bench, chart, demo, export, hw, info, optics, render, sfr, sharpness, train
+    from focuslab.cli import acutance, bench, chart, data, demo, export, hw, info, optics, render, sfr, sharpness, train
 
     render.register(app)
     demo.register(app)
@@ -52,6 +52,7 @@ def _register_commands() -> None:
     hw.register(app)
     train.register(app)
     export.register(app)
+    data.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

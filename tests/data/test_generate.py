@@ -1,0 +1,178 @@
+"""Dataset generation: determinism, resume, labels against the thin-lens truth, every kind, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from focuslab.cli.main import main
+from focuslab.data.generate import generate_dataset, generate_shard
+from focuslab.data.generate_camera import sample_camera
+from focuslab.data.generate_config import load_config, normalize_config
+from focuslab.data.shards import load_shard, read_manifest
+from focuslab.errors import InvalidParameterError, OutputError
+
+SMALL = {"kind": "dp", "num_samples": 6, "samples_per_shard": 2, "crop_px": 32,
+         "lens": {"aberration_probability": 0.0}, "augment": {"hflip": 0.0, "vflip": 0.0, "gain_jitter": 0.0}}
+
+
+def _bytes(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".npz", ".json")}
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    generate_dataset(SMALL, tmp_path / "a", seed=3)
+    generate_dataset(SMALL, tmp_path / "b", seed=3)
+    generate_dataset(SMALL, tmp_path / "c", seed=4)
+    a, b, c = _bytes(tmp_path / "a"), _bytes(tmp_path / "b"), _bytes(tmp_path / "c")
+    assert a == b
+    assert a.keys() == c.keys() and all(a[k] != c[k] for k in a if k.endswith(".npz"))
+
+
+def test_killed_run_resumes_to_the_same_bytes(tmp_path):
+    ref = tmp_path / "ref"
+    generate_dataset(SMALL, ref, seed=1)
+
+    def boom(index):
+        if index == 1:
+            raise KeyboardInterrupt("killed after shard 1")
+
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        generate_dataset(SMALL, run, seed=1, after_shard=boom)
+    assert not (run / "manifest.json").exists()
+    assert sorted(json.loads((run / "progress.json").read_text())["shards"]) == ["0", "1"]
+    (run / "shard-00001.npz").write_bytes(b"garbage")  # a damaged shard is regenerated too
+    made = []
+    generate_dataset(SMALL, run, seed=1, progress=lambda done, total: made.append(done))
+    assert made == [1, 2, 3]  # shard 0 reused; 1 (damaged) and 2 regenerated
+    assert _bytes(run) == _bytes(ref)
+    with pytest.raises(OutputError, match="another config or seed"):
+        generate_dataset(SMALL, run, seed=2)
+
+
+def test_labels_follow_the_thin_lens_and_the_code_map():
+    cfg = normalize_config({**SMALL, "num_samples": 8, "samples_per_shard": 8})
+    s = generate_shard(cfg, 5, 0)
+    for j in range(8):
+        cam, vi = sample_camera(cfg, np.random.default_rng([5, 0, j]))  # the sample's own camera
+        assert s["variant"][j] == vi
+        d_um = float(cam.actuator.displacement_um(int(s["lens_code"][j])))
+        s_mm = cam.sensor_distance_mm(d_um)
+        # c = A s (1/u - 1/u_f): blur (um) = aperture (mm) x s (mm) x defocus (1/m)
+        c_um = cam.lens.aperture_diameter_mm * s_mm * float(s["defocus_diopters"][j])
+        assert s["defocus_dof"][j] * cam.coc_max_um == pytest.approx(c_um, rel=2e-3, abs=1e-3)
+        # the code move is the DoF error times codes per DoF (local slope; jitter and play ~ a few codes)
+        assert s["defocus_codes"][j] == pytest.approx(s["defocus_dof"][j] * s["codes_per_dof"][j],
+                                                      rel=0.1, abs=8.0)
+    assert s["left"].shape == (8, 32, 32) and s["left"].dtype == np.float16
+
+
+def _disparity_px(left, right, max_shift=8):
+    """x_right - x_left by brute-force SSD on 2x2-binned views (parabola sub-pixel)."""
+    def bin2(x):
+        x = np.asarray(x, np.float64)
+        return x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]
+
+    lft, rgt = bin2(left), bin2(right)
+    lft, rgt = lft / lft.mean(), rgt / rgt.mean()
+    m = max_shift // 2
+    shifts = np.arange(-m, m + 1)
+    ssd = np.array([np.mean((lft[:, m:-m] - rgt[:, m + s:lft.shape[1] - m + s]) ** 2) for s in shifts])
+    i = int(np.clip(np.argmin(ssd), 1, len(shifts) - 2))
+    den = ssd[i - 1] - 2 * ssd[i] + ssd[i + 1]
+    return 2.0 * (shifts[i] + (0.5 * (ssd[i - 1] - ssd[i + 1]) / den if den > 0 else 0.0))
+
+
+def test_dual_pixel_disparity_sign_matches_the_label_sign():
+    cfg = normalize_config({**SMALL, "crop_px": 48, "light_lux": [500.0, 2000.0], "num_samples": 16,
+                            "samples_per_shard": 16, "variants": {"ideal": {"family": "ideal"}},
+                            "textures": [{"source": "dead_leaves"}], "contrast": [1.0, 1.0],
+                            "lens_position": {"near_fraction": 0.0}})
+    s = generate_shard(cfg, 0, 0)
+    agree = total = 0
+    for j in range(16):
+        if 3.0 <= abs(s["defocus_dof"][j]) <= 12.0:
+            total += 1
+            agree += np.sign(_disparity_px(s["left"][j], s["right"][j])) == np.sign(s["defocus_dof"][j])
+    assert total >= 4 and agree >= total - 1
+
+
+@pytest.mark.parametrize("kind", ["two-frame", "fusion", "video"])
+def test_every_kind_has_the_documented_keys(kind):
+    cfg = normalize_config({**SMALL, "kind": kind, "num_samples": 2, "samples_per_shard": 2,
+                            "video": {"frames": 4}})
+    s = generate_shard(cfg, 0, 0)
+    common = {"defocus_dof", "defocus_diopters", "defocus_codes", "lens_code", "codes_per_dof", "light_lux",
+              "signal_electrons", "variant"}
+    extra = {"two-frame": {"image"}, "fusion": {"left", "right", "depth_m", "depth_sigma_m"},
+             "video": {"left", "right", "true_code"}}[kind]
+    assert set(s) == common | extra
+    if kind == "two-frame":
+        assert s["image"].shape == (2, 2, 32, 32) and s["lens_code"].shape == (2, 2)
+        assert np.all(s["lens_code"][:, 0] != s["lens_code"][:, 1])
+    if kind == "fusion":
+        assert s["depth_m"].shape == (2, 8, 8) and np.isfinite(s["depth_m"]).any()
+        assert np.array_equal(np.isnan(s["depth_m"]), np.isnan(s["depth_sigma_m"]))
+    if kind == "video":
+        assert s["left"].shape == (2, 4, 32, 32) and s["defocus_dof"].shape == (2, 4)
+        # the true code is where the lens must go: the code error is true_code - lens_code
+        assert np.allclose(s["defocus_codes"], s["true_code"] - s["lens_code"], atol=1e-3)
+
+
+def test_config_validation(tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"unknown config key 'lens\.focal'"):
+        normalize_config({"lens": {"focal": [1, 2]}})
+    with pytest.raises(InvalidParameterError, match="kind 'rgb' unknown"):
+        normalize_config({"kind": "rgb"})
+    with pytest.raises(InvalidParameterError, match="light_lux must be a range"):
+        normalize_config({"light_lux": [10, 1]})
+    with pytest.raises(InvalidParameterError, match="needs a dual-pixel camera"):
+        normalize_config({"camera": "no_pdaf"})
+    for name in ("dp_small", "dp_default", "two_frame_default", "fusion_default", "video_default"):
+        assert load_config(f"configs/data/{name}.yaml")["num_samples"] >= 1
+
+
+def test_cli_generate_and_stats(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("kind: dp\nnum_samples: 4\nsamples_per_shard: 2\ncrop_px: 16\nlens: {aberration_probability: 0}\n")
+    out = tmp_path / "ds"
+    assert main(["data", "generate", "--config", str(cfg), "--out", str(out), "--seed", "2"]) == 0
+    assert "4 dp samples in 2 shards" in capsys.readouterr().out
+    assert read_manifest(out)["seed"] == 2 and load_shard(out, 1)["left"].shape == (2, 16, 16)
+    assert main(["data", "stats", str(out), "--json", "--report", str(tmp_path / "r.html")]) == 0
+    stats = json.loads(capsys.readouterr().out.split("report:")[0])
+    assert stats["num_samples"] == 4 and sum(stats["variants"].values()) == 4
+    assert sum(stats["histograms"]["defocus_dof"]["counts"]) == 4
+    assert "data:image/png;base64" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (["--config", "nope.yaml"], "not found"),
+    (["--config", "{cfg}", "--engine", "spark"], "engine 'spark' unknown"),
+    (["--config", "{cfg}", "--address", "auto"], "--address is for --engine ray"),
+    (["--config", "{cfg}", "--workers", "0"], "--workers must be >= 1"),
+    (["--config", "{cfg}", "--seed", "-1"], "--seed must be a non-negative"),
+    (["--config", "{bad}"], "kind 'rgb' unknown"),
+    (["--config", "{broken}"], "cannot parse data config"),
+])
+def test_cli_generate_errors(tmp_path, capsys, args, match):
+    (tmp_path / "c.yaml").write_text("num_samples: 2\nsamples_per_shard: 2\ncrop_px: 16\n")
+    (tmp_path / "bad.yaml").write_text("kind: rgb\n")
+    (tmp_path / "broken.yaml").write_text("kind: [dp\n")
+    names = {"cfg": tmp_path / "c.yaml", "bad": tmp_path / "bad.yaml", "broken": tmp_path / "broken.yaml"}
+    argv = ["data", "generate", "--out", str(tmp_path / "o")] + [a.format(**names) for a in args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
+
+
+def test_cli_stats_errors(tmp_path, capsys):
+    assert main(["data", "stats", str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "progress.json").write_text("{}")
+    assert main(["data", "stats", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unfinished" in err and err.count("\n") == 1
