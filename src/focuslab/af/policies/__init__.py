@@ -6,6 +6,7 @@ from focuslab.af.policies import (  # noqa: F401
     contrast_sweep,
     depth,
     hybrid,
+    learned,
     oracle,
     phase,
 )

@@ -1,0 +1,42 @@
+"""``learned-dp``: the ``dp-defocus`` network on the dual-pixel AF region; predict, jump, confirm.
+
+Each settled frame, :func:`focuslab.models.predict.dp_defocus` tiles the AF region's left and
+right views into the network's crops and pools the crops' predictions by inverse variance
+(signed defocus in DoF units and its sigma); :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`
+jumps to the predicted focus, confirms with a second prediction after the move and falls back
+to a short contrast search when the uncertainty stays high. Needs a dual-pixel sensor and the
+lens model (the factory code <-> distance calibration, to turn DoF into codes).
+
+References
+----------
+Garg et al., "Learning single camera depth estimation using dual-pixels", ICCV 2019;
+Herrmann et al., "Learning to Autofocus", CVPR 2020.
+"""
+
+from __future__ import annotations
+
+from focuslab.af.policies.learned_jump import LearnedJumpAF
+from focuslab.af.registry import register_policy
+from focuslab.af.types import Observation
+
+
+class LearnedDPAF(LearnedJumpAF):
+    """Dual-pixel learned AF (options: :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`)."""
+
+    name = "learned-dp"
+    requires: frozenset[str] = frozenset({"dual_pixel", "lens_model"})
+    model_name = "dp-defocus"
+
+    def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
+        """The network's defocus and sigma (DoF) of the frame's dual-pixel AF region."""
+        from focuslab.models.predict import dp_defocus
+
+        if observation.left is None or observation.right is None:
+            return None
+        return dp_defocus(self.model, observation.left, observation.right)
+
+
+@register_policy("learned-dp")
+def make_learned_dp(**options) -> LearnedDPAF:
+    """Factory of :class:`LearnedDPAF` (options are its keyword arguments)."""
+    return LearnedDPAF(**options)

@@ -1,0 +1,198 @@
+"""Predict, jump, confirm: the stills logic shared by the learned AF policies.
+
+A subclass says how to predict the signed focus error of a frame (:meth:`LearnedJumpAF.predict`:
+the network's defocus d in depth-of-focus units, positive = subject nearer than the focus
+plane, and its 1-sigma); this class turns predictions into lens moves:
+
+1. **Predict and jump.** The target code is the code whose focus distance is the subject's,
+   ``D_t = D + d c_max / (A s)`` (diopters; :func:`defocus_target_code`), so a long jump is
+   right even where the actuator's code-to-diopter map is not linear.
+2. **Confirm.** The next frame exposed after the lens settled (frames exposed while it moved
+   are skipped, :func:`~focuslab.af.af_signals.frame_settled`) is predicted again: done when
+   ``|d| <= done_dof``; else a correction (at most ``max_corrections``), then done.
+   A confident first prediction of ``|d| <= done_dof`` ends the run at once.
+3. **Uncertain.** A prediction whose sigma exceeds ``uncertain_dof`` is still acted on (the
+   best guess moves the lens toward focus, where the network is surer), but once
+   ``max_uncertain`` such predictions came in a row the policy hands over to a short contrast
+   hill-climb (:class:`~focuslab.af.policies.contrast_hillclimb.ContrastHillClimb`) from the
+   current frame.
+
+The network is loaded at the first :meth:`reset` (:func:`~focuslab.af.policies.learned_weights.learned_model`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from focuslab.af.af_signals import codes_per_dof, frame_settled
+from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
+from focuslab.af.types import AFContext, Command, Observation
+from focuslab.errors import InvalidParameterError, check_positive
+
+
+def defocus_target_code(context: AFContext, code: float, defocus_dof: float) -> float:
+    """The code that focuses a subject seen at ``defocus_dof`` DoF from the focus at ``code``.
+
+    Notes
+    -----
+    Blur c = A s (1/u - 1/u_f) (DESIGN.md "Physics"), so a defocus of d DoF (c = d c_max) is
+    dD = d c_max / (A s) diopters (um / (mm mm) = 1/m); with D the focus at ``code`` from the
+    factory calibration and s = f / (1 - f D), the target is ``code_for_distance(1 / (D + dD))``
+    (the infinity code when D + dD <= 0, the near end when nearer than it). Without a lens model:
+    ``code + d codes_per_dof`` (the local linear map).
+    """
+    d = float(defocus_dof)
+    c0 = float(code)
+    ctx = context
+    known = ctx.has_lens_model and ctx.focal_length_mm and ctx.f_number and ctx.coc_max_um
+    if not known:
+        return c0 + d * codes_per_dof(ctx, c0)
+    k = int(np.clip(round(c0), ctx.min_code, ctx.max_code))
+    dist = float(ctx.distance_for_code(k))
+    dpt = 0.0 if math.isinf(dist) or dist <= 0 else 1.0 / dist
+    f_mm = float(ctx.focal_length_mm)
+    s_mm = f_mm / max(1.0 - f_mm * dpt / 1000.0, 1e-6)
+    a_mm = f_mm / float(ctx.f_number)
+    target = dpt + d * float(ctx.coc_max_um) / (a_mm * s_mm)
+    near = float(ctx.distance_for_code(ctx.max_code))
+    if target <= 0.0:
+        return float(ctx.code_for_distance(math.inf)) + (c0 - k)
+    if near > 0 and math.isfinite(near) and target >= 1.0 / near:
+        return float(ctx.max_code)
+    return float(ctx.code_for_distance(1.0 / target)) + (c0 - k)
+
+
+class LearnedJumpAF:
+    """Stills AF from a network's defocus prediction (see the module notes).
+
+    Parameters
+    ----------
+    weights
+        Weights file of the network (default: the shipped one).
+    done_dof
+        Done when the predicted |defocus| is at most this many DoF.
+    uncertain_dof
+        A prediction with sigma above this (DoF) is uncertain.
+    max_uncertain
+        Uncertain predictions in a row before handing over to contrast hill-climbing (>= 1).
+    max_corrections
+        Corrections after the first jump (>= 0).
+    max_frames
+        Frames after which the policy stops (>= 2).
+    """
+
+    name = "learned"
+    requires: frozenset[str] = frozenset({"lens_model"})
+    model_name = ""
+
+    def __init__(self, *, weights=None, done_dof: float = 0.5, uncertain_dof: float = 2.0, max_uncertain: int = 2,
+                 max_corrections: int = 2, max_frames: int = 12) -> None:
+        self.weights = weights
+        self.done_dof = check_positive("done_dof", done_dof)
+        self.uncertain_dof = check_positive("uncertain_dof", uncertain_dof)
+        for key, v, lo in (("max_uncertain", max_uncertain, 1), ("max_corrections", max_corrections, 0),
+                           ("max_frames", max_frames, 2)):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
+                raise InvalidParameterError(f"{key} must be an integer >= {lo}, got {v!r}")
+        self.max_uncertain, self.max_corrections, self.max_frames = int(max_uncertain), int(max_corrections), int(
+            max_frames)
+        self._ctx: AFContext | None = None
+        self.model = None
+
+    # ------------------------------------------------------------------ subclass interface
+    def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
+        """``(defocus_dof, sigma_dof)`` of this frame at lens ``code`` (``dof`` codes per DoF), or None."""
+        raise NotImplementedError
+
+    def on_reset(self) -> None:
+        """Subclass state to forget at reset."""
+
+    # ------------------------------------------------------------------ AFPolicy
+    def reset(self, context: AFContext) -> None:
+        """Forget the previous run; load the network (once per process)."""
+        from focuslab.af.policies.learned_weights import learned_model
+
+        if not isinstance(context, AFContext):
+            raise InvalidParameterError(f"context must be an AFContext, got {type(context).__name__}")
+        self.model = learned_model(self.name, self.model_name, self.weights)
+        self._ctx = context
+        self._frames = 0
+        self._jumps = 0
+        self._uncertain = 0
+        self._cmd_t = -math.inf
+        self._cmd_move = 0.0
+        self._hc: ContrastHillClimb | None = None
+        self._done = False
+        self.predictions: list[tuple[int, float, float, float]] = []  # (frame, code, defocus, sigma)
+        self.on_reset()
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether this run handed over to contrast hill-climbing."""
+        return self._hc is not None
+
+    def _clip(self, code: float) -> int:
+        return int(np.clip(round(code), self._ctx.min_code, self._ctx.max_code))
+
+    def send(self, observation: Observation, target: float, *, done: bool = False) -> Command:
+        """Command ``target`` (clipped), remembering when and how far, for the settling rule."""
+        c = self._clip(target)
+        self._cmd_t = float(observation.t_s) + float(observation.exposure_s)
+        self._cmd_move = float(c - int(observation.lens_code))
+        return Command(target_code=c, done=done)
+
+    def settled(self, observation: Observation, dof: float) -> bool:
+        """Whether the lens stood still at its command during this frame's exposure."""
+        rep = float(observation.reported_code)
+        moving = math.isfinite(rep) and abs(rep - int(observation.lens_code)) > dof
+        return not moving and frame_settled(self._ctx, observation, self._cmd_t, self._cmd_move)
+
+    def fall_back(self, observation: Observation) -> Command:
+        """Hand over to a contrast hill-climb from this frame."""
+        self._hc = ContrastHillClimb(max_frames=max(4, self.max_frames + 18))
+        return self._hc.start_from(self._ctx, observation)
+
+    def step(self, observation: Observation) -> Command:
+        """Predict and jump, confirm, or finish (see the module notes)."""
+        if self._ctx is None:
+            raise InvalidParameterError("call reset(context) before step(); the policy has no AF context")
+        if self._hc is not None:
+            return self._hc.step(observation)
+        if self._done:
+            return Command(done=True)
+        self._frames += 1
+        code = int(observation.lens_code)
+        dof = codes_per_dof(self._ctx, code)
+        if self._frames >= self.max_frames:
+            self._done = True
+            return Command(done=True)
+        if self._frames > 1 and not self.settled(observation, dof):
+            self._cmd_move = 0.0
+            return Command()  # exposed while the lens moved: wait a frame
+        pred = self.predict(observation, code, dof)
+        if pred is None:
+            return Command()  # the subclass moved or waits (e.g. a two-frame probe)
+        return self.act(observation, code, *pred)
+
+    def act(self, observation: Observation, code: float, defocus_dof: float, sigma_dof: float) -> Command:
+        """Turn one prediction at lens ``code`` into a command (jump, correct, finish, fall back)."""
+        d, s = float(defocus_dof), float(sigma_dof)
+        self.predictions.append((int(observation.frame_index), float(code), d, s))
+        if not (math.isfinite(d) and math.isfinite(s)):
+            return self.fall_back(observation)
+        if s > self.uncertain_dof:
+            self._uncertain += 1
+            if self._uncertain >= self.max_uncertain:
+                return self.fall_back(observation)
+        else:
+            self._uncertain = 0
+            if abs(d) <= self.done_dof:
+                self._done = True
+                return Command(done=True)
+        if self._jumps > self.max_corrections:
+            self._done = True
+            return Command(done=True)
+        self._jumps += 1
+        return self.send(observation, defocus_target_code(self._ctx, code, d))

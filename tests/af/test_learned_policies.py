@@ -1,0 +1,168 @@
+"""Learned AF policies: jump / confirm / fall back on truthful stand-in networks, the thin-lens
+target code, registration, and the one-line failure when the weights are missing."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from learned_standins import TruthDP, TruthFusion, TruthTemporal, TruthTwoFrame, context, true_defocus_dof
+from test_hillclimb_fakes import FakeCamera, reversals, run
+
+import focuslab.af.policies.learned_weights as lw
+from focuslab.af.policies.learned_jump import defocus_target_code
+from focuslab.af.registry import get_policy, policy_names
+from focuslab.errors import InputFileError
+
+LEARNED = {"learned-dp": "dp-defocus", "learned-two-frame": "two-frame", "learned-fusion": "fusion",
+           "learned-video": "temporal"}
+
+
+@pytest.fixture
+def standin(monkeypatch):
+    """Put a stand-in network in the policies' model cache: ``standin(kind, camera, **kw)``."""
+    def put(cls, camera, name, **kw):
+        net = cls(camera, **kw)
+        monkeypatch.setitem(lw._CACHE, (name, None), net)
+        return net
+    return put
+
+
+def dof_error(cam) -> float:
+    return abs(true_defocus_dof(cam.best, cam.code))
+
+
+@pytest.mark.parametrize(("best", "start"), [(200.0, 0), (420.0, 100), (60.0, 500), (310.0, 300)])
+def test_learned_dp_jumps_once_and_confirms(standin, best, start):
+    cam = FakeCamera(best, start_code=start, seed=int(best), depth_m=1.0)
+    net = standin(TruthDP, cam, "dp-defocus")
+    pol = get_policy("learned-dp")
+    frames, final, cmds, done = run(pol, cam, context())
+    assert done and frames == 2 and len(cmds) == 2  # predict + jump, confirm: done
+    assert abs(final - best) <= 1.0 and dof_error(cam) < 0.2
+    assert net.calls == 2 and not pol.fell_back
+
+
+def test_learned_dp_corrects_an_under_stepping_network(standin):
+    cam = FakeCamera(450.0, start_code=50, seed=2)
+    standin(TruthDP, cam, "dp-defocus", gain=0.7)
+    frames, _, cmds, done = run(get_policy("learned-dp"), cam, context())
+    assert done and dof_error(cam) <= 1.0 and reversals(cmds) == 0
+    assert 3 <= len(cmds) <= 4 and frames <= 5
+
+
+def test_learned_dp_falls_back_to_contrast_when_uncertain(standin):
+    cam = FakeCamera(300.0, start_code=150, seed=3)
+    standin(TruthDP, cam, "dp-defocus", gain=0.3, logvar=4.0)  # sigma e^2 = 7.4 DoF: uncertain
+    pol = get_policy("learned-dp")
+    _frames, final, _, done = run(pol, cam, context())
+    assert pol.fell_back and done and abs(final - 300.0) <= 15.0  # the contrast search finds it
+    assert [p[3] > pol.uncertain_dof for p in pol.predictions] == [True, True]
+
+
+def test_learned_dp_done_at_once_when_in_focus(standin):
+    cam = FakeCamera(250.0, start_code=250, seed=4)
+    standin(TruthDP, cam, "dp-defocus")
+    frames, _final, cmds, done = run(get_policy("learned-dp"), cam, context())
+    assert done and frames == 1 and cmds == [250]
+
+
+@pytest.mark.parametrize(("best", "start"), [(380.0, 40), (90.0, 450)])
+def test_learned_two_frame_probes_then_jumps(standin, best, start):
+    cam = FakeCamera(best, start_code=start, seed=5, dual_pixel=False)
+    standin(TruthTwoFrame, cam, "two-frame")
+    pol = get_policy("learned-two-frame", probe_dof=3.0)
+    frames, _, cmds, done = run(pol, cam, context())
+    assert done and dof_error(cam) < 0.2 and frames == 3
+    probe = cmds[1] - cmds[0]
+    assert np.sign(probe) == (1 if start < 300 else -1) and abs(probe) == pytest.approx(3 * 12.6, abs=3)
+
+
+def test_learned_fusion_uses_depth_and_jumps(standin):
+    cam = FakeCamera(333.0, start_code=0, seed=6, depth_m=1.0 / (333 * 0.02))
+    standin(TruthFusion, cam, "fusion")
+    frames, _, _, done = run(get_policy("learned-fusion"), cam, context())
+    assert done and frames == 2 and dof_error(cam) < 0.2
+
+
+def test_learned_video_tracks_without_hunting_when_still(standin):
+    cam = FakeCamera(200.0, start_code=200, seed=7)
+    standin(TruthTemporal, cam, "temporal")
+    pol = get_policy("learned-video")
+    pol.reset(context())
+    errors, codes = [], []
+    for i in range(60):
+        cam.best = 200.0 + 4.0 * min(i, 30)  # moves 4 codes a frame for 1 s, then stands still
+        cmd = pol.step(cam.observe(i))
+        assert not cmd.done
+        if cmd.target_code is not None:
+            cam.code = cmd.target_code
+        errors.append(dof_error(cam))
+        codes.append(cam.code)
+    assert max(errors[40:]) <= 1.0  # caught up: in focus (<= 1 DoF) on the still subject
+    assert len(set(codes[45:])) == 1  # no hunting once still
+    assert math.sqrt(np.mean(np.square(errors))) < 1.0
+
+
+def test_defocus_target_code_inverts_the_thin_lens():
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.camera import get_camera
+    from focuslab.scene.library import make_scene
+
+    cam = get_camera("phone_main")
+    ctx = SimulatorBackend(cam, make_scene("two_planes", shape=(48, 64), subject_distance_m=1.0)).context
+    for u in (0.15, 0.4, 1.2, 3.0):
+        want = cam.focus_code_for_distance(u)
+        for code in (ctx.min_code + 20, 300, 600, ctx.max_code - 5):
+            d = float(cam.coc_um(u, float(cam.actuator.displacement_um(code)))) / cam.coc_max_um
+            got = defocus_target_code(ctx, code, d)
+            assert abs(got - want) <= 1.0, (u, code, d, got, want)
+
+
+def test_learned_policies_are_registered_with_their_needs():
+    from focuslab.bench.af_runner import default_methods
+
+    assert set(LEARNED) <= set(policy_names()) and set(LEARNED) <= set(default_methods())
+    assert get_policy("learned-dp").requires == {"dual_pixel", "lens_model"}
+    assert get_policy("learned-two-frame").requires == {"lens_model"}
+    assert get_policy("learned-fusion").requires == {"dual_pixel", "depth", "lens_model"}
+    assert get_policy("learned-video").requires == {"dual_pixel", "lens_model"}
+
+
+@pytest.mark.parametrize("policy", sorted(LEARNED))
+def test_missing_weights_fail_with_one_line(policy, tmp_path, monkeypatch):
+    pytest.importorskip("focuslab.models")
+    import focuslab.models.registry as reg
+
+    monkeypatch.setattr(lw, "_CACHE", {})
+    monkeypatch.setattr(reg, "WEIGHTS_DIR", tmp_path)
+    pol = get_policy(policy)
+    with pytest.raises(InputFileError) as err:
+        pol.reset(context())
+    msg = str(err.value)
+    assert policy in msg and LEARNED[policy] in msg and "does not exist" in msg and "\n" not in msg
+
+
+def test_missing_weights_through_the_bench_cli(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("focuslab.models")
+    import focuslab.models.registry as reg
+    from focuslab.cli.main import main
+
+    monkeypatch.setattr(lw, "_CACHE", {})
+    monkeypatch.setattr(reg, "WEIGHTS_DIR", tmp_path / "none")
+    rc = main(["bench", "--suite", "low-texture", "--method", "learned-dp", "--workers", "1",
+               "--out", str(tmp_path / "b")])
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]  # the progress bar leaves a blank
+    assert rc == 2 and len(lines) == 1 and "learned-dp" in lines[0] and "does not exist" in lines[0]
+
+
+def test_bad_options_are_one_line_errors():
+    from focuslab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="max_uncertain must be an integer >= 1"):
+        get_policy("learned-dp", max_uncertain=0)
+    with pytest.raises(InvalidParameterError, match="probe_dof must be > 0"):
+        get_policy("learned-two-frame", probe_dof=-1)
+    with pytest.raises(InvalidParameterError, match="rejected its options"):
+        get_policy("learned-video", nonsense=1)
