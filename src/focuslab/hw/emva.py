@@ -54,6 +54,7 @@ class ChannelResult:
             "temporal_dark_noise_e": t.temporal_dark_noise_e,
             "saturation_capacity_e": t.saturation_capacity_e,
             "saturation_irradiance_photons": t.saturation_irradiance_photons,
+            "full_well_e": t.full_well_e,
             "snr_max": t.snr_max,
             "snr_max_db": t.snr_max_db,
             "snr_max_bits": t.snr_max_bits,

@@ -14,6 +14,12 @@ over 0..70 % of the saturation signal, the responsivity ``R = K eta`` likewise a
 ``mu_p``; the linearity error uses the 5..95 % range and the fit that minimises the relative
 deviation; the dark current is the slope of the dark mean (``/K``) and of the dark variance
 (``/K^2``) against exposure time.
+
+Not an EMVA figure: ``full_well_e``, the plateau of the mean signal (largest ``mu_y -
+mu_y.dark`` over all steps, over ``K``), the clipping level (full well or ADC full scale) once
+every pixel is clipped. The EMVA saturation capacity (at the variance maximum) lies below it by
+about 2-3 standard deviations of the pixel signal spread (shot noise and PRNU), plus up to one
+step.
 """
 
 from __future__ import annotations
@@ -82,13 +88,15 @@ def dark_current(exposure_s: np.ndarray, mean_dark_dn: np.ndarray, var_dark_dn2:
     """Dark current (e-/s) from the dark mean and from the dark variance (R4.0 Sec. 7.1).
 
     ``mu_y.dark = mu_y.dark(0) + K mu_I t`` and ``sigma_y.dark^2 = sigma_y.dark^2(0) + K^2 mu_I t``;
-    NaN when fewer than three distinct exposure times were measured.
+    NaN when fewer than three distinct exposure times were measured; the variance estimate is
+    NaN when its slope is negative (as in the reference implementation).
     """
     t = np.asarray(exposure_s, np.float64)
     if len(np.unique(t)) < 3:
         return float("nan"), float("nan")
     from_mean = float(np.polyfit(t, np.asarray(mean_dark_dn, np.float64), 1)[0]) / gain_dn_per_e
-    from_var = float(np.polyfit(t, np.asarray(var_dark_dn2, np.float64), 1)[0]) / gain_dn_per_e**2
+    slope_var = float(np.polyfit(t, np.asarray(var_dark_dn2, np.float64), 1)[0])
+    from_var = slope_var / gain_dn_per_e**2 if slope_var >= 0 else float("nan")
     return from_mean, from_var
 
 
@@ -120,6 +128,7 @@ class TemporalResult:
     temporal_dark_noise_dn: float
     temporal_dark_noise_e: float
     saturation_capacity_e: float
+    full_well_e: float
     saturation_irradiance_photons: float | None
     snr_max: float
     sensitivity_threshold_e: float
@@ -213,7 +222,8 @@ def evaluate_temporal(curves: TemporalCurves, dark_exposure_s: np.ndarray, dark_
         curves=c, saturation_index=isat, saturation_reached=isat < len(sig) - 1, gain_fit_indices=fit,
         system_gain_dn_per_e=k, responsivity_dn_per_photon=resp, quantum_efficiency=qe,
         temporal_dark_noise_dn=s_dark, temporal_dark_noise_e=sd_e, saturation_capacity_e=sat_e,
-        saturation_irradiance_photons=ph_sat, snr_max=math.sqrt(sat_e), sensitivity_threshold_e=e_min,
+        full_well_e=float(sig.max()) / k, saturation_irradiance_photons=ph_sat, snr_max=math.sqrt(sat_e),
+        sensitivity_threshold_e=e_min,
         sensitivity_threshold_photons=None if qe is None else e_min / qe, dynamic_range=sat_e / e_min,
         linearity_x=lin_x, linearity_fit_indices=lin, linearity_slope=a, linearity_offset_dn=b,
         linearity_error_min_percent=le_min, linearity_error_max_percent=le_max,
