@@ -3,7 +3,8 @@
 :func:`run_case` builds a case's scene once and runs every requested method on it with
 :func:`focuslab.af.loop.run_af` on a :class:`~focuslab.af.backends.SimulatorBackend` (or a
 :class:`~focuslab.af.backends.ReplayBackend` for a focal-stack case), skipping the methods
-whose ``requires`` the camera cannot meet. :func:`run_benchmark` runs methods x suites x
+whose ``requires`` the camera cannot meet, and on a video case the stills methods (see
+:func:`runs_video`). :func:`run_benchmark` runs methods x suites x
 cases (optionally in a process pool), checkpoints each finished case to
 ``<out>/cases/<suite>/<case>.json`` so an interrupted bench resumes, aggregates the
 leaderboard (:mod:`focuslab.bench.leaderboard`) and writes ``results.json``,
@@ -25,7 +26,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from focuslab.bench.af_case import AFCase, build_scene
@@ -50,6 +50,24 @@ def supported_requirements(context) -> frozenset[str]:
     if context.has_lens_model:
         have.add("lens_model")
     return frozenset(have)
+
+
+#: Reason recorded for a stills method on a video case.
+STILLS_ONLY_REASON = "stills only"
+
+
+def runs_video(policy) -> bool:
+    """Whether a policy keeps a moving subject in focus, i.e. is scored on video suites.
+
+    A policy says so with a class attribute ``video = True`` (``continuous``, ``oracle``).
+    Stills methods (contrast sweep and hill climb, phase, depth, hybrid) focus once, report
+    ``done`` and would then hold the lens while the subject moves: scored on a video clip
+    they would fill the leaderboard with 0 % rows that describe the suite, not the method.
+    The benchmark records them as skipped there (reason :data:`STILLS_ONLY_REASON`); a
+    continuous-AF wrapper that re-triggers a stills method on a scene change would be a
+    video method of its own, with ``video = True``.
+    """
+    return bool(getattr(policy, "video", False))
 
 
 def default_methods() -> list[str]:
@@ -112,9 +130,12 @@ def run_method(case: AFCase, method: str, scene) -> tuple[dict, object]:
     from focuslab.af.registry import get_policy
 
     policy = get_policy(method)
-    backend = _make_backend(case, scene)
     rec = {"suite": case.suite, "case_id": case.case_id, "method": method, "label": case.label,
            "start_code": case.start_code, "status": "ok", "reason": ""}
+    if case.video and not runs_video(policy):
+        rec.update(status="skipped", reason=STILLS_ONLY_REASON)
+        return rec, None
+    backend = _make_backend(case, scene)
     missing = sorted(set(policy.requires) - supported_requirements(backend.context) - {"truth"})
     if missing:
         rec.update(status="skipped", reason=f"camera has no {', '.join(missing)}")
@@ -206,6 +227,8 @@ def run_benchmark(
     full: bool = False,
     seed: int = 0,
     workers: int = 1,
+    engine: str = "local",
+    address: str | None = None,
     resume: bool = False,
     report: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
@@ -227,7 +250,10 @@ def run_benchmark(
     camera, full, seed
         Camera preset, suite size, suite seed (see :func:`focuslab.bench.suites.suite_cases`).
     workers
-        Processes running cases in parallel (1: in this process).
+        Processes running cases in parallel (1: in this process), or CPUs of a local Ray.
+    engine, address
+        ``"local"`` (process pool) or ``"ray"`` (``address``: a running cluster whose workers
+        share ``out_dir``; None starts a local Ray); see :func:`focuslab.bench.engine.map_tasks`.
     resume
         Reuse checkpointed cases of an interrupted run with the same methods.
     report
@@ -270,27 +296,18 @@ def run_benchmark(
     finished = len(records_by_case)
     if progress:
         progress(finished, total, "resumed" if finished else "starting")
-    if workers == 1 or len(jobs) <= 1:
-        for key, job in jobs:
-            records_by_case[key] = _case_job(job)
-            finished += 1
-            if progress:
-                progress(finished, total, "/".join(key))
-    else:
-        import multiprocessing
+    from focuslab.bench.engine import map_tasks
 
-        ctx = multiprocessing.get_context("spawn")
+    if workers > 1 or engine != "local":
         jobs.sort(key=lambda kj: not kj[1][0]["video"])  # the longest cases (video) first: the pool ends together
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-            futures = {pool.submit(_case_job, job): key for key, job in jobs}
-            from concurrent.futures import as_completed
 
-            for fut in as_completed(futures):
-                key = futures[fut]
-                records_by_case[key] = fut.result()
-                finished += 1
-                if progress:
-                    progress(finished, total, "/".join(key))
+    def case_done(n_done: int, _total: int, i: int, records: list[dict]) -> None:
+        records_by_case[jobs[i][0]] = records
+        if progress:
+            progress(finished + n_done, total, "/".join(jobs[i][0]))
+
+    map_tasks(_case_job, [job for _, job in jobs], engine=engine, workers=workers, address=address,
+              progress=case_done)
     records = [r for cases in by_suite.values() for c in cases for r in records_by_case[(c.suite, c.case_id)]]
     results = build_results(by_suite, records, methods=methods, camera=camera, seed=seed, full=full, command=command)
     write_results(out, results, report=report)

@@ -100,6 +100,11 @@ def map_tasks(
     return results
 
 
+def _call(fn, task):
+    """Run ``fn(task)`` (the Ray task: any picklable callable, builtins included)."""
+    return fn(task)
+
+
 def _map_ray(fn, tasks, workers: int, address: str | None, finish) -> None:
     import ray
 
@@ -116,8 +121,9 @@ def _map_ray(fn, tasks, workers: int, address: str | None, finish) -> None:
                                             "check --address or start the cluster (ray start --head)") from None
         started = True
     try:
-        remote = ray.remote(num_cpus=1)(fn)
-        refs = {remote.remote(t): i for i, t in enumerate(tasks)}
+        remote = ray.remote(num_cpus=1)(_call)
+        fn_ref = ray.put(fn)
+        refs = {remote.remote(fn_ref, t): i for i, t in enumerate(tasks)}
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)

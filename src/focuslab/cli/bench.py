@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from focuslab.bench.af_runner import check_methods, run_benchmark
+from focuslab.bench.engine import check_engine
 from focuslab.bench.leaderboard import leaderboard_rows
 from focuslab.bench.stack_cases import check_stack_folder
 from focuslab.bench.suites import DEFAULT_CAMERA, get_suite
@@ -40,6 +41,8 @@ def bench_command(
     full: bool = typer.Option(False, "--full", help="The larger suites (more textures, distances, start codes)."),
     workers: int = typer.Option(None, "--workers", help="Parallel processes (default: up to 2 cores)."),
     resume: bool = typer.Option(False, "--resume", help="Reuse the finished cases of an interrupted run in --out."),
+    engine: str = typer.Option("local", "--engine", help="Execution engine: local (process pool) or ray."),
+    address: str = typer.Option(None, "--address", help="Ray cluster address (with --engine ray; default: local Ray)."),
 ) -> None:
     """Benchmark AF methods in the closed loop; writes results.json, results.csv and report.html."""
     parts = ["focuslab", "bench"]
@@ -60,6 +63,7 @@ def bench_command(
         raise InvalidParameterError(f"--seed must be a non-negative integer, got {seed}")
     if workers is not None and workers < 1:
         raise InvalidParameterError(f"--workers must be >= 1, got {workers}")
+    check_engine(engine, workers or 1, address)
     err = Console(stderr=True)
     with Progress(TextColumn("[bold]AF bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as bar:
@@ -70,7 +74,8 @@ def bench_command(
 
         results = run_benchmark(
             out, suites=suite or None, methods=method or None, stacks=stack or (), camera=camera, full=full,
-            seed=seed, workers=workers or _default_workers(), resume=resume, progress=progress,
+            seed=seed, workers=workers or _default_workers(), engine=engine, address=address, resume=resume,
+            progress=progress,
             command=command,
         )
     if as_json:
