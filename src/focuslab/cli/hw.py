@@ -15,6 +15,7 @@ import typer
 _COMMAND_MODULES: list[str] = [
     "hw_defects",
     "hw_characterize",
+    "hw_design",
 ]
 
 
