@@ -12,8 +12,9 @@ using dual-pixels" (ICCV 2019); the regression head outputs a mean and a log-var
 to confirm.
 
 Input normalization (:func:`normalize_dp`, shared by training and :mod:`focuslab.models.predict`):
-each view is divided by its own mean over the crop (removes exposure and the DP vignetting
-gain), the pair is centred on 1 and divided by the standard deviation of the centred mean
+each view is divided by the mean of its own Bayer phase over the crop (removes the CFA's
+colour modulation, exposure and the DP vignetting gain; the crops are raw mosaics, see
+docs/dataset_format.md), the pair is centred on 1 and divided by the standard deviation of the centred mean
 view (contrast normalization), clipped to +-8; a third channel holds ``L - R`` of the
 normalized views. The result is ``B x 3 x H x W`` float32.
 """
@@ -39,16 +40,26 @@ def _check_bchw(name: str, x: torch.Tensor, channels: int | None = None) -> None
         raise ValueError(f"{name}: expected {want}, got {tuple(x.shape)}")
 
 
+def phase_mean(x: torch.Tensor) -> torch.Tensor:
+    """Mean of each of the four 2 x 2 sampling phases ``(y % 2, x % 2)`` over the last two axes,
+    broadcast back to ``x``'s shape: the per-colour-plane mean of a Bayer mosaic whatever its
+    pattern, and (nearly) the plain mean of a grey image. ``H`` and ``W`` must be even."""
+    *lead, h, w = x.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"views must have even height and width (Bayer phases), got {h} x {w}")
+    ph = x.reshape(*lead, h // 2, 2, w // 2, 2).mean(dim=(-4, -2), keepdim=True)
+    return ph.expand(*lead, h // 2, 2, w // 2, 2).reshape(x.shape)
+
+
 def normalize_pair(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Normalize two views ``B x H x W`` (or ``B x T x H x W``) jointly: each divided by its own
-    mean over the last two axes, centred on 1, divided by the standard deviation of their
-    centred mean, clipped to +-:data:`CLIP`. Scale-invariant (exposure, gain, vignetting)."""
+    """Normalize two views ``B x H x W`` (or ``B x T x H x W``) jointly: each divided by the mean
+    of its own Bayer phase (:func:`phase_mean`: removes the CFA's colour modulation, exposure,
+    white balance and the DP vignetting gain), centred on 1, divided by the standard deviation
+    of their centred mean, clipped to +-:data:`CLIP`. Scale- and CFA-pattern-invariant."""
     a = a.float()
     b = b.float()
-    ma = a.mean(dim=(-2, -1), keepdim=True).clamp_min(EPS)
-    mb = b.mean(dim=(-2, -1), keepdim=True).clamp_min(EPS)
-    an = a / ma - 1.0
-    bn = b / mb - 1.0
+    an = a / phase_mean(a).clamp_min(EPS) - 1.0
+    bn = b / phase_mean(b).clamp_min(EPS) - 1.0
     s = (0.5 * (an + bn)).std(dim=(-2, -1), keepdim=True).clamp_min(1e-3)
     return (an / s).clamp(-CLIP, CLIP), (bn / s).clamp(-CLIP, CLIP)
 

@@ -5,7 +5,7 @@ Keys (all but ``model`` and ``data`` have defaults)::
 
     model: dp-defocus          # focuslab.models.model_names()
     overrides: {}              # constructor arguments (widths, hidden, crop_px)
-    data: data/train_dp        # training set folder (focuslab data generate)
+    data: data/train_dp        # training set folder, or a list of folders (focuslab data generate)
     val_data: null             # held-out set; default: the last ``val_shards`` shards of ``data``
     val_shards: 1
     seed: 0
@@ -45,7 +45,7 @@ class TrainConfig:
     """One training run (see the module docstring for the meaning of each field)."""
 
     model: str
-    data: str
+    data: str | list
     overrides: dict = field(default_factory=dict)
     val_data: str | None = None
     val_shards: int = 1
@@ -93,8 +93,9 @@ class TrainConfig:
             raise InvalidParameterError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if not isinstance(self.overrides, dict):
             raise InvalidParameterError(f"overrides must be a mapping of constructor arguments, got {self.overrides!r}")
-        if not isinstance(self.data, str) or not self.data:
-            raise InvalidParameterError("data must name a training-set folder written by focuslab data generate")
+        folders = self.data if isinstance(self.data, list | tuple) else [self.data]
+        if not folders or not all(isinstance(d, str) and d for d in folders):
+            raise InvalidParameterError("data must name a dataset folder (or a list) written by focuslab data generate")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (YAML/JSON-able)."""

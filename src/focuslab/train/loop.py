@@ -57,7 +57,8 @@ class TrainResult:
 def _scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig):
     if cfg.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=max(cfg.warmup_fraction, 0.01), anneal_strategy="cos"
+            opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=min(0.5, max(cfg.warmup_fraction, 2.0 / cfg.steps)),
+            anneal_strategy="cos",
         )
     warm = max(1, round(cfg.warmup_fraction * cfg.steps))
 
@@ -252,7 +253,7 @@ def train(
         "val_metrics": val_metrics, "wall_s": wall, "n_parameters": n_parameters(model),
         "data": {"kind": man["kind"], "seed": man.get("seed"), "num_samples": man["num_samples"],
                  "variants": man.get("variants"), "train_samples": len(train_set), "val_samples": len(val_set)},
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
     }  # fmt: skip
     model.cpu()
     weights = save_weights(out_dir / "final.pt", model, meta)

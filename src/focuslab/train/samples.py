@@ -7,6 +7,8 @@ same one :mod:`focuslab.models.predict` uses), plus the target.
 
 Augmentations (``rng`` given), label-preserving by construction:
 
+Flips keep the Bayer phase of the raw mosaic crops (:func:`focuslab.data.augment.flip_mosaic`).
+
 - vertical flip (the dual-pixel split is horizontal, the half-aperture PSFs are symmetric
   about the horizontal axis);
 - horizontal flip *with* the left and right views swapped: mirroring turns the left half
@@ -72,22 +74,45 @@ def load_samples(folder: str | Path, *, shards: list[int] | None = None) -> Samp
     return SampleSet(kind, arrays, int(man["crop_px"]), man)
 
 
-def split_train_val(folder: str | Path, val_folder: str | Path | None, val_shards: int) -> tuple[SampleSet, SampleSet]:
-    """Training and held-out sets: ``val_folder`` when given, else the last ``val_shards``
-    shards of ``folder`` are held out (shard *i* is drawn from ``rng([seed, i])``, so held-out
-    shards share no sample with the training shards)."""
+def concat_samples(sets: list[SampleSet]) -> SampleSet:
+    """One :class:`SampleSet` of several of the same kind and crop (e.g. two cameras)."""
+    first = sets[0]
+    for s in sets[1:]:
+        if s.kind != first.kind or s.crop_px != first.crop_px:
+            raise InvalidParameterError(
+                f"datasets differ: kind {s.kind!r} crop {s.crop_px} vs kind {first.kind!r} crop {first.crop_px}"
+            )
+    if len(sets) == 1:
+        return first
+    arrays = {k: np.concatenate([s.arrays[k] for s in sets]) for k in first.arrays}
+    return SampleSet(first.kind, arrays, first.crop_px, first.manifest)
+
+
+def split_train_val(
+    folders: str | Path | list, val_folder: str | Path | None, val_shards: int
+) -> tuple[SampleSet, SampleSet]:
+    """Training and held-out sets of one or several dataset folders: ``val_folder`` when given,
+    else the last ``val_shards`` shards of each folder are held out (shard *i* is drawn from
+    ``rng([seed, i])``, so held-out shards share no sample with the training shards)."""
     from focuslab.data.shards import read_manifest
 
-    man = read_manifest(folder)
-    n = len(man["shards"])
+    folders = [folders] if isinstance(folders, str | Path) else list(folders)
+    trains, vals = [], []
+    for folder in folders:
+        n = len(read_manifest(folder)["shards"])
+        if val_folder is not None:
+            trains.append(load_samples(folder))
+            continue
+        if val_shards < 1 or val_shards >= n:
+            raise InvalidParameterError(
+                f"{folder} has {n} shards; hold out 1..{n - 1} with val_shards (got {val_shards}) or give val_data"
+            )
+        cut = n - val_shards
+        trains.append(load_samples(folder, shards=list(range(cut))))
+        vals.append(load_samples(folder, shards=list(range(cut, n))))
     if val_folder is not None:
-        return load_samples(folder), load_samples(val_folder)
-    if val_shards < 1 or val_shards >= n:
-        raise InvalidParameterError(
-            f"{folder} has {n} shards; hold out 1..{n - 1} with val_shards (got {val_shards}) or give val_data"
-        )
-    cut = n - val_shards
-    return load_samples(folder, shards=list(range(cut))), load_samples(folder, shards=list(range(cut, n)))
+        vals = [load_samples(val_folder)]
+    return concat_samples(trains), concat_samples(vals)
 
 
 def _flip_masks(rng: np.random.Generator | None, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,19 +122,18 @@ def _flip_masks(rng: np.random.Generator | None, n: int) -> tuple[np.ndarray, np
 
 
 def _flip_pair(a: np.ndarray, b: np.ndarray, vflip: np.ndarray, hswap: np.ndarray, swap: bool = True):
-    """Apply per-sample flips to two ``N x ... x H x W`` stacks (copies)."""
+    """Per-sample Bayer-phase-keeping flips (:func:`focuslab.data.augment.flip_mosaic`) of two
+    ``N x ... x H x W`` stacks; with ``swap`` a horizontal flip also swaps the views."""
+    from focuslab.data.augment import flip_mosaic
+
     a = a.astype(np.float32)
     b = b.astype(np.float32)
-    a[vflip] = a[vflip][..., ::-1, :]
-    b[vflip] = b[vflip][..., ::-1, :]
-    if swap:
-        a_h = b[hswap][..., ::-1].copy()
-        b_h = a[hswap][..., ::-1].copy()
-    else:
-        a_h = a[hswap][..., ::-1].copy()
-        b_h = b[hswap][..., ::-1].copy()
-    a[hswap] = a_h
-    b[hswap] = b_h
+    if vflip.any():
+        a[vflip] = flip_mosaic(a[vflip], -2)
+        b[vflip] = flip_mosaic(b[vflip], -2)
+    if hswap.any():
+        fa, fb = flip_mosaic(a[hswap], -1), flip_mosaic(b[hswap], -1)
+        a[hswap], b[hswap] = (fb, fa) if swap else (fa, fb)
     return a, b
 
 
