@@ -38,7 +38,22 @@ def _root(
 
 
 def _register_commands() -> None:
-    from focuslab.cli import acutance, bench, chart, data, demo, export, hw, info, optics, render, sfr, sharpness, train
+    from focuslab.cli import (
+        acutance,
+        bench,
+        chart,
+        data,
+        demo,
+        evaluate,
+        export,
+        hw,
+        info,
+        optics,
+        render,
+        sfr,
+        sharpness,
+        train,
+    )
 
     render.register(app)
     demo.register(app)
@@ -52,6 +67,7 @@ def _register_commands() -> None:
     hw.register(app)
     train.register(app)
     export.register(app)
+    evaluate.register(app)
     data.register(app)
 
 
