@@ -246,3 +246,24 @@ def test_stack_regions_are_centred():
     x, y, w, h = regions["centre"]
     assert (w, h) == (150, 100) and abs(x + w / 2 - 600) <= 1 and abs(y + h / 2 - 400) <= 1  # even origins
     assert abs(regions["top"][1] + h / 2 - 160) <= 1 and abs(regions["bottom"][1] + h / 2 - 640) <= 1
+
+
+def test_stills_methods_are_not_scored_on_video_suites():
+    """Video suites score the methods that track (``video = True``); stills methods are skipped, saying why."""
+    from focuslab.af.registry import get_policy, policy_names
+    from focuslab.bench.af_runner import STILLS_ONLY_REASON, run_method, runs_video
+
+    video = {m for m in policy_names() if runs_video(get_policy(m))}
+    assert {"oracle", "continuous"} <= video
+    assert not video & {"contrast-sweep", "contrast-hillclimb", "phase", "depth", "hybrid"}
+    case = suite_cases("video-tracking")[0]
+    for m in ("contrast-sweep", "hybrid", "phase"):
+        rec, run = run_method(case, m, scene=None)  # decided before any scene is needed
+        assert run is None and rec["status"] == "skipped" and rec["reason"] == STILLS_ONLY_REASON
+        assert "metrics" not in rec
+    recs = [{"suite": "video-tracking", "method": "phase", "status": "skipped", "reason": STILLS_ONLY_REASON}] * 3
+    a = aggregate(recs)
+    assert a == {"cases": 0, "skipped": 3, "skip_reason": STILLS_ONLY_REASON}
+    results = {"suites": {"video-tracking": {"video": True, "methods": {"phase": a}}}}
+    _, rows = leaderboard_rows(results, "video-tracking")
+    assert rows[0][:3] == ["phase", "skipped (3)", "stills only"]

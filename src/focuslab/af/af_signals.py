@@ -448,7 +448,7 @@ class PeakFit:
     samples: int
 
 
-def fit_focus_peak(codes, values, *, max_samples: int = 5) -> PeakFit:
+def fit_focus_peak(codes, values, *, max_samples: int = 5, top_level: float = 0.5) -> PeakFit:
     """Peak of sampled focus values by a Gaussian fit on the samples nearest the maximum.
 
     Parameters
@@ -457,6 +457,9 @@ def fit_focus_peak(codes, values, *, max_samples: int = 5) -> PeakFit:
         Sample positions (lens codes, need not be sorted or unique) and positive focus values.
     max_samples
         At most this many samples (3..7) nearest the best one, by code, enter the fit.
+    top_level
+        Of those, besides the best sample and its two neighbours, only samples at least this
+        fraction of the maximum enter it (the top of the curve, where it is Gaussian).
 
     Returns
     -------
@@ -493,7 +496,10 @@ def fit_focus_peak(codes, values, *, max_samples: int = 5) -> PeakFit:
     bracketed = 0 < i < ux.size - 1
     n = int(np.clip(max_samples, 3, 7))
     order = np.argsort(np.abs(ux - ux[i]), kind="stable")[: min(n, ux.size)]
-    sel = np.sort(order)
+    # the Gaussian holds on the top of the curve; in the tails (F ~ 1 / |defocus|) it does not, so
+    # beyond the best sample's two neighbours only samples above half the maximum enter the fit
+    keep_idx = {i, max(i - 1, 0), min(i + 1, ux.size - 1)}
+    sel = np.array(sorted(keep_idx | {int(j) for j in order if uy[j] >= top_level * uy[i]}))
     if sel.size < 3:
         return PeakFit(float(ux[i]), bracketed, int(sel.size))
     xs, ls, ws = ux[sel], np.log(uy[sel]), uy[sel] / uy[i]

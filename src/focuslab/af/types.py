@@ -156,6 +156,9 @@ class AFPolicy(Protocol):
 
     ``requires`` names what the policy needs from the camera: any of ``"dual_pixel"``,
     ``"depth"``, ``"lens_model"``; the benchmark skips a policy on a camera without them.
+    A policy that keeps a moving subject in focus (video AF) also sets a class attribute
+    ``video = True``; without it the policy is a stills method, which the benchmark does not
+    score on video suites (:func:`focuslab.bench.af_runner.runs_video`).
     """
 
     name: str

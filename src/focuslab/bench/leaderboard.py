@@ -60,6 +60,9 @@ def aggregate(records: Sequence[dict]) -> dict:
     """Aggregates of one method's records on one suite (see the module notes)."""
     ok = [r for r in records if r.get("status") == "ok"]
     out: dict = {"cases": len(ok), "skipped": len(records) - len(ok)}
+    reasons = [str(r["reason"]) for r in records if r.get("status") != "ok" and r.get("reason")]
+    if reasons:
+        out["skip_reason"] = max(set(reasons), key=reasons.count)
     if not ok:
         return out
     focused = [r for r in ok if r.get("metrics", {}).get("in_focus")]
@@ -117,7 +120,8 @@ def leaderboard_rows(results: dict, suite: str) -> tuple[list[str], list[list[st
     rows = []
     for m, agg in s["methods"].items():
         if not agg.get("cases"):
-            rows.append([m, f"skipped ({agg.get('skipped', 0)})"] + ["-"] * len(cols))
+            reason = agg.get("skip_reason") or "-"  # e.g. "stills only" on a video suite
+            rows.append([m, f"skipped ({agg.get('skipped', 0)})", reason] + ["-"] * (len(cols) - 1))
             continue
         row = [m, str(agg["cases"])]
         for key, _, fmt in cols:

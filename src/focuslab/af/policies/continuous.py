@@ -130,6 +130,7 @@ class ContinuousPolicy:
     """
 
     name = "continuous"
+    video = True  # a video method: scored on the video suites (bench.af_runner.runs_video)
     requires = frozenset()
 
     def __init__(self, *, max_speed_dof: float = 2.0, max_accel_dof: float = 0.5, max_jerk_dof: float = 0.25,

@@ -5,7 +5,9 @@ focus_value`, Tenengrad of the balanced raw mosaic) frame by frame:
 
 1. **Direction.** Frame 0 scores the start; the lens makes a probe step of ``coarse_dof``
    toward the larger part of the code range. If F dropped by more than the hysteresis
-   threshold the climb turns round (to the other side of the start), else it goes on.
+   threshold the climb turns round (to the other side of the start), else it goes on. It
+   does not turn round toward an end stop less than half a step behind the start: there is
+   nothing there to search that the start sample does not already show.
 2. **Climb.** Coarse steps of ``coarse_dof`` depths of focus (converted to codes at the
    current position through the factory calibration) while F rises, lengthened far from
    focus: the curve's tail falls about as 1/|defocus|, so a relative rise dF/F over a step dx
@@ -13,6 +15,21 @@ focus_value`, Tenengrad of the balanced raw mosaic) frame by frame:
    ``max_step_dof`` (default: constant coarse steps). A drop of more than the
    threshold below the best value so far means the peak was passed; two steps in a row
    within the noise of the best (a plateau) or the end of the range end the climb too.
+   Two confirmations keep the climb going where a plain hill climb stops short:
+
+   * *Far tail.* Until F has once risen significantly, a drop or a plateau is taken as a
+     peak only when F fell at least ``min_drop_fraction`` below the best: far from focus F
+     changes by only dx / x per step (F ~ 1 / |defocus|), so a slow drift of a few per cent
+     (exposure, magnification) is a tail, not a peak, and the search goes on to the end of
+     the range (a real end-stop subject drops F by ~30 % within one coarse step).
+   * *Another subject ahead.* Every frame is also scored on the four quadrants of the AF
+     region (split at even rows and columns). When the whole region's F falls but some
+     quadrant's F still rose over the last step by more than its noise threshold and
+     ``ahead_rise_fraction`` of its value, part of the region is still coming into focus:
+     a second subject lies further along (a region over a near object and a farther
+     surface, as in the replayed depth-mapper centre region, whose curve peaks at frames 10
+     and 22). The climb goes on through the valley; the peak is then the region's global
+     maximum, as the full sweep's.
 3. **Refine.** The two midpoints around the best sample at half the last step (those not
    already sampled, nearest first), halving again around the new best until the spacing is
    at most ``coarse_dof`` / 2 (after a long step the bracket is wide).
@@ -48,7 +65,7 @@ import math
 
 import numpy as np
 
-from focuslab.af.af_signals import FocusValue, codes_per_dof, fit_focus_peak, observation_focus
+from focuslab.af.af_signals import FocusValue, codes_per_dof, fit_focus_peak, focus_value, observation_focus
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -78,6 +95,12 @@ class ContrastHillClimb:
     distance_fraction
         Climb step as a fraction of the distance to the peak estimated from the last rise
         (at least ``coarse_dof``, at most ``max_step_dof``).
+    min_drop_fraction
+        Before F has once risen, the relative drop below the best value that confirms a peak
+        (in [0, 1); 0 turns the far-tail confirmation off).
+    ahead_rise_fraction
+        Relative rise of a quadrant over one step that means another subject lies ahead
+        (> 0; ``math.inf`` turns the quadrant check off).
     """
 
     name = "contrast-hillclimb"
@@ -94,6 +117,8 @@ class ContrastHillClimb:
         method: str = "TENG",
         max_step_dof: float = 3.0,
         distance_fraction: float = 0.4,
+        min_drop_fraction: float = 0.2,
+        ahead_rise_fraction: float = 0.1,
     ) -> None:
         self.coarse_dof = check_positive("coarse_dof", coarse_dof)
         self.k_sigma = check_positive("k_sigma", k_sigma)
@@ -105,6 +130,16 @@ class ContrastHillClimb:
         self.method = str(method)
         self.max_step_dof = check_positive("max_step_dof", max_step_dof)
         self.distance_fraction = check_positive("distance_fraction", distance_fraction)
+        if not 0.0 <= float(min_drop_fraction) < 1.0:
+            raise InvalidParameterError(f"min_drop_fraction must be in [0, 1), got {min_drop_fraction!r}")
+        self.min_drop_fraction = float(min_drop_fraction)
+        try:
+            ahead = float(ahead_rise_fraction)
+        except (TypeError, ValueError):
+            ahead = math.nan
+        if not ahead > 0.0:  # inf allowed: the quadrant check off
+            raise InvalidParameterError(f"ahead_rise_fraction must be > 0 (inf: off), got {ahead_rise_fraction!r}")
+        self.ahead_rise_fraction = ahead
         self._ctx: AFContext | None = None
 
     # ------------------------------------------------------------------ state
@@ -113,6 +148,8 @@ class ContrastHillClimb:
         self._ctx = context
         self._codes: list[float] = []
         self._values: list[float] = []
+        self._quads: list[tuple[np.ndarray, np.ndarray]] = []  # per frame: quadrant values, their noise
+        self._rose = False
         self._prior_noise = math.nan
         self._pair_var: list[float] = []
         self._frames = 0
@@ -201,6 +238,7 @@ class ContrastHillClimb:
         self._last_rep, self._last_val = pos, fv.value
         self._codes.append(pos)
         self._values.append(fv.value)
+        self._quads.append(self._quadrant_values(observation))
         if math.isfinite(fv.noise):
             self._prior_noise = fv.noise if not math.isfinite(self._prior_noise) else min(self._prior_noise, fv.noise)
         self._frames += 1
@@ -222,7 +260,10 @@ class ContrastHillClimb:
             return self._move(pos + self._dir * self._step)
         if self._phase == "probe":
             f0 = self._values[0]
-            if fv.value < f0 - thr:
+            behind = self._start_code - ctx.min_code if self._dir > 0 else ctx.max_code - self._start_code
+            if fv.value > f0 + thr:
+                self._rose = True
+            if fv.value < f0 - thr and behind >= 0.5 * self._step:
                 self._dir = -self._dir
                 self._phase = "climb"
                 return self._climb_move(self._start_code)
@@ -232,6 +273,11 @@ class ContrastHillClimb:
             best = max(self._values)
             if fv.value >= best and len(self._values) > 1 and fv.value > max(self._values[:-1]) + thr:
                 self._flat = 0
+                self._rose = True
+            elif self._subject_ahead(thr_k=self.k_sigma):
+                self._flat = 0  # part of the region still sharpens: another subject further along
+            elif not self._rose and best - min(self._values) < self.min_drop_fraction * best:
+                self._flat = 0  # a far tail: no peak yet, search on
             elif fv.value < best - thr:
                 return self._start_refine()
             else:
@@ -242,6 +288,38 @@ class ContrastHillClimb:
         if self._phase == "refine":
             return self._refine_move(pos)
         return self._go_to_peak(final=True)
+
+    def _quadrant_values(self, observation: Observation) -> tuple[np.ndarray, np.ndarray]:
+        """Focus values and predicted noise of the four quadrants of the AF region (NaN when unusable)."""
+        img = np.asarray(observation.image)
+        h2, w2 = (img.shape[0] // 4) * 2, (img.shape[1] // 4) * 2
+        vals, noise = np.full(4, np.nan), np.full(4, np.nan)
+        if h2 < 4 or w2 < 4:
+            return vals, noise
+        for k, q in enumerate((img[:h2, :w2], img[:h2, w2:], img[h2:, :w2], img[h2:, w2:])):
+            try:
+                f = focus_value(q, cfa=observation.cfa, method=self.method)
+            except InvalidParameterError:
+                continue
+            vals[k], noise[k] = f.value, f.noise
+        return vals, noise
+
+    def _subject_ahead(self, *, thr_k: float) -> bool:
+        """Whether some quadrant's F rose significantly over the last climb step (see the module notes)."""
+        if len(self._quads) < 2 or not math.isfinite(self.ahead_rise_fraction):
+            return False
+        ctx = self._ctx
+        pos = self._codes[-1]
+        if (self._dir > 0 and pos >= ctx.max_code - 0.5) or (self._dir < 0 and pos <= ctx.min_code + 0.5):
+            return False
+        moved = (self._codes[-1] - self._codes[-2]) * self._dir
+        if moved < 0.5 * self.coarse_dof * self._dof(pos):
+            return False
+        (v1, n1), (v0, n0) = self._quads[-1], self._quads[-2]
+        noise = np.sqrt(np.where(np.isfinite(n1), n1, 0.0) ** 2 + np.where(np.isfinite(n0), n0, 0.0) ** 2)
+        thr = np.maximum(thr_k * noise, self.ahead_rise_fraction * v0)
+        with np.errstate(invalid="ignore"):
+            return bool(np.any(v1 - v0 > thr))
 
     def _climb_move(self, pos: float) -> Command:
         ctx = self._ctx

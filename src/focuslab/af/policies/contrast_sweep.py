@@ -23,10 +23,14 @@ it, by Gaussian interpolation at its top, between that peak's valleys. ``priorit
 (and every replayed stack, whose codes need not grow toward near) takes the global maximum
 of the whole-region curve, as before.
 
-Peak. Gaussian interpolation through the best sample and its two neighbours, i.e. the vertex
-of the parabola through (code, ln score) [1] — a focus curve near its peak is close to a
-Gaussian — falling back to :func:`~focuslab.metrics.focus.peak_position` when a score is not
-positive. Then one move to the peak. Backlash: the sweep approaches every code from below,
+Peak. With a lens model, the midpoint of the two crossings of 70 % of the curve's rise
+(:func:`half_level_centre`: the flanks of a defocus curve are mirror images when codes are
+linear in defocus); otherwise, and when a flank leaves the sweep, Gaussian interpolation
+through the best sample and its two neighbours, i.e. the vertex of the parabola through
+(code, ln score) [1] — a focus curve near its peak is close to a Gaussian — falling back to
+:func:`~focuslab.metrics.focus.peak_position` when a score is not positive. A replayed stack
+has no lens model (its frames need not be evenly spaced in diopters, so its flanks need not
+mirror each other): Gaussian top there. Then one move to the peak. Backlash: the sweep approaches every code from below,
 so on a camera with a lens model the final move goes first ``backlash_dof`` depths of focus
 below the peak and then up to it, reaching it from the same side as the samples (the play
 offset then cancels). Done at the first frame with the lens at the peak code and settled.
@@ -274,6 +278,7 @@ class ContrastSweepPolicy:
         self._scores: list[float] = []
         self._tiles: list[list[float]] = []
         self._nearest = self.priority == "nearest" and context.has_lens_model
+        self._linear = bool(context.has_lens_model)
         self._j = 0
         self._phase = "sweep"
         self._t_ready = -math.inf
@@ -298,6 +303,8 @@ class ContrastSweepPolicy:
 
     def choose_peak(self, codes, scores, tiles=None) -> float:
         """Peak code of a sweep: whole-region ``scores`` and optional per-quadrant ``tiles`` (N x 4)."""
+        if not hasattr(self, "_linear"):
+            self._linear = True  # called outside a run: codes taken as linear in defocus
         c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
         if tiles is None or len(tiles) == 0:
             curves = [s]
@@ -308,7 +315,9 @@ class ContrastSweepPolicy:
             cand += [(i, k) for i in significant_peaks(cu, min_height=self.min_height,
                                                        prominence_sigma=self.prominence_sigma)]
         if self.priority == "max" or not cand:
-            centre = half_level_centre(c, s)
+            # the flanks' midpoint needs codes linear in defocus (a lens model); a replayed
+            # stack's frames need not be evenly spaced in diopters: Gaussian top there
+            centre = half_level_centre(c, s) if self._linear else None
             return gaussian_peak(c, s) if centre is None else centre
         i = max(p for p, _ in cand)
         near = sorted({k for p, k in cand if abs(p - i) <= 1 and k > 0})  # quadrants that see this subject

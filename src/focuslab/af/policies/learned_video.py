@@ -53,6 +53,7 @@ class LearnedVideoAF:
     """
 
     name = "learned-video"
+    video = True  # a video method: scored on the video suites (bench.af_runner.runs_video)
     requires: frozenset[str] = frozenset({"dual_pixel", "lens_model"})
     model_name = "temporal"
 

@@ -29,6 +29,7 @@ class OraclePolicy:
     """Perfect focus from the truth (see the module notes)."""
 
     name = "oracle"
+    video = True  # scored on video suites too (focus every frame)
     requires = frozenset({"truth"})
 
     def __init__(self) -> None:
