@@ -163,6 +163,11 @@ def check_series_plan(steps: dict[StepKey, list]) -> None:
     """Check the step structure the EMVA 1288 evaluation needs; raise InvalidParameterError if not met."""
     flats = [k for k in steps if k.kind == "flat"]
     dark_t = {k.exposure_s for k in steps if k.kind == "dark"}
+    given = [k.irradiance_photons_per_pixel is not None for k in flats]
+    if any(given) and not all(given):
+        raise InvalidParameterError(
+            "irradiance_photons_per_pixel is given for some flat frames only; give it for every flat or none"
+        )
     for k, fr in steps.items():
         if len(fr) < MIN_FRAMES_PER_STEP:
             what = "dark" if k.kind == "dark" else f"flat ({k.irradiance_photons_per_pixel} photons/pixel)"
@@ -174,11 +179,6 @@ def check_series_plan(steps: dict[StepKey, list]) -> None:
         raise InvalidParameterError(
             f"too few flat steps: {len(flats)}; EMVA 1288 needs >= {MIN_FLAT_STEPS} (50 recommended) "
             "from dark to saturation"
-        )
-    given = [k.irradiance_photons_per_pixel is not None for k in flats]
-    if any(given) and not all(given):
-        raise InvalidParameterError(
-            "irradiance_photons_per_pixel is given for some flat frames only; give it for every flat or none"
         )
     missing = sorted({k.exposure_s for k in flats} - dark_t)
     if missing:
