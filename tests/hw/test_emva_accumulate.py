@@ -83,7 +83,7 @@ def test_spectrogram_scaling_parseval_and_a_sinusoid(rng):
     assert f[10] == pytest.approx(10 / 128)
     assert p[10] == pytest.approx(9.0 * 128 / 4)  # A^2 N / 4: mean over the full spectrum is A^2 / 2
     assert np.all(np.delete(p, 10) < 1e-18)
-    fv, pv = spectrogram(wave.T, axis=0)  # vertical spectrogram of the transposed image
+    _, pv = spectrogram(wave.T, axis=0)  # vertical spectrogram of the transposed image
     np.testing.assert_allclose(pv, p, atol=1e-9)
 
 

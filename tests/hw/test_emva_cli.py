@@ -57,7 +57,8 @@ def test_files_give_the_same_result_as_the_frames_in_memory(series_dir):
     in_memory = characterize_frames(simulate_frames(spec, SMALL, seed=4), series_plan(spec, SMALL), cfa="mono",
                                     white_level_dn=spec.white_level_dn).channels["mono"].summary()
     for k, v in in_memory.items():
-        assert (v is None and from_files[k] is None) or v == from_files[k] or (math.isnan(v) and math.isnan(from_files[k]))
+        w = from_files[k]
+        assert (v is None and w is None) or v == w or (math.isnan(v) and math.isnan(w)), k
 
 
 def test_same_seed_same_bytes(series_dir, tmp_path):
@@ -116,8 +117,8 @@ def test_plan_errors(broken, capsys):
     assert "too few frames" in _err(["hw", "characterize", str(d)], capsys)
     edit(lambda doc: doc.update(frames=doc0["frames"][:20]))
     assert "too few flat steps: 4" in _err(["hw", "characterize", str(d)], capsys)
-    edit(lambda doc: doc.update(frames=[f for f in doc0["frames"] if not (f["kind"] == "dark" and
-                                                                         f["exposure_s"] == doc0["frames"][0]["exposure_s"])]))
+    t0 = doc0["frames"][0]["exposure_s"]
+    edit(lambda doc: doc.update(frames=[f for f in frames0() if not (f["kind"] == "dark" and f["exposure_s"] == t0)]))
     assert "no dark frames at exposure" in _err(["hw", "characterize", str(d)], capsys)
     edit(lambda doc: doc.update(frames=frames0()) or doc["frames"][-1].pop("irradiance_photons_per_pixel"))
     assert "for some flat frames only" in _err(["hw", "characterize", str(d)], capsys)
@@ -146,7 +147,7 @@ def test_frame_errors(broken, capsys):
 
 
 def test_saturated_flats_are_refused(broken, capsys):
-    d, edit = broken
+    d, _ = broken
     doc = json.loads((d / "series.json").read_text())
     white = np.full((SMALL.height_px, SMALL.width_px), 4095, np.uint16)
     for f in doc["frames"]:
