@@ -70,7 +70,7 @@ DEFAULTS: dict = {
     "lens_position": {"near_fraction": 0.5, "near_dof": 6.0},
     "augment": {"hflip": 0.5, "vflip": 0.5, "gain_jitter": 0.1},
     "two_frame": {"step_codes": [15, 80]},
-    "fusion": {"background_distance_m": [0.5, 8.0], "card_fraction": [0.1, 0.6], "field_deg": 50.0},
+    "fusion": {"background_distance_m": [0.5, 8.0], "card_fraction": [0.1, 0.6], "field_deg": 62.0},
     "video": {"frames": 8, "speed_diopters_per_s": [0.0, 6.0], "tracking_error_dof": [0.0, 4.0]},
 }
 

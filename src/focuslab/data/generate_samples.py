@@ -39,6 +39,7 @@ from focuslab.data.generate_scene import (
     depth_motion,
     plane_scene,
     texture_patch,
+    wide_texture,
 )
 
 
@@ -179,10 +180,10 @@ def fusion_sample(cfg: dict, rng: np.random.Generator) -> dict:
     side = math.ceil(2 * math.tan(math.radians(field / 2)) * s_mm * 1e3 / cam.stream_sensor.pixel_pitch_um
                          * min(SCENE_SAMPLES_PER_PX, 1.0))
     side += side % 2
-    card, _ = texture_patch(cfg, (side, side), rng)
-    back, _ = texture_patch(cfg, (side, side), rng)
-    channels = max(card.shape[2], back.shape[2])
-    card, back = (np.repeat(x, channels // x.shape[2], axis=2) for x in (card, back))
+    centre, _ = crop_field(cam, crop, blur_um(cam, u, code), float(cam.actuator.displacement_um(code)))
+    centre = min(side, math.ceil(centre / SCENE_SAMPLES_PER_PX))  # the crop's field on this 1-sample/px grid
+    card = wide_texture(cfg, side, centre, rng)
+    back = wide_texture(cfg, side, centre, rng)
     bg_m = max(uniform(rng, fc["background_distance_m"]), 1.2 * u)
     scene = card_scene(cfg, card, back, field, u, bg_m, uniform(rng, fc["card_fraction"]))
     be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)

@@ -107,6 +107,27 @@ def depth_motion(distances_m: list[float], times_s: list[float]) -> KeyframeMoti
     return KeyframeMotion(times_s=tuple(float(t) for t in times_s), depths_m=tuple(float(d) for d in distances_m))
 
 
+def _channels(*images: np.ndarray) -> list[np.ndarray]:
+    c = max(x.shape[2] for x in images)
+    return [np.repeat(x, c // x.shape[2], axis=2) for x in images]
+
+
+def wide_texture(cfg: dict, side: int, centre_side: int, rng: np.random.Generator, *, coarse: int = 4) -> np.ndarray:
+    """A ``side x side`` texture that is fine only in its centre ``centre_side`` square.
+
+    For wide scenes (the depth sensor's field): the texture is drawn at ``1/coarse`` of the
+    resolution and upsampled (nearest), and a full-resolution texture is pasted in the centre
+    square, which covers the AF crop and its blur margin (the only part the crop sees).
+    """
+    low, _ = texture_patch(cfg, (-(-side // coarse),) * 2, rng)
+    centre, _ = texture_patch(cfg, (centre_side, centre_side), rng)
+    low, centre = _channels(low, centre)
+    out = np.repeat(np.repeat(low, coarse, axis=0), coarse, axis=1)[:side, :side].copy()
+    o = (side - centre_side) // 2
+    out[o:o + centre_side, o:o + centre_side] = centre
+    return out
+
+
 def card_scene(cfg: dict, card: np.ndarray, background: np.ndarray, field_deg: float, subject_m: float,
                background_m: float, card_fraction: float) -> Scene:
     """A textured card (centred, ``card_fraction`` of the field) over a background plane, for fusion.
@@ -114,6 +135,7 @@ def card_scene(cfg: dict, card: np.ndarray, background: np.ndarray, field_deg: f
     The grid spans ``field_deg`` so the depth sensor's zones see the background (or nothing,
     beyond its range: no-return zones) around the card.
     """
+    card, background = _channels(card, background)
     shape = card.shape[:2]
     back = Layer(background, np.ones(shape, dtype=np.float32), float(background_m), name="background")
     front = Layer(card, card_alpha(shape, card_fraction), float(subject_m), name="card")
