@@ -53,6 +53,9 @@ def design_command(
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"--out {str(out)!r} is a file; give a folder")
     cat = load_catalog(catalog)
+    af_objectives = [k for k in cat.objectives if k.startswith("af_")]
+    if af_objectives and af_cases == 0:
+        raise InvalidParameterError(f"objective {af_objectives[0]} needs AF runs; give --af-cases 1 or more")
     err = Console(stderr=True)
     opt_doc = None
     if optimize:

@@ -35,6 +35,9 @@ from focuslab.files import write_json_atomic
 AF_SUITE = "stills-bright"
 MAX_AF_CASES = 12
 
+#: Figures :func:`af_figures` returns.
+AF_FIGURE_NAMES = ("af_in_focus_rate", "af_ms_to_focus_median", "af_final_error_dof_median", "af_cases")
+
 #: Methods that take a phase calibration; a dual-pixel candidate is calibrated first
 #: (:func:`focuslab.af.phase_calibration.calibrate_phase_gain`, a rendered focal sweep), as a
 #: module is at the factory.

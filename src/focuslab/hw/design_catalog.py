@@ -18,6 +18,8 @@ from pathlib import Path
 from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.camera import Camera
 from focuslab.errors import FocuslabError, InputFileError, InvalidParameterError, check_positive
+from focuslab.hw.design_af import AF_FIGURE_NAMES
+from focuslab.hw.design_figures import FIGURE_NAMES
 from focuslab.hw.design_pareto import DIRECTIONS
 from focuslab.optics.lens import LensSpec
 from focuslab.optics.psf_field import SeidelAberrations
@@ -51,6 +53,9 @@ DEFAULT_SETTINGS = {"exposure_s": 1.0 / 30.0, "reflectance": 0.18, "viewing": "p
 
 #: Default objectives of the Pareto front.
 DEFAULT_OBJECTIVES = {"corner_mtf50_lw_ph": "maximize", "snr_10lux": "maximize", "cost": "minimize"}
+
+#: Figures a catalog objective can name: the analytic figures, the AF figures and the cost.
+OBJECTIVE_FIGURES = ("cost", *FIGURE_NAMES, *AF_FIGURE_NAMES)
 
 _TOP_FIELDS = ("format", "settings", "lenses", "sensors", "actuators", "objectives", "optimize")
 
@@ -316,6 +321,10 @@ def parse_catalog(data, source: str = "<catalog>") -> DesignCatalog:
         parts[key] = _unique([parser(e, f"{source}: {key}[{i}]") for i, e in enumerate(entries)], key[:-1], source)
     objectives = parse_objectives(d["objectives"], f"{source}: objectives") if "objectives" in d else \
         dict(DEFAULT_OBJECTIVES)
+    for name in objectives:
+        if name not in OBJECTIVE_FIGURES:
+            raise InvalidParameterError(f"{source}: objective {name!r} is not a design figure; "
+                                        f"figures: {', '.join(OBJECTIVE_FIGURES)}")
     optimize = d.get("optimize")
     if optimize is not None and not isinstance(optimize, dict):
         raise InvalidParameterError(f"{source}: optimize must be a mapping (see docs/hw_design.md)")

@@ -1,14 +1,14 @@
 """Simulated image-quality figures of one lens + sensor design (all physically computed).
 
-* **System MTF** at the centre and the corner: the MTF of the lens's wave-optical PSF
-  (:class:`~focuslab.optics.models.FieldDependentPsf`: diffraction, the catalog's Seidel and
-  Zernike aberrations, photopic spectrum, in focus at the centre: paraxial focus, c = 0)
-  times the pixel aperture, MTF_sys(f) = MTF_psf(f) |sinc(f)| (Boreman, SPIE TT52, eq. 2.2;
-  100 % fill factor). The PSF is area-sampled at ``s`` samples per pixel with
-  ``s > p / (lambda_min N) + 1`` so no alias of its band (cut-off 1 / (lambda N)) reaches
-  1 cy/px, and the sample box sinc(f / s) is divided out. The corner is relative field 1
+* **System MTF** at the centre and the corner: the lens OTF (pupil autocorrelation,
+  :mod:`focuslab.hw.design_otf`, of the wave model :class:`~focuslab.optics.models.FieldDependentPsf`:
+  diffraction, the catalog's Seidel and Zernike aberrations, photopic spectrum, in focus at
+  the centre: paraxial focus, c = 0) times the pixel aperture, MTF_sys(f) = |OTF(f)| |sinc(f)|
+  (Boreman, SPIE TT52, eq. 2.2; 100 % fill factor). The corner is relative field 1
   (image height of the frame corner) evaluated on the +x axis: for a rotationally symmetric
   lens the x profile there is the meridional (tangential) MTF and the y profile the sagittal.
+  :func:`kernel_system_mtf` computes the same from the area-sampled PSF kernel (the route of
+  the rendered slanted edge, :mod:`focuslab.hw.design_edge`); the tests hold the two within 0.005.
 * **MTF50**: the first frequency where the MTF falls through 0.5, cy/px (cubic refinement of
   :func:`focuslab.metrics.sfr.figures.crossing_frequency`), also lp/mm (1000 f / p) and LW/PH
   (2 f H). ``corner_mtf50`` is the lower of sagittal and meridional.
@@ -22,9 +22,9 @@
   minimum focus distance, c_max = ``coc_max_px`` pixel pitches
   (:func:`focuslab.optics.focus.depth_of_field_m`).
 
-The PSF model's kernel keeps ``MTF_AIRY_RADII`` lambda N of margin and renormalises the Airy
-tail beyond it, which biases the MTF high by about the tail's energy fraction; the tests
-measure 0.5 % on the diffraction-limited MTF50.
+The PSF kernel keeps ``MTF_AIRY_RADII`` lambda N of margin and renormalises the Airy tail
+beyond it, which biases its MTF high by about the tail's energy fraction (0.5 % on the
+diffraction-limited MTF50); the pupil-autocorrelation OTF has no such bias.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import math
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
+from focuslab.hw.design_otf import otf_along
 from focuslab.metrics.acutance import acutance
 from focuslab.metrics.sfr.figures import crossing_frequency
 from focuslab.optics.focus import coc_max_um, depth_of_field_m
@@ -49,7 +50,7 @@ from focuslab.units import cycles_per_pixel_to_lp_per_mm, cycles_per_pixel_to_lw
 #: Photopic luminance spectrum: CIE 1924 V(lambda) at 450..650 nm in 50 nm steps (equal-energy white).
 PHOTOPIC = ChannelSpectrum("Y", (0.45, 0.50, 0.55, 0.60, 0.65), (0.038, 0.323, 0.995, 0.631, 0.107))
 
-#: Kernel margin of the MTF's PSF, lambda N (the Airy energy beyond it, ~0.5 %, is renormalised in).
+#: Kernel margin of the PSF kernels (slanted-edge route), lambda N (~0.5 % of Airy energy beyond, renormalised in).
 MTF_AIRY_RADII = 30.0
 
 #: Frequencies at which the system MTF is evaluated, cycles/pixel (0 .. 1, step 0.005).
@@ -83,12 +84,24 @@ def samples_per_px(model: FieldDependentPsf) -> int:
 
 
 def system_mtf(model: FieldDependentPsf, field_xy=(0.0, 0.0), frequencies_cpp=FREQUENCIES_CPP):
-    """System MTF (lens PSF x pixel aperture) along x and along y at ``field_xy``.
+    """System MTF (lens OTF x pixel aperture) along x and along y at ``field_xy``.
 
     Returns
     -------
     (mtf_x, mtf_y)
-        Arrays like ``frequencies_cpp`` (cycles/pixel); the first channel of the model.
+        Arrays like ``frequencies_cpp`` (cycles/pixel); the model's first channel.
+    """
+    f = np.asarray(frequencies_cpp, dtype=float)
+    pixel = np.abs(np.sinc(f))
+    f_um = f / model.pixel_pitch_um
+    return tuple(np.abs(otf_along(model, field_xy, f_um, axis=a)) * pixel for a in ("x", "y"))
+
+
+def kernel_system_mtf(model: FieldDependentPsf, field_xy=(0.0, 0.0), frequencies_cpp=FREQUENCIES_CPP):
+    """:func:`system_mtf` from the area-sampled PSF kernel instead (the slanted-edge route's PSF).
+
+    The kernel is sampled at ``s`` samples per pixel (:func:`samples_per_px`); its sample box
+    sinc(f / s) is divided out and the pixel's |sinc(f)| applied.
     """
     f = np.asarray(frequencies_cpp, dtype=float)
     s = samples_per_px(model)
