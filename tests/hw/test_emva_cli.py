@@ -175,3 +175,29 @@ def test_streamed_frames_must_follow_the_plan():
     with pytest.raises(Exception, match="not in the series plan"):
         characterize_frames([(StepKey("flat", 9.0, 1.0), np.zeros((24, 32), np.uint16))], plan, cfa="mono",
                             white_level_dn=4095)
+
+
+@pytest.mark.shared_data
+def test_real_raw_frames_bring_their_cfa_and_levels(shared_data):
+    from focuslab.hw.emva_series import read_frame
+
+    dng = shared_data / "raw" / "Blackmagic.dng"
+    lf = read_frame(dng)
+    assert lf.data.shape == (2176, 4128) and lf.data.dtype == np.uint16
+    assert lf.cfa == "RGGB" and lf.black_level_dn == pytest.approx(512)
+    assert int(lf.data.max()) <= lf.white_level_dn  # LibRaw's white level for this file
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_real_raw_series_of_identical_frames_is_refused(shared_data, tmp_path, capsys):
+    # a "series" that repeats one real raw (24 decodes): the CFA comes from the file (Gr exists),
+    # and identical frames (no temporal noise) are refused with one line
+    dng = shared_data / "raw" / "Blackmagic.dng"
+    (tmp_path / "s").mkdir()
+    shutil.copy(dng, tmp_path / "s" / "a.dng")
+    frames = [{"file": "a.dng", "kind": kind, "exposure_s": 0.01 * (i + 1)} for i in range(6)
+              for kind in ("dark", "dark", "flat", "flat")]
+    (tmp_path / "s" / "series.json").write_text(json.dumps({"format": "focuslab.emva_series/1", "frames": frames}))
+    err = _err(["hw", "characterize", str(tmp_path / "s"), "--channel", "Gr"], capsys)
+    assert "no brighter than the darks" in err or "slope K is not positive" in err
