@@ -176,3 +176,26 @@ def test_cli_stats_errors(tmp_path, capsys):
     assert main(["data", "stats", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "unfinished" in err and err.count("\n") == 1
+
+
+def test_disparity_magnitude_ideal_and_pixel4_variants():
+    """Ideal half-pupil split: x_R - x_L = 4c/(3 pi); Pixel 4 (measured response): 0.218 c.
+
+    In stream pixels (pitch 4 native pitches, c_max 2 native pitches): 4/(3 pi) * 2/4 * dof =
+    0.212 dof (ideal) and 0.218 * 2/4 * dof = 0.109 dof (Pixel 4, docs/dual_pixel.md). The two
+    variants draw the same random numbers, so sample j shows the same scene at the same code.
+    """
+    base = {**SMALL, "crop_px": 64, "light_lux": [1000.0, 2000.0], "num_samples": 12, "samples_per_shard": 12,
+            "textures": [{"source": "dead_leaves"}], "contrast": [1.0, 1.0], "lens_position": {"near_fraction": 0.0}}
+    ideal = generate_shard(normalize_config({**base, "variants": {"i": {"family": "ideal"}}}), 0, 0)
+    p4 = generate_shard(normalize_config({**base, "variants": {"p": {"family": "pixel4"}}}), 0, 0)
+    assert np.array_equal(ideal["lens_code"], p4["lens_code"])
+    ratios = []
+    for j in np.flatnonzero((np.abs(ideal["defocus_dof"]) >= 4) & (np.abs(ideal["defocus_dof"]) <= 10)):
+        dof = float(ideal["defocus_dof"][j])
+        d_ideal = _disparity_px(ideal["left"][j], ideal["right"][j], 12)
+        d_p4 = _disparity_px(p4["left"][j], p4["right"][j], 12)
+        assert d_ideal == pytest.approx(4 / (3 * np.pi) * 0.5 * dof, rel=0.15, abs=0.1)
+        ratios.append(d_p4 / d_ideal)
+    assert len(ratios) >= 4
+    assert np.mean(ratios) == pytest.approx(0.218 / (4 / (3 * np.pi)), abs=0.06)
