@@ -24,8 +24,11 @@ def characterize_command(
     curves: bool = typer.Option(False, "--curves/--no-curves", help="Include the per-step curves in --json."),
 ) -> None:
     """EMVA 1288 (Release 4.0) characterization: gain, dark noise, SNR, saturation, DR, linearity, DSNU, PRNU."""
+    from focuslab.files import ensure_dir
     from focuslab.hw.emva import characterize_series
 
+    if report is not None:
+        ensure_dir(report.parent)  # fail before the work, not after
     result = characterize_series(series_dir, channels=channel)
     written = None
     if report is not None:
