@@ -82,11 +82,16 @@ def test_series_folder_picks_the_half_saturation_flats(frames, capsys):
     assert doc["counts"]["total"] == np.count_nonzero(plan.mask)
 
 
-def test_single_frame_and_text_output(frames, capsys):
-    spec, _plan, _folder, paths = frames
-    assert main(["hw", "defects", "--frame", paths["dark"][0], "--cfa", spec.cfa]) == 0
+def test_single_frame_npy_and_text_output(frames, tmp_path, capsys):
+    spec, plan, _folder, paths = frames
+    flat = read_image(paths["flat"][0])
+    np.save(tmp_path / "flat.npy", flat)
+    assert main(["hw", "defects", "--frame", str(tmp_path / "flat.npy"), "--cfa", spec.cfa]) == 0
     out = capsys.readouterr().out
     assert out.startswith("single_frame:") and "defective pixels" in out
+    # in one flat frame the hot pixels (1..25 % of the range) and dead pixels stand out of their neighbours
+    n = int(out.split(": ", 1)[1].split(" ", 1)[0])
+    assert 0.5 * np.count_nonzero(plan.mask) <= n <= np.count_nonzero(plan.mask) + 2
 
 
 @pytest.mark.parametrize(
@@ -103,6 +108,8 @@ def test_single_frame_and_text_output(frames, capsys):
         (["--series", "{series}", "--dark", "{dark0}"], "either --series"),
         (["--series", "{tmp}"], "no series.json"),
         (["--flat", "{dark0}", "--black-level-dn", "70000"], "no signal"),
+        (["--series", "{series8bit}"], "above the 8-bit range"),
+        (["--dark", "{npy3d}"], "single-channel"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(frames, tmp_path, capsys, extra, match):
@@ -110,7 +117,13 @@ def test_bad_input_is_one_line_exit_2(frames, tmp_path, capsys, extra, match):
     write_png(tmp_path / "eight.png", np.full((64, 64), 10, dtype=np.uint8))
     write_png(tmp_path / "rgb.png", np.zeros((64, 64, 3), dtype=np.uint16))
     write_png(tmp_path / "small.png", np.zeros((64, 64), dtype=np.uint16))
-    subs = {"{8bit}": str(tmp_path / "eight.png"), "{rgb}": str(tmp_path / "rgb.png"),
+    meta = json.loads((folder / "series.json").read_text())
+    meta["frames"] = [dict(f, file=str(folder / f["file"])) for f in meta["frames"]]
+    (tmp_path / "s8").mkdir()
+    (tmp_path / "s8" / "series.json").write_text(json.dumps(meta | {"bit_depth": 8}))
+    np.save(tmp_path / "cube.npy", np.zeros((8, 8, 3), dtype=np.uint16))
+    subs = {"{series8bit}": str(tmp_path / "s8"), "{npy3d}": str(tmp_path / "cube.npy"),
+            "{8bit}": str(tmp_path / "eight.png"), "{rgb}": str(tmp_path / "rgb.png"),
             "{small}": str(tmp_path / "small.png"), "{dark0}": paths["dark"][0], "{series}": str(folder),
             "{tmp}": str(tmp_path)}
     argv = ["hw", "defects", *[subs.get(a, a) for a in extra]]

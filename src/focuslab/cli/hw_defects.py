@@ -15,21 +15,25 @@ from focuslab.errors import InvalidParameterError
 
 
 def _static(dark: list[Path], flat: list[Path], *, cfa: str | None, black_level_dn: float | None,
-            k_sigma: float | None):
+            k_sigma: float | None, bit_depth: int | None = None):
     from focuslab.hw.defect_detect import DEFAULT_K_SIGMA, detect_defects
-    from focuslab.hw.defect_inputs import average_inputs
+    from focuslab.hw.defect_inputs import average_inputs, check_bit_depth
 
     d = average_inputs(dark, kind="dark", cfa=cfa, black_level_dn=black_level_dn) if dark else None
     f = average_inputs(flat, kind="flat", cfa=cfa, black_level_dn=black_level_dn) if flat else None
+    for kind, avg in (("dark", d), ("flat", f)):
+        if avg is not None:
+            check_bit_depth(avg[0], bit_depth, kind=kind)
     first = (d or f)[2]
     if d is not None and f is not None and (d[2].cfa != f[2].cfa):
         raise InvalidParameterError(f"dark frames have CFA {d[2].cfa} but flat frames {f[2].cfa}; use one sensor")
     black = first.black_level_dn if black_level_dn is None else black_level_dn
+    white = first.white_level_dn if bit_depth is None else float((1 << bit_depth) - 1)
     result = detect_defects(
         None if d is None else d[0], None if f is None else f[0], cfa=first.cfa,
         n_dark_frames=1 if d is None else d[1], n_flat_frames=1 if f is None else f[1],
         k_sigma=DEFAULT_K_SIGMA if k_sigma is None else k_sigma, black_level_dn=black,
-        white_level_dn=first.white_level_dn,
+        white_level_dn=white,
     )
     base = f[0] if f is not None else d[0]
     source = f"{0 if d is None else d[1]} dark and {0 if f is None else f[1]} flat frames (first: {first.source})"
@@ -76,7 +80,8 @@ def defects_command(
                                     "a scene --frame")
     results = []  # (name, result, base image, source)
     if dark or flat:
-        res, base, source = _static(dark, flat, cfa=cfa, black_level_dn=black_level_dn, k_sigma=k_sigma)
+        res, base, source = _static(dark, flat, cfa=cfa, black_level_dn=black_level_dn, k_sigma=k_sigma,
+                                    bit_depth=None if series is None else sel.bit_depth)
         results.append(("dark_flat", res, base, source))
     if frame is not None:
         raw = read_raw_input(frame, cfa=cfa, black_level_dn=black_level_dn)

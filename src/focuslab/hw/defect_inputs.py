@@ -1,16 +1,18 @@
 """Frames for defect detection from files: 16-bit PNG/TIFF mosaics, camera raws, EMVA series folders.
 
-A frame is a single-channel raw mosaic: a 16-bit PNG/TIFF (the CFA pattern and black level are
-given by the caller, default mono and 0) or a camera raw read with :func:`focuslab.isp.read_dng`
-(pattern and levels from the file). 8-bit and RGB images are refused: they have been through
-an ISP (tone curve, demosaicking, often defect correction) and no longer show the sensor.
+A frame is a single-channel raw mosaic: a 16-bit PNG/TIFF or a ``uint16`` ``.npy`` array (the
+CFA pattern and black level are given by the caller, default mono and 0), or a camera raw read
+with :func:`focuslab.isp.read_dng` (pattern and levels from the file). 8-bit and RGB images are
+refused: they have been through an ISP (tone curve, demosaicking, often defect correction) and
+no longer show the sensor.
 
 The series folder is the EMVA series format of issue 6: ``series.json`` =
 ``{"format": "focuslab.emva_series/1", "frames": [{"file", "kind": "dark"|"flat",
 "exposure_s", ...}], "black_level_dn"?, "cfa"?}``. Only what defect detection needs is read
-here (the full reader is :mod:`focuslab.hw.emva_series`): the flats of the exposure whose
-signal is nearest 50 % of the brightest flat's (EMVA 1288 measures PRNU at 50 % of
-saturation) and the darks of that exposure.
+here (the full reader is :mod:`focuslab.hw.emva_series`): among the flat exposures whose
+signal is 20-80 % of the brightest flat's, the one with the most frames (a series' DSNU/PRNU
+step; EMVA 1288 measures PRNU at 50 % of saturation), ties broken by the nearest to 50 %;
+and the darks of the exposure nearest to it.
 """
 
 from __future__ import annotations
@@ -64,11 +66,19 @@ def read_raw_input(path: str | os.PathLike, *, cfa: str | None = None, black_lev
         if cfa is not None and cfa != raw.cfa:
             raise InputFileError(f"{str(p)!r} has CFA {raw.cfa}, not the {cfa} given; drop --cfa for raw files")
         return RawInput(np.asarray(raw.data), raw.cfa, float(raw.black_level_dn), float(raw.white_level_dn), str(p))
-    img = read_image(p)
+    if p.suffix.lower() == ".npy":
+        try:
+            img = np.load(p, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"cannot read {str(p)!r} as a .npy array ({exc})") from None
+    else:
+        img = read_image(p)
     if img.ndim != 2:
-        raise InputFileError(f"{str(p)!r} is an RGB image; defect detection needs single-channel raw mosaics")
+        raise InputFileError(
+            f"{str(p)!r} has shape {img.shape} (RGB?); defect detection needs single-channel raw mosaics"
+        )
     if img.dtype != np.uint16:
-        bits = 8 if img.dtype == np.uint8 else 32
+        bits = img.dtype.itemsize * 8
         raise InputFileError(
             f"{str(p)!r} is {bits}-bit; defect detection needs 16-bit PNG/TIFF raw mosaics or camera raw files"
         )
@@ -116,6 +126,7 @@ class SeriesSelection:
     cfa: str
     black_level_dn: float | None
     exposure_s: float | None
+    bit_depth: int | None = None
 
 
 def _series_frames(folder: Path) -> tuple[list[dict], dict]:
@@ -175,13 +186,37 @@ def select_series(folder: str | os.PathLike) -> SeriesSelection:
     if flats:
         dark_level = _mean_of(next(iter(darks.values()))[0], cfa) if darks else (black or 0.0)
         levels = {t: _mean_of(paths[0], cfa) - dark_level for t, paths in flats.items()}
-        target = 0.5 * max(levels.values())
-        exposure = min(levels, key=lambda t: abs(levels[t] - target))
+        top = max(levels.values())
+        mid = [t for t in levels if 0.2 * top <= levels[t] <= 0.8 * top] or list(levels)
+        # the most frames among the mid-range exposures (the series' spatial step), then nearest 50 %
+        exposure = max(mid, key=lambda t: (len(flats[t]), -abs(levels[t] - 0.5 * top)))
         chosen_flats = flats[exposure]
     chosen_darks: list[Path] = []
     if darks:
         t_dark = min(darks, key=lambda t: abs(t - exposure)) if exposure is not None else max(darks)
         chosen_darks = darks[t_dark]
         exposure = exposure if exposure is not None else t_dark
-    return SeriesSelection(tuple(chosen_darks), tuple(chosen_flats), cfa or "mono", black, exposure)
+    bits = meta.get("bit_depth")
+    if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 16):
+        raise InputFileError(f"{str(root / 'series.json')!r}: bit_depth must be an integer in 1..16, got {bits!r}")
+    return SeriesSelection(tuple(chosen_darks), tuple(chosen_flats), cfa or "mono", black, exposure, bits)
+
+
+def check_bit_depth(mean_frame_dn: np.ndarray, bit_depth: int | None, *, kind: str) -> None:
+    """Refuse frames whose values exceed the declared ADC range ``2**bit_depth - 1``.
+
+    Raises
+    ------
+    InputFileError
+        When the largest value is above the range: the frames are scaled (e.g. 12-bit data
+        shifted to 16 bits) or the declared bit depth is wrong.
+    """
+    if bit_depth is None:
+        return
+    top = float(np.max(mean_frame_dn))
+    if top > (1 << bit_depth) - 1:
+        raise InputFileError(
+            f"{kind} frames reach {top:.0f} DN, above the {bit_depth}-bit range of the series "
+            f"({(1 << bit_depth) - 1} DN); fix bit_depth in series.json or give unscaled frames"
+        )
 
