@@ -201,3 +201,22 @@ def test_real_raw_series_of_identical_frames_is_refused(shared_data, tmp_path, c
     (tmp_path / "s" / "series.json").write_text(json.dumps({"format": "focuslab.emva_series/1", "frames": frames}))
     err = _err(["hw", "characterize", str(tmp_path / "s"), "--channel", "Gr"], capsys)
     assert "no brighter than the darks" in err or "slope K is not positive" in err
+
+
+def test_series_without_irradiance(broken, capsys):
+    d, edit = broken
+    edit(lambda doc: [f.pop("irradiance_photons_per_pixel", None) for f in doc["frames"]])
+    res = characterize_series(d).channels["mono"]
+    t = res.temporal
+    assert t.quantum_efficiency is None and t.sensitivity_threshold_photons is None
+    assert t.linearity_x == "exposure_s"
+    assert abs(t.linearity_error_min_percent) < 1.0 and abs(t.linearity_error_max_percent) < 1.0
+    # without mu_p the saturation capacity is the saturation signal over K
+    c = t.curves
+    sat = (c.mean_dn[t.saturation_index] - c.mean_dark_dn[t.saturation_index]) / t.system_gain_dn_per_e
+    assert t.saturation_capacity_e == pytest.approx(sat)
+    assert main(["hw", "characterize", str(d), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["channels"]["mono"]
+    assert doc["quantum_efficiency"] is None and doc["system_gain_dn_per_e"] > 0
+    assert main(["hw", "characterize", str(d)]) == 0
+    assert "Quantum efficiency" in capsys.readouterr().out
