@@ -81,3 +81,16 @@ def test_bench_cli_engine_errors(tmp_path, capsys):
     assert main(["bench", "--suite", "low-texture", "--address", "auto", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--address is for --engine ray" in err and err.count("\n") == 1
+
+
+def test_unreachable_ray_address_is_one_line_exit_2(tmp_path, capsys):
+    pytest.importorskip("ray")
+    from focuslab.cli.main import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("num_samples: 1\nsamples_per_shard: 1\ncrop_px: 16\n")
+    argv = ["data", "generate", "--config", str(cfg), "--out", str(tmp_path / "o"), "--engine", "ray",
+            "--address", "127.0.0.1:1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the Ray cluster at '127.0.0.1:1'" in err and err.count("\n") == 1

@@ -199,3 +199,19 @@ def test_disparity_magnitude_ideal_and_pixel4_variants():
         ratios.append(d_p4 / d_ideal)
     assert len(ratios) >= 4
     assert np.mean(ratios) == pytest.approx(0.218 / (4 / (3 * np.pi)), abs=0.06)
+
+
+def test_cli_resume_reports_only_the_new_samples(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("num_samples: 6\nsamples_per_shard: 2\ncrop_px: 16\nlens: {aberration_probability: 0}\n")
+    out = tmp_path / "ds"
+    argv = ["data", "generate", "--config", str(cfg), "--out", str(out)]
+    assert main(argv) == 0
+    (out / "shard-00002.npz").unlink()
+    (out / "manifest.json").unlink()
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "(2 generated in" in capsys.readouterr().out
+    assert main(argv) == 0
+    out_text = capsys.readouterr().out
+    assert "(0 generated in" in out_text and "nothing left to generate" in out_text

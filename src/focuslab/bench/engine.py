@@ -105,6 +105,25 @@ def _call(fn, task):
     return fn(task)
 
 
+def check_reachable(address: str, timeout_s: float = 3.0) -> None:
+    """Fail fast, in one line, when a ``host:port`` / ``ray://host:port`` Ray address does not answer.
+
+    ``ray.init`` itself retries an unreachable address for minutes. ``"auto"`` (and any
+    address without a port) is left to Ray.
+    """
+    import socket
+
+    hostport = address.split("://", 1)[-1]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InvalidParameterError(f"cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}); "
+                                    "check --address or start the cluster (ray start --head)") from None
+
+
 def _map_ray(fn, tasks, workers: int, address: str | None, finish) -> None:
     import ray
 
@@ -113,6 +132,7 @@ def _map_ray(fn, tasks, workers: int, address: str | None, finish) -> None:
         if address is None:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
         else:
+            check_reachable(address)
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
             except (ConnectionError, ValueError, RuntimeError) as exc:

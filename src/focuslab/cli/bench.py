@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from focuslab.bench.af_runner import check_methods, run_benchmark
-from focuslab.bench.engine import check_engine
+from focuslab.bench.engine import check_engine, check_reachable
 from focuslab.bench.leaderboard import leaderboard_rows
 from focuslab.bench.stack_cases import check_stack_folder
 from focuslab.bench.suites import DEFAULT_CAMERA, get_suite
@@ -64,6 +64,8 @@ def bench_command(
     if workers is not None and workers < 1:
         raise InvalidParameterError(f"--workers must be >= 1, got {workers}")
     check_engine(engine, workers or 1, address)
+    if address is not None:
+        check_reachable(address)
     err = Console(stderr=True)
     with Progress(TextColumn("[bold]AF bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as bar:

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from focuslab.bench.engine import ENGINES, check_engine
+from focuslab.bench.engine import ENGINES, check_engine, check_reachable
 from focuslab.errors import InvalidParameterError
 
 
@@ -30,8 +30,9 @@ def generate_command(
     seed: int = typer.Option(0, "--seed", help="Dataset seed (same seed, same bytes)."),
 ) -> None:
     """Generate a sharded training set from a data config."""
-    from focuslab.data.generate import check_seed, generate_dataset, shard_sizes
+    from focuslab.data.generate import check_seed, fingerprint, generate_dataset, shard_sizes
     from focuslab.data.generate_config import load_config
+    from focuslab.data.shards import progress_fingerprint, read_progress, shard_is_intact
 
     cfg = load_config(config)
     if seed < 0:
@@ -40,22 +41,24 @@ def generate_command(
     if workers < 1:
         raise InvalidParameterError(f"--workers must be >= 1, got {workers}")
     check_engine(engine, workers, address)
+    resumed = 0
+    if Path(out).is_dir() and progress_fingerprint(out) == fingerprint(cfg, seed):
+        resumed = sum(e["num_samples"] for e in read_progress(out).values() if shard_is_intact(out, e))
+    if address is not None:
+        check_reachable(address)  # before the progress bar: a user error is one line
     err = Console(stderr=True)
     t0 = time.perf_counter()
-    start = {}
     with Progress(TextColumn(f"[bold]data {cfg['kind']}"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("", total=len(shard_sizes(cfg)))
 
         def progress(done: int, total: int) -> None:
-            start.setdefault("done", done)
             bar.update(task, completed=done, total=total)
 
         man = generate_dataset(cfg, out, seed=seed, workers=workers, engine=engine, address=address,
                                progress=progress)
     dt = time.perf_counter() - t0
-    sizes = shard_sizes(cfg)
-    made = sum(sizes[i] for i in range(len(sizes))) - sum(sizes[:start.get("done", 0)])
+    made = man["num_samples"] - resumed
     nbytes = sum((Path(out) / s["file"]).stat().st_size for s in man["shards"])
     rate = f"{made / dt:.1f} samples/s" if made and dt > 0 else "nothing left to generate"
     print(f"{man['num_samples']} {man['kind']} samples in {len(man['shards'])} shards, {nbytes / 1e6:.1f} MB: "
