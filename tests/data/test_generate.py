@@ -215,3 +215,30 @@ def test_cli_resume_reports_only_the_new_samples(tmp_path, capsys):
     assert main(argv) == 0
     out_text = capsys.readouterr().out
     assert "(0 generated in" in out_text and "nothing left to generate" in out_text
+
+
+def test_depth_edge_samples_are_labelled_with_the_near_card():
+    from focuslab.af.region_depth import visible_depths_m
+    from focuslab.camera import get_camera
+    from focuslab.data.generate_samples import centre_crop_roi, draw_subject_m
+    from focuslab.data.generate_scene import crop_field, edge_scene
+
+    cfg = normalize_config({**SMALL, "num_samples": 6, "samples_per_shard": 6,
+                            "depth_edge": {"probability": 1.0, "gap_diopters": [1.0, 3.0]}})
+    s = generate_shard(cfg, 0, 0)
+    for j in range(6):
+        rng = np.random.default_rng([0, 0, j])
+        cam, _ = sample_camera(cfg, rng)
+        u = draw_subject_m(cfg, cam, rng)  # the card's distance (the sample's first draws after the camera)
+        u_f = cam.focus_distance_m(float(cam.actuator.displacement_um(int(s["lens_code"][j]))))
+        expect = 1.0 / u - (0.0 if np.isinf(u_f) else 1.0 / u_f)
+        assert s["defocus_diopters"][j] == pytest.approx(expect, abs=0.03)  # the background is >= 1 D away
+    # the card covers card_share of the crop (the region's truth then picks it: >= 30 %)
+    cam = get_camera("phone_main")
+    side, hfov = crop_field(cam, 64, 50.0, 100.0)
+    tex = np.full((side, side, 1), 0.5, np.float32)
+    for share, horizontal, low in ((0.4, False, True), (0.7, True, False)):
+        scene = edge_scene(tex, tex, hfov, 0.5, 2.0, crop_fraction=64 * 1.25 / side, card_share=share,
+                           horizontal=horizontal, card_low=low)
+        depths = visible_depths_m(cam, scene, centre_crop_roi(cam, 64), t_s=0.0, displacement_um=100.0, samples=64)
+        assert np.mean(depths == 0.5) == pytest.approx(share, abs=0.05)

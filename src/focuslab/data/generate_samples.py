@@ -37,6 +37,7 @@ from focuslab.data.generate_scene import (
     card_scene,
     crop_field,
     depth_motion,
+    edge_scene,
     plane_scene,
     texture_patch,
     wide_texture,
@@ -134,9 +135,24 @@ def dp_sample(cfg: dict, rng: np.random.Generator) -> dict:
     crop = cfg["crop_px"]
     u, lux = draw_subject_m(cfg, cam, rng), draw_lux(cfg, rng)
     code = draw_code(cfg, cam, u, rng)
-    side, hfov = crop_field(cam, crop, blur_um(cam, u, code), float(cam.actuator.displacement_um(code)))
-    rad, _ = texture_patch(cfg, (side, side), rng)
-    be = _backend(cam, plane_scene(rad, hfov, u), code, lux, centre_crop_roi(cam, crop), rng)
+    de = cfg["depth_edge"]
+    d_um = float(cam.actuator.displacement_um(code))
+    if de["probability"] > 0 and rng.random() < de["probability"]:
+        # nearest-subject priority: the card covers >= 35 % of the crop, so the truth is the card
+        p_bg = 1.0 / u - uniform(rng, de["gap_diopters"])
+        bg_m = 1.0 / p_bg if p_bg > 1e-3 else 1e3
+        blur = max(abs(blur_um(cam, u, code)), abs(blur_um(cam, bg_m, code)))
+        side, hfov = crop_field(cam, crop, blur, d_um)
+        card, _ = texture_patch(cfg, (side, side), rng)
+        back, _ = texture_patch(cfg, (side, side), rng)
+        scene = edge_scene(card, back, hfov, u, bg_m, crop_fraction=crop * SCENE_SAMPLES_PER_PX / side,
+                           card_share=uniform(rng, de["card_share"]), horizontal=bool(rng.random() < 0.5),
+                           card_low=bool(rng.random() < 0.5))
+    else:
+        side, hfov = crop_field(cam, crop, blur_um(cam, u, code), d_um)
+        rad, _ = texture_patch(cfg, (side, side), rng)
+        scene = plane_scene(rad, hfov, u)
+    be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     obs = be.observe(0, 0.0)
     lab = labels(be, 0.0, code, obs.image)
     left, right = augment_pair(obs.left, obs.right, cfg["augment"], rng)

@@ -128,6 +128,34 @@ def wide_texture(cfg: dict, side: int, centre_side: int, rng: np.random.Generato
     return out
 
 
+def _coverage(n: int, lo: float, hi: float) -> np.ndarray:
+    """Exact share of each unit cell [i, i+1] inside [lo, hi] (anti-aliased edge)."""
+    i = np.arange(n, dtype=np.float64)
+    return np.clip(np.minimum(i + 1.0, hi) - np.maximum(i, lo), 0.0, 1.0)
+
+
+def edge_scene(card: np.ndarray, background: np.ndarray, hfov_deg: float, subject_m: float, background_m: float, *,
+               crop_fraction: float, card_share: float, horizontal: bool, card_low: bool) -> Scene:
+    """A near card whose straight edge crosses the AF crop over a farther plane (a depth edge).
+
+    The crop spans the central ``crop_fraction`` of the grid; the card covers ``card_share``
+    of it, from the low side (left / top, ``card_low``) or the high side, with a vertical edge
+    (or a horizontal one, ``horizontal``) and exact anti-aliased coverage.
+    """
+    card, background = _channels(card, background)
+    n = card.shape[1]
+    c0, c1 = n / 2 * (1 - crop_fraction), n / 2 * (1 + crop_fraction)
+    edge = c0 + card_share * (c1 - c0) if card_low else c1 - card_share * (c1 - c0)
+    cov = _coverage(n, 0.0, edge) if card_low else _coverage(n, edge, float(n))
+    alpha = np.repeat(cov[None, :], n, axis=0).astype(np.float32)
+    if horizontal:
+        alpha = np.ascontiguousarray(alpha.T)
+    back = Layer(background, np.ones(alpha.shape, dtype=np.float32), float(background_m), name="background")
+    front = Layer(card, alpha, float(subject_m), name="card")
+    return Scene((back, front), hfov_deg, name="dataset_depth_edge", subject_layer=1,
+                 metadata={"subject_distance_m": float(subject_m), "background_distance_m": float(background_m)})
+
+
 def card_scene(cfg: dict, card: np.ndarray, background: np.ndarray, field_deg: float, subject_m: float,
                background_m: float, card_fraction: float) -> Scene:
     """A textured card (centred, ``card_fraction`` of the field) over a background plane, for fusion.
