@@ -110,3 +110,6 @@ def test_bad_files_exit_2(tmp_path, capsys):
     assert main(["hw", "design", str(write(tmp_path, catalog())), "--out", str(f)]) == 2
     err = capsys.readouterr().err
     assert "is a file; give a folder" in err and err.count("\n") == 1
+    assert main(["hw", "design", str(write(tmp_path, catalog())), "--out", str(f / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create output folder" in err and err.count("\n") == 1

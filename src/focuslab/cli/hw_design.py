@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from focuslab.errors import InvalidParameterError
+from focuslab.files import ensure_dir
 
 #: Columns of the terminal table: figure, title, format.
 _COLUMNS = (
@@ -52,6 +53,9 @@ def design_command(
         raise InvalidParameterError(f"--seed must be >= 0, got {seed}")
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"--out {str(out)!r} is a file; give a folder")
+    ensure_dir(out)  # fail now, not after the evaluation
+    if report is not None:
+        ensure_dir(report.parent)
     cat = load_catalog(catalog)
     af_objectives = [k for k in cat.objectives if k.startswith("af_")]
     if af_objectives and af_cases == 0:
