@@ -84,3 +84,20 @@ def test_gain_jitter_and_the_random_stream():
     frames = rng.random((2, 8, 8)).astype(np.float32)
     out = augment_stack(frames, {"hflip": 1.0, "vflip": 0.0, "gain_jitter": 0.0}, np.random.default_rng(0))
     assert np.array_equal(out, flip_mosaic(frames, -1))
+
+
+def test_batch_augmentation_draws_per_sample():
+    from focuslab.data.augment import augment_batch_dp
+    from focuslab.errors import InvalidParameterError
+
+    rng = np.random.default_rng(5)
+    left, right = rng.random((2, 64, 8, 8)).astype(np.float32)
+    aug = {"hflip": 0.5, "vflip": 0.0, "gain_jitter": 0.0}
+    bl, br = augment_batch_dp(left, right, aug, np.random.default_rng(2))
+    swapped = [np.array_equal(bl[i], flip_mosaic(right[i], -1)) and np.array_equal(br[i], flip_mosaic(left[i], -1))
+               for i in range(64)]
+    kept = [np.array_equal(bl[i], left[i]) and np.array_equal(br[i], right[i]) for i in range(64)]
+    assert all(a != b for a, b in zip(swapped, kept, strict=True))  # each sample either flipped+swapped or kept
+    assert 16 <= sum(swapped) <= 48  # independent draws, p = 0.5
+    with pytest.raises(InvalidParameterError, match="one shape"):
+        augment_batch_dp(left, right[:3], aug, rng)

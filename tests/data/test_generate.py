@@ -146,7 +146,8 @@ def test_cli_generate_and_stats(tmp_path, capsys):
     stats = json.loads(capsys.readouterr().out.split("report:")[0])
     assert stats["num_samples"] == 4 and sum(stats["variants"].values()) == 4
     assert sum(stats["histograms"]["defocus_dof"]["counts"]) == 4
-    assert "data:image/png;base64" in (tmp_path / "r.html").read_text()
+    html = (tmp_path / "r.html").read_text()
+    assert html.count("data:image/png;base64") == 2 and "<h2>Examples</h2>" in html  # histograms + example crops
 
 
 @pytest.mark.parametrize(("args", "match"), [

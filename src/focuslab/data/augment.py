@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from focuslab.errors import InvalidParameterError
+
 
 def flip_mosaic(x: np.ndarray, axis: int) -> np.ndarray:
     """Mirror ``x`` along ``axis`` keeping the Bayer phase of an even-sized mosaic (see module notes).
@@ -75,3 +77,20 @@ def augment_stack(frames: np.ndarray, aug: dict, rng: np.random.Generator) -> np
     if v:
         frames = flip_mosaic(frames, -2)
     return np.asarray(frames, np.float32) * np.float32(g)
+
+
+def augment_batch_dp(left: np.ndarray, right: np.ndarray, aug: dict, rng: np.random.Generator):
+    """:func:`augment_pair` with independent draws for each sample of ``(N, ..., H, W)`` batches.
+
+    For training-time augmentation of dual-pixel sets (``dp``, ``fusion`` without its zones,
+    ``video`` sequences: one draw per sequence). Returns float32 arrays; inputs are untouched.
+    """
+    left, right = np.asarray(left), np.asarray(right)
+    if left.shape != right.shape or left.ndim < 3:
+        raise InvalidParameterError(f"left and right must be (N, ..., H, W) batches of one shape, got "
+                                    f"{left.shape} and {right.shape}")
+    out_l = np.empty(left.shape, np.float32)
+    out_r = np.empty(right.shape, np.float32)
+    for i in range(left.shape[0]):
+        out_l[i], out_r[i] = augment_pair(left[i], right[i], aug, rng)
+    return out_l, out_r

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from focuslab.data.shards import load_shard, read_manifest
+from focuslab.errors import FocuslabError
 
 #: Histogram edges of the defocus labels, DoF units (clipped at the ends).
 DOF_EDGES = np.linspace(-40.0, 40.0, 41)
@@ -116,7 +117,38 @@ def stats_report(stats: dict, path: str | Path, *, command: str | None = None) -
         if log:
             ax.set_xscale("log")
     labels.figure(fig, "Label and light-level histograms (end bins hold the clipped tails).")
+    sections = [over, labels]
+    examples = _examples_section(stats)
+    if examples is not None:
+        sections.append(examples)
     var = Section("Variants (camera / dual-pixel response)").table(
         ["variant", "samples", "share"],
         [[n, c, c / max(stats["num_samples"], 1)] for n, c in stats["variants"].items()])
-    return write_report(path, f"Training set {Path(stats['folder']).name}", [over, labels, var], command=command)
+    return write_report(path, f"Training set {Path(stats['folder']).name}", [*sections, var], command=command)
+
+
+def _examples_section(stats: dict, count: int = 8):
+    """The first ``count`` crops of shard 0 (left view or frame 0, frame 0 of video) with their labels."""
+    import matplotlib.pyplot as plt
+
+    from focuslab.bench.report import Section
+
+    try:
+        shard = load_shard(stats["folder"], 0)
+    except FocuslabError:  # the examples are optional; the statistics were read already
+        return None
+    images = shard.get("left", shard.get("image"))
+    if images is None:
+        return None
+    n = min(count, images.shape[0])
+    fig, axes = plt.subplots(1, n, figsize=(1.7 * n, 2.1), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        img = np.asarray(images[i], np.float32)
+        while img.ndim > 2:
+            img = img[0]
+        ax.imshow(img, cmap="gray", vmin=0.0, vmax=max(float(np.quantile(img, 0.99)), 1e-6))
+        dof = np.ravel(shard["defocus_dof"][i])[0]
+        ax.set_title(f"{dof:+.1f} DoF\n{float(shard['light_lux'][i]):.0f} lux", fontsize=8)
+        ax.axis("off")
+    return Section("Examples").figure(fig, "First crops of shard 0 (raw mosaic, left DP view or frame 0) with "
+                                      "their signed defocus and light level.")
