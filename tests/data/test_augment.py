@@ -101,3 +101,19 @@ def test_batch_augmentation_draws_per_sample():
     assert 16 <= sum(swapped) <= 48  # independent draws, p = 0.5
     with pytest.raises(InvalidParameterError, match="one shape"):
         augment_batch_dp(left, right[:3], aug, rng)
+
+
+def test_fusion_flips_move_the_depth_zones_with_the_image():
+    from focuslab.data.augment import augment_fusion
+
+    rng = np.random.default_rng(0)
+    left, right = rng.random((2, 8, 8)).astype(np.float32)
+    depth = np.arange(12, dtype=np.float32).reshape(3, 4)  # zone (row y, column x)
+    depth[0, 0] = np.nan
+    sigma = depth / 100
+    hl, hr, hd, hs = augment_fusion(left, right, depth, sigma, {"hflip": 1.0, "vflip": 0.0}, rng)
+    assert np.array_equal(hl, flip_mosaic(right, -1)) and np.array_equal(hr, flip_mosaic(left, -1))
+    assert np.array_equal(hd, depth[:, ::-1], equal_nan=True) and np.isnan(hd[0, -1])
+    assert np.array_equal(hs, sigma[:, ::-1], equal_nan=True)
+    vl, _, vd, _ = augment_fusion(left, right, depth, sigma, {"hflip": 0.0, "vflip": 1.0}, rng)
+    assert np.array_equal(vl, flip_mosaic(left, -2)) and np.isnan(vd[-1, 0]) and vd[0, 0] == 8.0

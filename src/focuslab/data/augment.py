@@ -69,6 +69,25 @@ def augment_pair(left: np.ndarray, right: np.ndarray, aug: dict, rng: np.random.
     return np.asarray(left, np.float32) * np.float32(g), np.asarray(right, np.float32) * np.float32(g)
 
 
+def augment_fusion(left: np.ndarray, right: np.ndarray, depth_m: np.ndarray, sigma_m: np.ndarray, aug: dict,
+                   rng: np.random.Generator):
+    """:func:`augment_pair` for fusion samples: the depth sensor's zone grids follow the flips.
+
+    The zones are laid out symmetrically about the optical axis (``zones_y x zones_x``, +x
+    right, +y down, boresighted with the camera) and the AF crop sits on the axis, so a
+    horizontal (vertical) image flip reverses the zone columns (rows).
+    """
+    h, v, g = _draws(aug, rng)
+    if h:
+        left, right = hflip_dp(left, right)
+        depth_m, sigma_m = depth_m[..., ::-1], sigma_m[..., ::-1]
+    if v:
+        left, right = vflip_dp(left, right)
+        depth_m, sigma_m = depth_m[..., ::-1, :], sigma_m[..., ::-1, :]
+    return (np.asarray(left, np.float32) * np.float32(g), np.asarray(right, np.float32) * np.float32(g),
+            np.ascontiguousarray(depth_m), np.ascontiguousarray(sigma_m))
+
+
 def augment_stack(frames: np.ndarray, aug: dict, rng: np.random.Generator) -> np.ndarray:
     """The same random flips and gain for every frame of ``(T, H, W)`` (non-DP frames: a plain mirror)."""
     h, v, g = _draws(aug, rng)

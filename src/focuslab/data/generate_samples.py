@@ -30,7 +30,7 @@ import numpy as np
 
 from focuslab.af.backends import SimulatorBackend
 from focuslab.camera.camera import Camera
-from focuslab.data.augment import augment_pair, augment_stack
+from focuslab.data.augment import augment_fusion, augment_pair, augment_stack
 from focuslab.data.generate_camera import sample_camera, uniform
 from focuslab.data.generate_scene import (
     SCENE_SAMPLES_PER_PX,
@@ -205,13 +205,12 @@ def fusion_sample(cfg: dict, rng: np.random.Generator) -> dict:
     be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     obs = be.observe(0, 0.0)
     lab = labels(be, 0.0, code, obs.image)
-    left, right = augment_pair(obs.left, obs.right, {**cfg["augment"], "hflip": 0.0, "vflip": 0.0}, rng)
     depth = obs.depth
-    return {
-        **_common(lab, lux, vi, code), "left": left, "right": right,
-        "depth_m": np.where(depth.valid, depth.distance_m, np.nan).astype(np.float32),
-        "depth_sigma_m": np.where(depth.valid, depth.sigma_m, np.nan).astype(np.float32),
-    }
+    left, right, depth_m, sigma_m = augment_fusion(
+        obs.left, obs.right, np.where(depth.valid, depth.distance_m, np.nan).astype(np.float32),
+        np.where(depth.valid, depth.sigma_m, np.nan).astype(np.float32), cfg["augment"], rng)
+    return {**_common(lab, lux, vi, code), "left": left, "right": right, "depth_m": depth_m,
+            "depth_sigma_m": sigma_m}
 
 
 def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
