@@ -76,6 +76,7 @@ def _mutate(path: str, value):
         ("sensors.0.pixel_pitch_um", "big", "pixel_pitch_um must be a number"),
         ("settings", {"exposure_s": 0}, "exposure_s must be > 0"),
         ("settings", {"shutter": 1}, "unknown field 'shutter'"),
+        ("settings", {"focus": "sharpest"}, "focus must be one of best_centre, paraxial"),
         ("objectives", {"cost": "smallest", "snr_10lux": "maximize"}, "maximize or minimize"),
         ("format", "something/2", "is not 'focuslab.design_catalog/1'"),
         ("actuators", [{"name": "A", "cost": 1, "stroke_um": -5}], "stroke_um"),

@@ -12,6 +12,7 @@ from scipy.optimize import brentq
 from focuslab.hw.design_edge import edge_mtf50_cpp
 from focuslab.hw.design_figures import (
     FREQUENCIES_CPP,
+    best_focus_w020_um,
     close_focus_dof_m,
     kernel_system_mtf,
     mtf50_cpp,
@@ -142,3 +143,25 @@ def test_optical_figures_acutance_and_curves():
     assert figs["centre_mtf50_cpp"] == pytest.approx(figs["corner_mtf50_cpp"], rel=0.01)  # no aberrations
     assert figs["megapixels"] == pytest.approx(12.0)
     assert all(np.isfinite(v) for k, v in figs.items())
+
+
+def test_best_focus_is_minus_w040_and_cancels_a_zernike_defocus():
+    lens = LensSpec(focal_length_mm=4.0, f_number=2.0, name="sph")
+    model = psf_model(lens, SeidelAberrations(w040_um=0.15), {}, 1.4)
+    assert best_focus_w020_um(model) == pytest.approx(-0.15, rel=2e-3)  # Born & Wolf 9.3
+    # Z11 is orthogonal to Z4 and piston: no focus shift; a Zernike defocus a4 is W020 = 2 sqrt(3) a4
+    assert best_focus_w020_um(psf_model(lens, SeidelAberrations(), {"spherical": 0.05}, 1.4)) == pytest.approx(
+        0.0, abs=2e-4)
+    assert best_focus_w020_um(psf_model(lens, SeidelAberrations(), {4: 0.02}, 1.4)) == pytest.approx(
+        -0.02 * 2 * math.sqrt(3), rel=2e-3)
+    # the added defocus is W020 rho^2 up to piston
+    shifted = psf_model(lens, SeidelAberrations(w040_um=0.15), {}, 1.4, defocus_w020_um=-0.15)
+    x = np.linspace(-0.7, 0.7, 9)
+    diff = shifted.wavefront_um(x, 0 * x) - model.wavefront_um(x, 0 * x)
+    assert np.allclose(diff - diff[4], -0.15 * x**2, atol=1e-12)
+    best, _ = optical_figures(lens, SeidelAberrations(w040_um=0.15), {}, _sensor(), settings=SETTINGS)
+    parax, _ = optical_figures(lens, SeidelAberrations(w040_um=0.15), {}, _sensor(),
+                               settings={**SETTINGS, "focus": "paraxial"})
+    assert best["focus_w020_um"] == pytest.approx(-0.15, rel=2e-3) and parax["focus_w020_um"] == 0.0
+    assert best["focus_shift_um"] == pytest.approx(8 * 2.0**2 * -0.15, rel=2e-3)
+    assert best["centre_mtf50_cpp"] > 1.1 * parax["centre_mtf50_cpp"]

@@ -47,9 +47,11 @@ ACTUATOR_FIELDS = ("name", "cost", *_ACTUATOR_SPEC_FIELDS)
 
 #: Settings and their defaults: exposure of the SNR figure (1/30 s, a 30 fps preview frame),
 #: grey reflectance of the SNR target, CPIQ viewing condition of the acutance, permissible
-#: circle of confusion in pixel pitches, AF method and seed of the AF figures.
+#: circle of confusion in pixel pitches, AF method and seed of the AF figures, and the focus
+#: the MTF figures are taken at (``best_centre``: minimum RMS wavefront at the centre, or ``paraxial``).
 DEFAULT_SETTINGS = {"exposure_s": 1.0 / 30.0, "reflectance": 0.18, "viewing": "print_8x10in", "coc_max_px": 2.0,
-                    "af_method": "hybrid", "af_seed": 0}
+                    "af_method": "hybrid", "af_seed": 0, "focus": "best_centre"}
+FOCUS_MODES = ("best_centre", "paraxial")
 
 #: Default objectives of the Pareto front.
 DEFAULT_OBJECTIVES = {"corner_mtf50_lw_ph": "maximize", "snr_10lux": "maximize", "cost": "minimize"}
@@ -292,6 +294,8 @@ def _parse_settings(d, where: str) -> dict:
             raise InvalidParameterError(f"{where}: {k} must be > 0{' and <= 1' if k == 'reflectance' else ''}, "
                                         f"got {out[k]!r}")
         out[k] = v
+    if out["focus"] not in FOCUS_MODES:
+        raise InvalidParameterError(f"{where}: focus must be one of {', '.join(FOCUS_MODES)}, got {out['focus']!r}")
     if isinstance(out["af_seed"], bool) or not isinstance(out["af_seed"], int) or out["af_seed"] < 0:
         raise InvalidParameterError(f"{where}: af_seed must be an integer >= 0, got {out['af_seed']!r}")
     return out

@@ -2,13 +2,19 @@
 
 * **System MTF** at the centre and the corner: the lens OTF (pupil autocorrelation,
   :mod:`focuslab.hw.design_otf`, of the wave model :class:`~focuslab.optics.models.FieldDependentPsf`:
-  diffraction, the catalog's Seidel and Zernike aberrations, photopic spectrum, in focus at
-  the centre: paraxial focus, c = 0) times the pixel aperture, MTF_sys(f) = |OTF(f)| |sinc(f)|
-  (Boreman, SPIE TT52, eq. 2.2; 100 % fill factor). The corner is relative field 1
+  diffraction, the catalog's Seidel and Zernike aberrations, photopic spectrum, at the focus
+  below) times the pixel aperture, MTF_sys(f) = |OTF(f)| |sinc(f)| (Boreman, SPIE TT52, eq. 2.2;
+  100 % fill factor). The corner is relative field 1
   (image height of the frame corner) evaluated on the +x axis: for a rotationally symmetric
   lens the x profile there is the meridional (tangential) MTF and the y profile the sagittal.
   :func:`kernel_system_mtf` computes the same from the area-sampled PSF kernel (the route of
   the rendered slanted edge, :mod:`focuslab.hw.design_edge`); the tests hold the two within 0.005.
+* **Focus**: with ``focus: best_centre`` (default) the sensor sits at the focus of minimum
+  RMS wavefront error at the centre (maximum Strehl ratio in the Marechal approximation,
+  Born & Wolf, *Principles of Optics*, 7th ed., sec. 9.3): the defocus
+  W020 = -cov(W, rho^2) / var(rho^2) over the pupil, e.g. -W040 for pure spherical
+  aberration; ``paraxial`` keeps W020 = 0. ``focus_w020_um`` and ``focus_shift_um``
+  (= 8 N^2 W020, the sensor shift from paraxial focus) are reported.
 * **MTF50**: the first frequency where the MTF falls through 0.5, cy/px (cubic refinement of
   :func:`focuslab.metrics.sfr.figures.crossing_frequency`), also lp/mm (1000 f / p) and LW/PH
   (2 f H). ``corner_mtf50`` is the lower of sagittal and meridional.
@@ -43,6 +49,7 @@ from focuslab.optics.models import FieldDependentPsf
 from focuslab.optics.mtf import mtf_of_psf
 from focuslab.optics.psf_field import SeidelAberrations
 from focuslab.optics.psf_wave import ChannelSpectrum
+from focuslab.optics.pupil import circular_pupil, pupil_coordinates
 from focuslab.sensor.photometry import photons_per_pixel
 from focuslab.sensor.spec import SensorSpec
 from focuslab.units import cycles_per_pixel_to_lp_per_mm, cycles_per_pixel_to_lw_per_ph
@@ -60,7 +67,8 @@ FREQUENCIES_CPP = np.linspace(0.0, 1.0, 201)
 SNR_LUX = 10.0
 
 #: Names of the figures :func:`optical_figures` returns (the optimizer's possible objectives).
-FIGURE_NAMES = ("centre_mtf50_cpp", "centre_mtf50_lp_mm", "centre_mtf50_lw_ph", "corner_mtf50_meridional_cpp",
+FIGURE_NAMES = ("focus_w020_um", "focus_shift_um", "centre_mtf50_cpp", "centre_mtf50_lp_mm", "centre_mtf50_lw_ph",
+                "corner_mtf50_meridional_cpp",
                 "corner_mtf50_sagittal_cpp", "corner_mtf50_cpp", "corner_mtf50_lp_mm", "corner_mtf50_lw_ph",
                 "acutance", "signal_10lux_e", "snr_10lux", "snr_10lux_db", "dof_near_m", "dof_far_m",
                 "dof_close_mm", "megapixels")
@@ -70,11 +78,37 @@ CORNER_FIELD = (1.0, 0.0)
 
 
 def psf_model(lens: LensSpec, seidel: SeidelAberrations, zernike_um, pixel_pitch_um: float,
-              *, spectra=(PHOTOPIC,)) -> FieldDependentPsf:
-    """The wave-optical PSF of a catalog lens on a sensor of pitch ``pixel_pitch_um``."""
+              *, spectra=(PHOTOPIC,), defocus_w020_um: float = 0.0) -> FieldDependentPsf:
+    """The wave-optical PSF of a catalog lens on a sensor of pitch ``pixel_pitch_um``.
+
+    ``defocus_w020_um`` adds W020 rho^2 (as the Noll defocus term, W020 rho^2 = W020 / (2 sqrt 3)
+    Z4 + piston) to the lens's static aberrations: the sensor's focus position.
+    """
+    zern = dict(zernike_um)
+    z4 = float(zern.pop("defocus", 0.0)) + float(zern.pop(4, 0.0)) + float(defocus_w020_um) / (2.0 * math.sqrt(3.0))
+    if z4 != 0.0:
+        zern[4] = z4
     return FieldDependentPsf(f_number=lens.f_number, pixel_pitch_um=pixel_pitch_um, seidel=seidel,
-                             spectra=tuple(spectra), zernike_um=dict(zernike_um), airy_radii=MTF_AIRY_RADII,
+                             spectra=tuple(spectra), zernike_um=zern, airy_radii=MTF_AIRY_RADII,
                              name=f"wave:{lens.name}")
+
+
+def best_focus_w020_um(model: FieldDependentPsf, *, cells: int = 256) -> float:
+    """Defocus W020 (um) minimising the RMS wavefront error of ``model`` at the field centre.
+
+    Notes
+    -----
+    Least squares of W + W020 rho^2 + piston over the (anti-aliased) pupil:
+    W020 = -cov(W, rho^2) / var(rho^2). For W = W040 rho^4 over the unit disk
+    (<rho^2> = 1/2, <rho^4> = 1/3, <rho^6> = 1/4) this is -W040 (Born & Wolf sec. 9.3).
+    """
+    x, y = pupil_coordinates(cells)
+    a = circular_pupil(cells)
+    w = model.wavefront_um(x, y, (0.0, 0.0))
+    r2 = x * x + y * y
+    wm = float((a * w).sum() / a.sum())
+    rm = float((a * r2).sum() / a.sum())
+    return -float((a * (w - wm) * (r2 - rm)).sum() / (a * (r2 - rm) ** 2).sum())
 
 
 def samples_per_px(model: FieldDependentPsf) -> int:
@@ -162,7 +196,8 @@ def optical_figures(lens: LensSpec, seidel: SeidelAberrations, zernike_um, senso
     sensor
         The sensor.
     settings
-        Catalog settings (``exposure_s``, ``reflectance``, ``viewing``, ``coc_max_px``).
+        Catalog settings (``exposure_s``, ``reflectance``, ``viewing``, ``coc_max_px``, optional
+        ``focus``: ``"best_centre"`` (default) or ``"paraxial"``).
 
     Returns
     -------
@@ -173,11 +208,15 @@ def optical_figures(lens: LensSpec, seidel: SeidelAberrations, zernike_um, senso
     if not isinstance(sensor, SensorSpec):
         raise InvalidParameterError(f"sensor must be a SensorSpec, got {type(sensor).__name__}")
     model = psf_model(lens, seidel, zernike_um, sensor.pixel_pitch_um)
+    w020 = 0.0
+    if settings.get("focus", "best_centre") == "best_centre":
+        w020 = best_focus_w020_um(model)
+        model = psf_model(lens, seidel, zernike_um, sensor.pixel_pitch_um, defocus_w020_um=w020)
     f = FREQUENCIES_CPP
     cx, cy = system_mtf(model, (0.0, 0.0), f)
     mer, sag = system_mtf(model, CORNER_FIELD, f)
     centre = 0.5 * (cx + cy)
-    fig = {}
+    fig = {"focus_w020_um": w020, "focus_shift_um": 8.0 * lens.f_number**2 * w020}
     fig.update(_resolution("centre_mtf50", mtf50_cpp(f, centre), sensor))
     m_mer, m_sag = mtf50_cpp(f, mer), mtf50_cpp(f, sag)
     fig["corner_mtf50_meridional_cpp"] = m_mer
