@@ -8,7 +8,8 @@ that shift, and the blur, from a crop of both views and regresses the signed def
 depth-of-focus units (``c / c_max``), as in Abuolaim & Brown, "Defocus deblurring using
 dual-pixel data" (ECCV 2020) and Garg et al., "Learning single camera depth estimation
 using dual-pixels" (ICCV 2019); the regression head outputs a mean and a log-variance
-(heteroscedastic Gaussian, Kendall & Gal, NeurIPS 2017, eq. 8) so that a policy knows when
+(heteroscedastic Gaussian, Kendall & Gal, NeurIPS 2017, eq. 8; trained with the beta-NLL of
+Seitzer et al., ICLR 2022) so that a policy knows when
 to confirm.
 
 Input normalization (:func:`normalize_dp`, shared by training and :mod:`focuslab.models.predict`):
@@ -22,6 +23,7 @@ normalized views. The result is ``B x 3 x H x W`` float32.
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 from torch import nn
@@ -30,6 +32,8 @@ from torch import nn
 EPS = 1e-4
 #: Normalized values are clipped to this magnitude (hot pixels, specular highlights).
 CLIP = 8.0
+#: The network's raw mean output is multiplied by this (see :class:`Head`).
+OUTPUT_SCALE_DOF = 8.0
 #: The log-variance output is clamped to this range in :func:`gaussian_nll`.
 LOGVAR_RANGE = (-6.0, 10.0)
 
@@ -88,7 +92,7 @@ class DPEncoder(nn.Module):
     horizontal), four halving the resolution, then global average pooling: ``B x C x H x W``
     -> ``B x widths[-1]``."""
 
-    def __init__(self, in_channels: int = 3, widths: tuple[int, ...] = (16, 24, 32, 48, 64)) -> None:
+    def __init__(self, in_channels: int = 3, widths: tuple[int, ...] = (8, 16, 32, 48, 64)) -> None:
         super().__init__()
         layers = [conv_block(in_channels, widths[0], 1, (3, 7))]
         for c_in, c_out in itertools.pairwise(widths):
@@ -101,14 +105,17 @@ class DPEncoder(nn.Module):
 
 
 class Head(nn.Module):
-    """MLP ``features -> hidden -> 2`` giving ``[mean, log-variance]``."""
+    """MLP ``features -> hidden -> 2`` giving ``[mean, log-variance]`` in DoF units; the raw
+    outputs are scaled by :data:`OUTPUT_SCALE_DOF` (mean) and shifted by ``2 ln`` of it
+    (log-variance), so that the layers work at unit scale while the labels span +-40 DoF."""
 
     def __init__(self, in_features: int, hidden: int = 64) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 2))
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
-        return self.net(f)
+        raw = self.net(f)
+        return torch.stack([raw[:, 0] * OUTPUT_SCALE_DOF, raw[:, 1] + 2.0 * math.log(OUTPUT_SCALE_DOF)], dim=1)
 
 
 class DPDefocusNet(nn.Module):
@@ -116,7 +123,7 @@ class DPDefocusNet(nn.Module):
     trained on 64 x 64) -> ``B x 2`` float32: signed defocus (DoF units, positive = subject
     nearer than the focus plane = move to a larger code) and its log-variance."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.encoder = DPEncoder(3, tuple(widths))
@@ -127,10 +134,16 @@ class DPDefocusNet(nn.Module):
         return self.head(self.encoder(x))
 
 
-def gaussian_nll(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def gaussian_nll(pred: torch.Tensor, target: torch.Tensor, *, beta: float = 0.0) -> torch.Tensor:
     """Mean heteroscedastic Gaussian negative log-likelihood (constant dropped),
     ``0.5 * (exp(-s) * (y - mu)^2 + s)`` with ``s`` the predicted log-variance clamped to
-    :data:`LOGVAR_RANGE` (Kendall & Gal, NeurIPS 2017, eq. 8)."""
+    :data:`LOGVAR_RANGE` (Kendall & Gal, NeurIPS 2017, eq. 8). With ``beta > 0`` each
+    sample's term is weighted by the (gradient-stopped) variance to the power ``beta``, the
+    beta-NLL of Seitzer et al. (ICLR 2022, eq. 5), which keeps the mean learning where the
+    plain NLL would explain errors away by a large variance."""
     mu = pred[..., 0]
     s = pred[..., 1].clamp(*LOGVAR_RANGE)
-    return (0.5 * (torch.exp(-s) * (target - mu) ** 2 + s)).mean()
+    per = 0.5 * (torch.exp(-s) * (target - mu) ** 2 + s)
+    if beta > 0:
+        per = per * torch.exp(beta * s).detach()
+    return per.mean()

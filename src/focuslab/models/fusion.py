@@ -65,7 +65,7 @@ class FusionNet(nn.Module):
     The depth path has a linear skip (``z -> defocus``) beside its MLP, so that the calibrated
     linear map is easy to learn."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.encoder = DPEncoder(3, tuple(widths))

@@ -44,7 +44,7 @@ class TemporalNet(nn.Module):
     ``B x hidden`` -> ``(out B x 2, h_new B x hidden)``."""
 
     def __init__(
-        self, widths: tuple[int, ...] = (16, 24, 32, 48, 64), hidden: int = 48, head_hidden: int = 64, crop_px: int = 64
+        self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 48, head_hidden: int = 64, crop_px: int = 64
     ) -> None:
         super().__init__()
         self.crop_px = int(crop_px)

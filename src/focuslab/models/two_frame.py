@@ -44,7 +44,7 @@ class TwoFrameNet(nn.Module):
     The move is injected twice: concatenated to the pooled image features, and as a FiLM-like
     gain on them, since the blur change per DoF of lens move is what encodes the side."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 24, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.encoder = DPEncoder(3, tuple(widths))

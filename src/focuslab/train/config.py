@@ -22,6 +22,7 @@ Keys (all but ``model`` and ``data`` have defaults)::
     augment: true              # flips (docs/learned_models.md)
     target_clip_dof: 40.0      # |label| clipped to this (DoF units)
     smooth_weight: 0.05        # temporal: weight of the target's second-difference penalty
+    nll_beta: 0.5              # beta of the beta-NLL loss (0 = plain Gaussian NLL)
     amp: true                  # bfloat16 autocast on CUDA (ignored on CPU)
     out: runs/NAME             # default output folder (``--out`` overrides)
 
@@ -63,6 +64,7 @@ class TrainConfig:
     augment: bool = True
     target_clip_dof: float = 40.0
     smooth_weight: float = 0.05
+    nll_beta: float = 0.5
     amp: bool = True
     out: str | None = None
 
@@ -87,6 +89,8 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
                 raise InvalidParameterError(f"{name} must be a number > 0, got {v!r}")
+        if isinstance(self.nll_beta, bool) or not isinstance(self.nll_beta, int | float) or not 0 <= self.nll_beta <= 1:
+            raise InvalidParameterError(f"nll_beta must be a number in [0, 1], got {self.nll_beta!r}")
         if not isinstance(self.smooth_weight, int | float) or not self.smooth_weight >= 0:
             raise InvalidParameterError(f"smooth_weight must be a number >= 0, got {self.smooth_weight!r}")
         if self.schedule not in SCHEDULES:

@@ -206,7 +206,7 @@ def train(
             inputs, extra = _to(*make_batch(train_set, idx, rng=rng, clip_dof=cfg.target_clip_dof), device)
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
                 pred = forward_batch(net, train_set.kind, inputs)
-            loss = batch_loss(pred.float(), extra, train_set.kind, smooth_weight=cfg.smooth_weight)
+            loss = batch_loss(pred.float(), extra, train_set.kind, smooth_weight=cfg.smooth_weight, beta=cfg.nll_beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -3,7 +3,9 @@
 
 All networks are trained with the heteroscedastic Gaussian negative log-likelihood of the
 signed defocus (:func:`focuslab.models.dp_defocus.gaussian_nll`; Kendall & Gal, NeurIPS
-2017, eq. 8). The ``temporal`` network is unrolled over the video's ``T`` frames and adds
+2017, eq. 8), weighted per sample by its predicted variance to the power ``beta`` (beta-NLL,
+Seitzer et al., ICLR 2022; ``beta = 0.5`` by default, 0 gives the plain NLL).
+The ``temporal`` network is unrolled over the video's ``T`` frames and adds
 ``smooth_weight`` times the mean squared second difference (over time) of its implied lens
 target ``lens_code / codes_per_dof + defocus`` (DoF units): the true target of a static or
 smoothly moving subject has a near-zero second difference, a jittery estimate makes the lens
@@ -35,10 +37,12 @@ def forward_batch(model: nn.Module, kind: str, inputs: tuple[torch.Tensor, ...])
     return torch.stack(outs, dim=1)
 
 
-def batch_loss(pred: torch.Tensor, extra: dict, kind: str, *, smooth_weight: float = 0.0) -> torch.Tensor:
+def batch_loss(
+    pred: torch.Tensor, extra: dict, kind: str, *, smooth_weight: float = 0.0, beta: float = 0.5
+) -> torch.Tensor:
     """Training loss of a batch (module docstring)."""
     target = extra["target"]
-    loss = gaussian_nll(pred.float(), target)
+    loss = gaussian_nll(pred.float(), target, beta=beta)
     if kind == "video" and smooth_weight > 0 and pred.shape[1] >= 3:
         aim = extra["code_dof"] + pred[..., 0].float()
         loss = loss + smooth_weight * ((aim[:, 2:] - 2 * aim[:, 1:-1] + aim[:, :-2]) ** 2).mean()
