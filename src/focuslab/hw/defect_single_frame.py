@@ -105,7 +105,7 @@ def detect_single_frame(frame_dn: np.ndarray, *, cfa: str, k_sigma: float = SING
     types = np.zeros(x.shape, dtype=np.uint8)
     planes = []
     for name, sl in plane_slices(cfa):
-        p = x[sl]
+        p = x[sl].astype(np.float32)  # half the memory of the 8-neighbour stack
         nb = neighbour_stack(p)
         part = np.partition(nb, (0, 3, 4, 7), axis=0)
         med = 0.5 * (part[3] + part[4])  # median of the 8 neighbours
