@@ -243,3 +243,40 @@ def test_depth_edge_samples_are_labelled_with_the_near_card():
                            horizontal=horizontal, card_low=low)
         depths = visible_depths_m(cam, scene, centre_crop_roi(cam, 64), t_s=0.0, displacement_um=100.0, samples=64)
         assert np.mean(depths == 0.5) == pytest.approx(share, abs=0.05)
+
+
+@pytest.mark.parametrize("camera", ["phone_main", "no_pdaf"])
+def test_signal_electrons_follow_the_camera_photometry(camera):
+    """On a uniform 45 % grey plane, the green pixels of the crop hold what the camera equation gives.
+
+    Truth: :func:`focuslab.bench.suites.grey_electrons_per_pixel` (camera equation, QE, green
+    response, auto-exposure) x (g_L + g_R) / 2 for a dual-pixel sensor (each photodiode takes
+    half the pupil times its gain, docs/dual_pixel.md eq. 1) x 1 / (1 + m)^2 (working f-number
+    at magnification m). The label is mean(crop) x (white - black) x e/DN. Bright light only:
+    the binned stream quantizes at ~100 e-/DN, which biases means of a few DN.
+    """
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.bench.suites import grey_electrons_per_pixel
+    from focuslab.camera import get_camera
+    from focuslab.data.generate_samples import centre_crop_roi, labels
+    from focuslab.data.generate_scene import plane_scene
+
+    cam = get_camera(camera)
+    st = cam.stream_sensor
+    e_per_unit = (st.white_level_dn - st.black_level_dn) * st.e_per_dn
+    dp = cam.psf.dp_response
+    gain = 0.5 * (dp.left_gain + dp.right_gain) if cam.has_dual_pixel else 1.0
+    code = cam.focus_code_for_distance(1.0)
+    m = cam.lens.focal_length_mm / (1000.0 - cam.lens.focal_length_mm)
+    green = np.tile(np.array([[0, 1], [1, 0]], bool), (32, 32))  # RGGB and BGGR: greens off the diagonal
+    for lux in (100.0, 1000.0):
+        scene = plane_scene(np.full((200, 200, 1), 0.45, np.float32), 12.0, 1.0)
+        be = SimulatorBackend(cam, scene, roi=centre_crop_roi(cam, 64), illuminance_lux=lux, seed=1,
+                              initial_code=code)
+        obs = be.observe(0, 0.0)
+        assert obs.cfa in ("RGGB", "BGGR")
+        lab = labels(be, 0.0, code, obs.image)
+        assert lab["signal_electrons"] == pytest.approx(float(np.mean(obs.image)) * e_per_unit, rel=1e-6)
+        e_green = float(np.mean(obs.image[green])) * e_per_unit
+        expect = grey_electrons_per_pixel(cam, lux, reflectance=0.45) * gain / (1.0 + m) ** 2
+        assert e_green == pytest.approx(expect, rel=0.015)
