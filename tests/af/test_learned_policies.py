@@ -54,11 +54,22 @@ def test_learned_dp_corrects_an_under_stepping_network(standin):
 
 def test_learned_dp_falls_back_to_contrast_when_uncertain(standin):
     cam = FakeCamera(300.0, start_code=150, seed=3)
-    standin(TruthDP, cam, "dp-defocus", gain=0.3, logvar=4.0)  # sigma e^2 = 7.4 DoF: uncertain
+    standin(TruthDP, cam, "dp-defocus", gain=0.3, logvar=6.0)  # sigma e^3 = 20 DoF per crop, 6.7 over 9 crops
     pol = get_policy("learned-dp")
-    _frames, final, _, done = run(pol, cam, context())
+    _frames, final, cmds, done = run(pol, cam, context())
     assert pol.fell_back and done and abs(final - 300.0) <= 15.0  # the contrast search finds it
-    assert [p[3] > pol.uncertain_dof for p in pol.predictions] == [True, True]
+    # the first (uncertain) guess is acted on, then two more frames pool at the new code: 6.7 / sqrt(2) > 2
+    assert [p[3] > pol.uncertain_dof for p in pol.predictions] == [True, True, True]
+    assert [p[1] for p in pol.predictions] == [150.0, cmds[1], cmds[1]]
+
+
+def test_learned_dp_pools_uncertain_frames_at_one_code(standin):
+    cam = FakeCamera(420.0, start_code=100, seed=8)
+    standin(TruthDP, cam, "dp-defocus", logvar=3.0)  # e^1.5 = 4.5 DoF per crop, 1.5 over 9 crops: certain
+    pol = get_policy("learned-dp", uncertain_dof=1.2)  # ... unless two frames are pooled: 1.06
+    frames, _, cmds, done = run(pol, cam, context())
+    assert done and not pol.fell_back and dof_error(cam) < 0.2
+    assert [p[1] for p in pol.predictions][:3] == [100.0, 420.0, 420.0] and len(cmds) == 2 and frames == 3
 
 
 def test_learned_dp_done_at_once_when_in_focus(standin):

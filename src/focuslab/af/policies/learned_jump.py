@@ -11,11 +11,14 @@ plane, and its 1-sigma); this class turns predictions into lens moves:
    are skipped, :func:`~focuslab.af.af_signals.frame_settled`) is predicted again: done when
    ``|d| <= done_dof``; else a correction (at most ``max_corrections``), then done.
    A confident first prediction of ``|d| <= done_dof`` ends the run at once.
-3. **Uncertain.** A prediction whose sigma exceeds ``uncertain_dof`` is still acted on (the
-   best guess moves the lens toward focus, where the network is surer), but once
-   ``max_uncertain`` such predictions came in a row the policy hands over to a short contrast
-   hill-climb (:class:`~focuslab.af.policies.contrast_hillclimb.ContrastHillClimb`) from the
-   current frame.
+3. **Uncertain.** Predictions made with the lens standing at the same code are pooled by
+   inverse variance, ``d = sum(d_i / s_i^2) / sum(1 / s_i^2)``, ``s = sum(1 / s_i^2)^-1/2``
+   (the pixel noise of successive frames is independent; a move empties the pool). A pooled
+   sigma above ``uncertain_dof`` is uncertain: the run's first prediction is still acted on
+   (the best guess moves the lens toward focus, where the blur is smaller and the network
+   surer); later ones wait a frame to pool another prediction; once ``max_uncertain``
+   uncertain predictions came in a row the policy hands over to a short contrast hill-climb
+   (:class:`~focuslab.af.policies.contrast_hillclimb.ContrastHillClimb`) from the current frame.
 
 The network is loaded at the first :meth:`reset` (:func:`~focuslab.af.policies.learned_weights.learned_model`).
 """
@@ -87,7 +90,7 @@ class LearnedJumpAF:
     requires: frozenset[str] = frozenset({"lens_model"})
     model_name = ""
 
-    def __init__(self, *, weights=None, done_dof: float = 0.5, uncertain_dof: float = 2.0, max_uncertain: int = 2,
+    def __init__(self, *, weights=None, done_dof: float = 0.5, uncertain_dof: float = 2.0, max_uncertain: int = 3,
                  max_corrections: int = 2, max_frames: int = 12) -> None:
         self.weights = weights
         self.done_dof = check_positive("done_dof", done_dof)
@@ -125,6 +128,7 @@ class LearnedJumpAF:
         self._cmd_move = 0.0
         self._hc: ContrastHillClimb | None = None
         self._done = False
+        self._pool: list[tuple[float, float]] = []  # (defocus, sigma) at the current code
         self.predictions: list[tuple[int, float, float, float]] = []  # (frame, code, defocus, sigma)
         self.on_reset()
 
@@ -139,6 +143,8 @@ class LearnedJumpAF:
     def send(self, observation: Observation, target: float, *, done: bool = False) -> Command:
         """Command ``target`` (clipped), remembering when and how far, for the settling rule."""
         c = self._clip(target)
+        if c != int(observation.lens_code):
+            self._pool = []
         self._cmd_t = float(observation.t_s) + float(observation.exposure_s)
         self._cmd_move = float(c - int(observation.lens_code))
         return Command(target_code=c, done=done)
@@ -177,15 +183,21 @@ class LearnedJumpAF:
         return self.act(observation, code, *pred)
 
     def act(self, observation: Observation, code: float, defocus_dof: float, sigma_dof: float) -> Command:
-        """Turn one prediction at lens ``code`` into a command (jump, correct, finish, fall back)."""
+        """Turn one prediction at lens ``code`` into a command (jump, correct, wait, finish, fall back)."""
         d, s = float(defocus_dof), float(sigma_dof)
         self.predictions.append((int(observation.frame_index), float(code), d, s))
         if not (math.isfinite(d) and math.isfinite(s)):
             return self.fall_back(observation)
+        self._pool.append((d, max(s, 1e-3)))
+        w = np.array([1.0 / v**2 for _, v in self._pool])
+        d = float(np.sum(w * np.array([u for u, _ in self._pool])) / np.sum(w))
+        s = float(1.0 / math.sqrt(np.sum(w)))
         if s > self.uncertain_dof:
             self._uncertain += 1
             if self._uncertain >= self.max_uncertain:
                 return self.fall_back(observation)
+            if self._jumps > 0 or len(self.predictions) > 1:
+                return Command()  # pool another prediction at this code
         else:
             self._uncertain = 0
             if abs(d) <= self.done_dof:
