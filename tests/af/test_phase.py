@@ -133,15 +133,32 @@ def cameras():
     return {"phone_main": main, "ideal": ideal, "phone_tele": get_camera("phone_tele")}
 
 
-@pytest.mark.parametrize(("name", "tol"), [("ideal", 0.05), ("phone_tele", 0.05), ("phone_main", 0.06)])
-def test_calibration_recovers_the_true_gain(cameras, name, tol):
+@pytest.mark.parametrize("name", ["ideal", "phone_tele", "phone_main"])
+def test_calibration_recovers_the_true_gain(cameras, name):
+    """Issue 4: within 5 % of the optics' gain (centroid separation of the DP kernel pair, DESIGN.md).
+
+    Measured with the 1-px Gaussian pre-filter that removes the sub-pixel estimator's pixel
+    locking (docs/af.md, af.phase_calibration notes); seed 1: 1.023 / 0.996 / 0.991.
+    """
     cam = cameras[name]
-    cal = calibrate_phase_gain(cam, distance_m=1.0, positions=15, seed=1)
+    cal = calibrate_phase_gain(cam, distance_m=1.0, positions=15, seed=1, lowpass_sigma_px=1.0)
     truth = model_gain(cam, 1.0)
     assert cal.gain_codes_per_px > 0  # sign: x_R - x_L > 0 below the focus code -> move up
-    assert cal.gain_codes_per_px == pytest.approx(truth, rel=tol)
+    assert cal.gain_codes_per_px == pytest.approx(truth, rel=0.05)
     assert cal.r2 > 0.95 and abs(cal.offset_px) < 0.05
     assert cal.dead_zone_codes > 0 and cal.near_gain_codes_per_px < cal.gain_codes_per_px
+
+
+@pytest.mark.slow
+def test_unfiltered_calibration_reads_the_soft_split_high_by_pixel_locking(cameras):
+    """Without the pre-filter the soft split's sub-pixel disparities are read low, so its gain is high."""
+    cam = cameras["phone_main"]
+    truth = model_gain(cam, 1.0)
+    kw = {"distance_m": 1.0, "positions": 15, "seed": 1}
+    raw = calibrate_phase_gain(cam, **kw).gain_codes_per_px / truth
+    filt = calibrate_phase_gain(cam, **kw, lowpass_sigma_px=1.0).gain_codes_per_px / truth
+    assert 1.02 < raw < 1.08  # measured 1.042
+    assert abs(filt - 1.0) < raw - 1.0
 
 
 def test_calibration_bad_inputs(cameras):
@@ -149,7 +166,8 @@ def test_calibration_bad_inputs(cameras):
 
     with pytest.raises(InvalidParameterError):
         calibrate_phase_gain(get_camera("no_pdaf"))
-    for kw in ({"positions": 3}, {"roi_px": 31}, {"distance_m": 0.05}, {"span_dof": 0}, {"distance_m": math.nan}):
+    for kw in ({"positions": 3}, {"roi_px": 31}, {"distance_m": 0.05}, {"span_dof": 0}, {"distance_m": math.nan},
+               {"lowpass_sigma_px": -1.0}):
         with pytest.raises(InvalidParameterError):
             calibrate_phase_gain(cameras["phone_main"], **kw)
     with pytest.raises(InvalidParameterError):

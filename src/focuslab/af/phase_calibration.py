@@ -31,6 +31,25 @@ plain line of eq. (1): the one to compare with the camera model's gain (the meas
 g_z of the soft dead-zone model is steeper in disparity, ~0.8-0.9 g, because the shift
 outside the dead zone rises faster than k c to catch up with it).
 
+True gain (the truth the calibration is tested against). The disparity of a dual-pixel
+pair is, by DESIGN.md's definition, the separation of the centroids of the left and right
+half-pupil PSFs, the sensor's angular response included (4c/(3 pi) for the ideal split), so
+the true gain is g_model = 1 / (k |dc/dcode|) with k the centroid separation per unit blur of
+the camera's own kernel pair (as rendered) and dc/dcode the camera model's blur per code at
+the chart's focus code. A property of the optics, not of an estimator. The alternative, the
+gain the estimator reads on noise-free views made from the kernel pair, was tried and left:
+on a 64-px region it moves by +-3 % with the texture's seed and it depends on the sub-pixel
+interpolation, so it is not a property of the camera. What the estimator adds is a bias:
+the parabola through the NCC peak locks sub-pixel shifts toward whole pixels ("pixel
+locking"), so the soft Pixel-4 split, whose disparities over a +-8 DoF sweep stay below
+half a green-plane pixel (k ~ 0.22 against 0.42 for the ideal split), is read ~4 % low and
+its gain fitted ~4 % high (phone_main at 1 m, 5 seeds: +3.4 .. +4.4 %, one texture +9 %).
+A Gaussian pre-filter of sigma = 1 green-plane pixel (``lowpass_sigma_px=1``) smooths the
+correlation peak to the parabola's shape and removes the bias: recovered / true gain over
+seeds 0-4 at 1 m and 0.5 m is 0.97-1.02 (ideal split), 0.99-1.02 (phone_main; 1.05-1.07 for
+seed 4's texture), 0.95-1.00 (phone_tele). The policies measure without the pre-filter by
+default and use a calibration made the same way (the gain they need is the estimator's).
+
 The lens position of each calibration frame is taken from the frame's true lens
 displacement, expressed in codes through the factory map (a factory measures it with the
 module's Hall sensor or a laser), so lens jitter and the posture offset do not enter the fit.
@@ -216,6 +235,7 @@ def calibrate_phase_gain(
     illuminance_lux: float = 500.0,
     dead_zone_dof: float = 1.5,
     seed: int = 0,
+    lowpass_sigma_px: float = 0.0,
 ) -> PhaseCalibration:
     """Fit the phase-AF gain of ``camera`` from a rendered focal sweep of a chart.
 
@@ -243,6 +263,11 @@ def calibrate_phase_gain(
         the line.
     seed
         Seed of the chart texture and of each frame's noise (frame i uses ``seed + i``).
+    lowpass_sigma_px
+        Gaussian pre-filter of both views before matching (green-plane pixels; 0 = off, as
+        the policies measure by default). Use the value the policy measures with: the gain is
+        the estimator's. With 1.0 the correlation peak is smooth enough for the parabola's
+        sub-pixel fit, and the fitted gain is the optics' own (see the module notes).
 
     Returns
     -------
@@ -271,6 +296,7 @@ def calibrate_phase_gain(
     span = check_positive("span_dof", span_dof)
     lux = check_positive("illuminance_lux", illuminance_lux)
     dead = check_positive("dead_zone_dof", dead_zone_dof, allow_zero=True)
+    lowpass = check_positive("lowpass_sigma_px", lowpass_sigma_px, allow_zero=True)
     if dist <= camera.lens.min_focus_distance_m:
         raise InvalidParameterError(
             f"distance_m {dist:g} m is inside the lens's minimum focus distance "
@@ -298,7 +324,8 @@ def calibrate_phase_gain(
             scene, 0.0, lens_code=int(code), exposure_s=exposure_s, illuminance_lux=lux, seed=int(seed) + i, roi=roi
         )
         left, right = frame.raw.normalized_pair()
-        meas = roi_disparity(left, right, cfa=None if frame.raw.cfa == "mono" else frame.raw.cfa)
+        meas = roi_disparity(left, right, cfa=None if frame.raw.cfa == "mono" else frame.raw.cfa,
+                             lowpass_sigma_px=lowpass)
         xs.append(continuous_code_for_um(camera, frame.lens_displacement_um))
         ds.append(meas.disparity_px if not meas.at_limit else math.nan)
         cs.append(meas.confidence)
@@ -343,3 +370,4 @@ def calibrate_phase_gain(
         confidences=tuple(float(v) for v in c),
         used=tuple(bool(v) for v in use),
     )
+
