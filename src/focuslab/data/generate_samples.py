@@ -201,7 +201,7 @@ def fusion_sample(cfg: dict, rng: np.random.Generator) -> dict:
     card = wide_texture(cfg, side, centre, rng)
     back = wide_texture(cfg, side, centre, rng)
     bg_m = max(uniform(rng, fc["background_distance_m"]), 1.2 * u)
-    scene = card_scene(cfg, card, back, field, u, bg_m, uniform(rng, fc["card_fraction"]))
+    scene = card_scene(card, back, field, u, bg_m, uniform(rng, fc["card_fraction"]))
     be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     obs = be.observe(0, 0.0)
     lab = labels(be, 0.0, code, obs.image)

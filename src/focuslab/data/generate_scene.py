@@ -156,7 +156,7 @@ def edge_scene(card: np.ndarray, background: np.ndarray, hfov_deg: float, subjec
                  metadata={"subject_distance_m": float(subject_m), "background_distance_m": float(background_m)})
 
 
-def card_scene(cfg: dict, card: np.ndarray, background: np.ndarray, field_deg: float, subject_m: float,
+def card_scene(card: np.ndarray, background: np.ndarray, field_deg: float, subject_m: float,
                background_m: float, card_fraction: float) -> Scene:
     """A textured card (centred, ``card_fraction`` of the field) over a background plane, for fusion.
 
