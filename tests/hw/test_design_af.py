@@ -84,4 +84,4 @@ def test_results_csv_and_front_flags():
     assert [r["pareto"] for r in recs] == [True, True]
     rows = list(csv.DictReader(io.StringIO(results_csv(recs))))
     assert rows[0]["mtf"] == "" and rows[1]["mtf"] == "0.3" and rows[0]["pareto"] == "True"
-    assert list(rows[0])[:6] == ["name", "lens", "sensor", "actuator", "pareto", "cost"]
+    assert list(rows[0])[:7] == ["name", "lens", "sensor", "actuator", "status", "pareto", "cost"]

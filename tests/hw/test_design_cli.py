@@ -86,7 +86,8 @@ def test_design_json_on_stdout(tmp_path, capsys):
         (lambda d: d["optimize"].update(bounds={"f_number": [3, 2]}), ["--optimize"], "0 < low < high"),
         (lambda d: None, ["--af-cases", "99"], "--af-cases must be in 0..12"),
         (lambda d: None, ["--optimize", "--trials", "0"], "--trials must be >= 1"),
-        (lambda d: d.update(actuators=[{"name": "A", "cost": 1, "stroke_um": 50}]), [], "combination L+big+A:"),
+        (lambda d: d.update(actuators=[{"name": "A", "cost": 1, "stroke_um": 50}]), [],
+         "no combination is feasible (combination L+big+A:"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, mutate, extra, match):
@@ -113,3 +114,23 @@ def test_bad_files_exit_2(tmp_path, capsys):
     assert main(["hw", "design", str(write(tmp_path, catalog())), "--out", str(f / "sub")]) == 2
     err = capsys.readouterr().err
     assert "cannot create output folder" in err and err.count("\n") == 1
+
+
+def test_an_actuator_too_short_for_a_lens_makes_that_combination_infeasible(tmp_path, capsys):
+    data = catalog()
+    data["sensors"] = data["sensors"][:1]
+    data["actuators"] = [{"name": "long", "cost": 1.0, "stroke_um": 350},
+                         {"name": "short", "cost": 0.5, "stroke_um": 100}]  # f = 4 mm at 0.1 m needs 167 um
+    out = tmp_path / "o"
+    rc = main(["hw", "design", str(write(tmp_path, data)), "--af-cases", "0", "--out", str(out),
+               "--report", str(tmp_path / "r.html")])
+    assert rc == 0
+    doc = json.loads((out / "results.json").read_text())
+    ok, bad = doc["combinations"]
+    assert ok["status"] == "ok" and ok["pareto"] and doc["pareto_front"] == ["L+big+long"]
+    assert bad["status"] == "infeasible" and not bad["pareto"] and "stroke" in bad["reason"]
+    assert "snr_10lux" not in bad and list(doc["infeasible"]) == ["L+big+short"]
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert rows[1]["status"] == "infeasible" and rows[1]["snr_10lux"] == "" and rows[0]["snr_10lux"] != ""
+    assert "infeasible" in capsys.readouterr().out
+    assert "L+big+short is infeasible" in (tmp_path / "r.html").read_text()

@@ -91,8 +91,14 @@ def design_command(
     for _, title, _ in _COLUMNS:
         table.add_column(title, justify="right")
     for r in records:
+        if r["status"] != "ok":
+            table.add_row(r["name"], "x", _fmt(r["cost"], "{:.1f}"), *(["-"] * (len(_COLUMNS) - 1)))
+            continue
         table.add_row(r["name"], "*" if r["pareto"] else "", *(_fmt(r.get(k), f) for k, _, f in _COLUMNS))
     console.print(table)
+    for r in records:
+        if r["status"] != "ok":
+            console.print(f"x {r['name']}: infeasible: {r['reason']}")
     if opt_doc is not None:
         front = [t for t in opt_doc["trials"] if t["pareto"]]
         ot = Table(title=f"optimizer: {len(opt_doc['trials'])} trials (NSGA-II, seed {opt_doc['seed']}), "

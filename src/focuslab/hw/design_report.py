@@ -152,20 +152,23 @@ def write_design_report(path: str | Path, catalog: DesignCatalog, document: dict
                         ) -> Path:
     """Write the HTML report of a results document (:func:`focuslab.hw.design_results.results_document`)."""
     records = document["combinations"]
-    labels = [str(i + 1) for i in range(len(records))]
+    feasible = [r for r in records if r.get("status", "ok") == "ok"]
+    labels = [str(i + 1) for i, r in enumerate(records) if r.get("status", "ok") == "ok"]
     table = Section("Combinations")
     table.text("One row per lens x sensor x actuator; * marks the Pareto front over "
                + ", ".join(f"{k} ({v})" for k, v in document["objectives"].items())
                + f". AF figures from {document['settings']['af_cases']} stills-bright case(s) per combination, "
                f"method {document['settings']['af_method']}.")
-    cols = [(k, t) for k, t in TABLE_FIGURES if k in (records[0] if records else {})]
+    cols = [(k, t) for k, t in TABLE_FIGURES if k in (feasible[0] if feasible else {})]
     table.table(["#", "combination", "front", *[t for _, t in cols]],
-                [[i + 1, r["name"], "*" if r["pareto"] else "", *[_cell(r.get(k)) for k, _ in cols]]
-                 for i, r in enumerate(records)])
+                [[i + 1, r["name"], "*" if r["pareto"] else ("infeasible" if r.get("status") == "infeasible" else ""),
+                  *[_cell(r.get(k)) for k, _ in cols]] for i, r in enumerate(records)])
+    for name, reason in document.get("infeasible", {}).items():
+        table.text(f"{name} is infeasible: {reason}")
     pareto = Section("Pareto front")
     pareto.text("Front: " + ", ".join(document["pareto_front"]) + ".")
-    if records:
-        pareto.figure(pareto_figure(records, document["objectives"], labels=labels, title="combinations"),
+    if feasible:
+        pareto.figure(pareto_figure(feasible, document["objectives"], labels=labels, title="combinations"),
                       "Every pair of objectives; numbers as in the table; red: non-dominated over all objectives.")
         pareto.figure(mtf_figure(records, document["mtf_curves"]),
                       "System MTF (lens PSF x pixel aperture), centre and corner meridional; solid: Pareto front.")
