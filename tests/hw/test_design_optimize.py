@@ -37,6 +37,20 @@ def test_toy_front_is_found_and_the_seed_reproduces_it():
     assert other != runs
 
 
+def test_repeated_designs_are_evaluated_once():
+    calls = []
+
+    def counted(p):
+        calls.append(p)
+        return _two_wells(p)
+
+    runs = optimize_design(counted, {"x": (-5.0, 5.0), "y": (-2.0, 2.0)}, {"a": "minimize", "b": "minimize"},
+                           trials=60, seed=0, population_size=4)
+    unique = {tuple(sorted(r["params"].items())) for r in runs}
+    assert len(calls) == len(unique) < len(runs)  # seed 0: 49 distinct designs in 60 trials
+    assert all(r["values"] == {k: _two_wells(r["params"])[k] for k in ("a", "b")} for r in runs)
+
+
 def test_single_objective_maximum():
     runs = optimize_design(lambda p: {"f": -(p["x"] - 2) ** 2 - (p["y"] + 1) ** 2},
                            {"x": (-5.0, 5.0), "y": (-3.0, 3.0)}, {"f": "maximize"}, trials=300, seed=1)

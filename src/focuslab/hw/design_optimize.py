@@ -175,16 +175,22 @@ def optimize_design(evaluate: Callable[[dict], dict], bounds: Mapping[str, tuple
     names = list(objectives)
     pop = population_size or int(np.clip(trials // 5, 4, 50))
     records: list[dict] = []
+    seen: dict[tuple, dict | str] = {}  # NSGA-II can breed a child equal to a parent: evaluate it once
 
     def objective(trial):
         params = {k: trial.suggest_float(k, lo, hi) for k, (lo, hi) in bounds.items()}
         rec = {"number": trial.number, "params": params, "status": "ok", "reason": "", "pareto": False}
         records.append(rec)
-        try:
-            figs = evaluate(params)
-        except FocuslabError as exc:
-            rec.update(status="failed", reason=str(exc), figures={}, values={})
-            raise optuna.TrialPruned() from None
+        key = tuple(sorted(params.items()))
+        if key not in seen:
+            try:
+                seen[key] = evaluate(params)
+            except FocuslabError as exc:
+                seen[key] = str(exc)
+        figs = seen[key]
+        if isinstance(figs, str):
+            rec.update(status="failed", reason=figs, figures={}, values={})
+            raise optuna.TrialPruned()
         vals = [float(figs[n]) for n in names]
         rec.update(figures=figs, values=dict(zip(names, vals, strict=True)))
         if not all(math.isfinite(v) for v in vals):
