@@ -121,3 +121,19 @@ def test_file_errors(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(minimal()))
     assert load_catalog(good).source == "good.yaml"
+
+
+def test_design_modules_stay_small_and_never_import_the_cli():
+    import ast
+
+    src = Path(__file__).resolve().parents[2] / "src" / "focuslab" / "hw"
+    files = sorted(src.glob("design_*.py"))
+    assert len(files) >= 8
+    for f in files:
+        text = f.read_text()
+        assert len(text.splitlines()) < 400, f.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("focuslab.cli"), f.name
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("focuslab.cli") for a in node.names), f.name
