@@ -82,6 +82,7 @@ def test_design_json_on_stdout(tmp_path, capsys):
          "objective 'sharpness' is not a design figure"),
         (lambda d: d.update(objectives={"af_in_focus_rate": "maximize", "cost": "minimize"}), [],
          "needs AF runs; give --af-cases 1"),
+        (lambda d: d["lenses"][0].update(seidel_um={"w222_um": 150.0}), [], "coefficients are in micrometres"),
         (lambda d: d.pop("optimize"), ["--optimize"], "no optimize: section"),
         (lambda d: d["optimize"].update(bounds={"f_number": [3, 2]}), ["--optimize"], "0 < low < high"),
         (lambda d: None, ["--af-cases", "99"], "--af-cases must be in 0..12"),
