@@ -23,7 +23,7 @@ def _small(name: str):
 
 def _run(name: str, seed: int, **plant):
     spec = _small(name)
-    counts = {"n_hot": 60, "n_dead": 60, "n_stuck": 40, "n_clusters": 20} | plant
+    counts = {"n_hot": 60, "n_dead": 60, "n_stuck": 40, "n_clusters": 20, "cluster_max_px": 9} | plant
     plan = plant_defects(spec, seed=seed, **counts)
     dark, flat = simulate_dark_flat(spec, plan, seed=seed)
     res = detect_defects(dark, flat, cfa=spec.cfa, n_dark_frames=16, n_flat_frames=16,
@@ -39,7 +39,7 @@ def test_planted_defects_recall_and_false_alarms(name, seed):
     truth, found = plan.mask, res.mask
     recall = np.count_nonzero(truth & found) / np.count_nonzero(truth)
     false_alarm_fraction = np.count_nonzero(found & ~truth) / truth.size
-    # measured: recall 1.0 on all 8 runs; false alarms 0..1 pixel (<= 5e-6 of the pixels)
+    # measured: recall 1.0 on all 8 runs; false alarms 0..1 pixel (<= 5e-6 of the pixels); clusters of 2..9 px
     assert recall >= 0.99
     assert false_alarm_fraction <= 1e-4
     # the type is right where the defect was found (stuck vs dead vs hot is not a guess)
@@ -76,6 +76,26 @@ def test_threshold_sets_the_detection_limit():
         res = detect_defects(d, flat, cfa="mono", n_dark_frames=16, n_flat_frames=16)
         found = np.mean(res.types[ys, xs] == DefectCode.HOT)
         assert (found <= expect) if k_true < 5 else (found >= expect)
+
+
+@pytest.mark.parametrize("n", [4, 10])
+def test_a_large_cluster_is_found_whole(monkeypatch, n):
+    """A solid n x n block of 30 %-response pixels in one plane: the inner pixels of a 4 x 4 block
+    have 15 of 24 neighbours dead, so the plain 5 x 5 median misses them; the refinement
+    (valid pixels of a 15 x 15 window) does not."""
+    import focuslab.hw.defect_detect as dd
+
+    spec = _small("imx258")
+    plan = plant_defects(spec, seed=8)
+    dark, flat = simulate_dark_flat(spec, plan, seed=8)
+    ys, xs = np.meshgrid(np.arange(100, 100 + 2 * n, 2), np.arange(200, 200 + 2 * n, 2), indexing="ij")
+    flat[ys, xs] = dark[ys, xs] + 0.3 * (flat[ys, xs] - dark[ys, xs])
+    res = detect_defects(dark, flat, cfa=spec.cfa, n_dark_frames=16, n_flat_frames=16)
+    assert np.all(res.types[ys, xs] == DefectCode.DEAD)
+    assert [c.size_px for c in res.clusters] == [n * n] and res.counts()["total"] == n * n
+    monkeypatch.setattr(dd, "_REFINE_PASSES", 0)
+    plain = detect_defects(dark, flat, cfa=spec.cfa, n_dark_frames=16, n_flat_frames=16)
+    assert np.count_nonzero(plain.types[ys, xs]) < n * n  # the test can fail
 
 
 def test_dark_only_and_flat_only():

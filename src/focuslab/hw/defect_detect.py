@@ -26,10 +26,14 @@ Thresholds from the frames' own statistics
 ------------------------------------------
 Each plane is compared with the median of its 24 same-plane neighbours (5 x 5 plane window,
 centre excluded, :func:`~focuslab.hw.defect_planes.neighbour_median`): a high-pass residual
-that ignores shading, vignetting and any smooth illumination. The residual's spread is the
-normal-consistent MAD in tiles of 32 x 32 plane pixels, so it contains everything that is
-*not* a defect: the fixed pattern (DSNU, PRNU) and the temporal noise left in the average of
-``n`` frames (sigma / sqrt(n)); a pixel is a defect when it is an outlier against that spread.
+that ignores shading, vignetting and any smooth illumination. Pixels near a defect then get
+their reference again from the valid pixels of a 15 x 15 plane window
+(:func:`~focuslab.hw.defect_planes.masked_neighbour_median`, up to three passes), so a
+cluster of up to ~12 x 12 plane pixels does not hide its own centre. The residual's spread
+is a robust sigma (:func:`~focuslab.hw.defect_planes.robust_sigma`) in tiles of 32 x 32
+plane pixels, so it contains everything that is *not* a defect: the fixed pattern (DSNU,
+PRNU) and the temporal noise left in the average of ``n`` frames (sigma / sqrt(n)); a pixel
+is a defect when it is an outlier against that spread.
 With ``k_sigma = 5`` the one-sided false-alarm probability of a normal residual is
 ``Q(5) = 2.9e-7`` per test and pixel (about 3.4 pixels of a 12 MP frame per test, 1e-6 of
 the pixels over all four tests), far below the 1e-4 (0.01 %) budget, while keeping the
@@ -51,10 +55,18 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
+from scipy import ndimage
 
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.hw.defect_clusters import DefectCluster, find_clusters
-from focuslab.hw.defect_planes import check_cfa, check_mosaic, neighbour_median, plane_slices, tile_robust_sigma
+from focuslab.hw.defect_planes import (
+    check_cfa,
+    check_mosaic,
+    masked_neighbour_median,
+    neighbour_median,
+    plane_slices,
+    tile_robust_sigma,
+)
 
 
 class DefectCode(IntEnum):
@@ -71,6 +83,10 @@ class DefectCode(IntEnum):
 CLUSTER_FLAG = 0x80
 #: Default detection threshold in robust sigmas (see the module notes for the false-alarm rate).
 DEFAULT_K_SIGMA = 5.0
+#: Passes that re-measure the reference of pixels near defects without the defects.
+_REFINE_PASSES = 3
+#: Half-size of the window of the refinement's reference, plane pixels (15 x 15).
+_REFINE_RADIUS_PX = 7
 
 
 @dataclass(frozen=True)
@@ -192,47 +208,81 @@ def mean_frame(frames: Iterable[np.ndarray], *, name: str = "frames") -> tuple[n
     return total / n, n
 
 
+def _types(r_dark: np.ndarray | None, s_dark: np.ndarray | None, signal: np.ndarray | None,
+           ref: np.ndarray | None, s_gain: np.ndarray | None, *, k: float, flat_level: float,
+           stuck_response_fraction: float) -> np.ndarray:
+    """Type codes from the residuals (elementwise: works on whole planes and on pixel subsets)."""
+    shape = (r_dark if r_dark is not None else signal).shape
+    types = np.zeros(shape, dtype=np.uint8)
+    hot = stuck = dead = bright = np.zeros(shape, dtype=bool)
+    if r_dark is not None:
+        hot = r_dark > k * s_dark
+    if signal is not None:
+        safe = np.maximum(ref, 1e-3 * flat_level)
+        g1 = signal / safe - 1.0
+        dead = g1 < -k * s_gain
+        bright = g1 > k * s_gain
+        if r_dark is not None:
+            stuck = (np.abs(signal) <= stuck_response_fraction * safe) & (np.abs(r_dark) > k * s_dark)
+    types[bright] = DefectCode.BRIGHT
+    types[dead] = DefectCode.DEAD
+    types[hot] = DefectCode.HOT
+    types[stuck] = DefectCode.STUCK
+    return types
+
+
 def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, *, k: float, n_dark: int, n_flat: int,
                     black_level_dn: float, stuck_response_fraction: float,
                     name: str) -> tuple[np.ndarray, PlaneThresholds]:
-    shape = (dark if dark is not None else flat).shape
-    types = np.zeros(shape, dtype=np.uint8)
-    hot = stuck = dead = bright = np.zeros(shape, dtype=bool)
-    sd_med = sg_med = flat_level = None
+    r_dark = s_dark = signal = ref_flat = s_gain = None
+    sd_med = sg_med = None
+    flat_level = 1.0
     if dark is not None:
-        r_dark = dark - neighbour_median(dark)
+        ref_dark = neighbour_median(dark)
+        r_dark = dark - ref_dark
         s_dark = tile_robust_sigma(r_dark, floor=1.0 / math.sqrt(12.0 * n_dark))
         sd_med = float(np.median(s_dark))
-        hot = r_dark > k * s_dark
-        dark_off = np.abs(r_dark) > k * s_dark
     if flat is not None:
         signal = flat - (dark if dark is not None else black_level_dn)
-        ref = neighbour_median(signal)
-        flat_level = float(np.median(ref))
+        ref_flat = neighbour_median(signal)
+        flat_level = float(np.median(ref_flat))
         if not flat_level > 0:
             raise InvalidParameterError(
                 f"flat frames have no signal above {'the dark frames' if dark is not None else 'the black level'} "
                 f"in plane {name} (median {flat_level:.3g} DN); give illuminated flat-field frames"
             )
-        safe = np.maximum(ref, 1e-3 * flat_level)
-        gain = signal / safe
+        gain = signal / np.maximum(ref_flat, 1e-3 * flat_level)
         floor = 1.0 / math.sqrt(12.0 * n_flat) / flat_level
         s_gain = tile_robust_sigma(gain - 1.0, floor=floor)
         sg_med = float(np.median(s_gain))
-        dead = gain - 1.0 < -k * s_gain
-        bright = gain - 1.0 > k * s_gain
-        if dark is not None:
-            no_response = np.abs(signal) <= stuck_response_fraction * safe
-            stuck = no_response & dark_off
-    types[bright] = DefectCode.BRIGHT
-    types[dead] = DefectCode.DEAD
-    types[hot] = DefectCode.HOT
-    types[stuck] = DefectCode.STUCK
+    opts = {"k": k, "flat_level": flat_level, "stuck_response_fraction": stuck_response_fraction}
+    types = _types(r_dark, s_dark, signal, ref_flat, s_gain, **opts)
+    # refine: pixels near defects get their reference again from the *valid* pixels of a
+    # 15 x 15 plane window, so a defect blob up to ~10 x 10 plane pixels does not hide its centre
+    for _ in range(_REFINE_PASSES):
+        bad = types != 0
+        if not np.any(bad):
+            break
+        ys, xs = np.nonzero(ndimage.binary_dilation(bad, structure=np.ones((5, 5), dtype=bool)))
+        sub = (ys, xs)
+        wide = {"radius_px": _REFINE_RADIUS_PX}
+        new = _types(
+            None if dark is None else dark[sub] - masked_neighbour_median(dark, bad, ys, xs, fallback=ref_dark[sub],
+                                                                          **wide),
+            None if dark is None else s_dark[sub],
+            None if flat is None else signal[sub],
+            None if flat is None else masked_neighbour_median(signal, bad, ys, xs, fallback=ref_flat[sub], **wide),
+            None if flat is None else s_gain[sub], **opts,
+        )
+        changed = np.any(new != types[sub])
+        types[sub] = new
+        if not changed:
+            break
     th = PlaneThresholds(
         plane=name, dark_sigma_dn=sd_med, gain_sigma=sg_med,
         hot_threshold_dn=None if sd_med is None else k * sd_med,
         dead_threshold_gain=None if sg_med is None else 1.0 - k * sg_med,
-        flat_level_dn=flat_level,
+        flat_level_dn=None if flat is None else flat_level,
     )
     return types, th
 

@@ -78,6 +78,33 @@ def neighbour_median(plane: np.ndarray, *, radius_px: int = 2) -> np.ndarray:
     return ndimage.median_filter(plane, footprint=ring_footprint(radius_px), mode="mirror")
 
 
+def masked_neighbour_median(plane: np.ndarray, bad: np.ndarray, ys: np.ndarray, xs: np.ndarray, *,
+                            radius_px: int = 2, fallback: np.ndarray, chunk_px: int = 20000) -> np.ndarray:
+    """Median of the *valid* same-plane neighbours of the pixels ``(ys, xs)`` (centre excluded).
+
+    Like :func:`neighbour_median` (window ``2r+1`` square, edges mirrored) but ignoring the
+    neighbours flagged in ``bad``; computed only at the given pixels (those near defects), in
+    chunks of ``chunk_px`` pixels, so time and memory follow the number of defects. Pixels with
+    no valid neighbour get ``fallback``.
+    """
+    r = radius_px
+    vp = np.pad(plane, r, mode="reflect")  # numpy "reflect" = scipy "mirror"
+    bp = np.pad(bad, r, mode="reflect")
+    offsets = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1) if (dy, dx) != (0, 0)]
+    out = np.asarray(fallback, dtype=np.float64).copy()
+    for start in range(0, ys.size, chunk_px):
+        cy = ys[start : start + chunk_px] + r
+        cx = xs[start : start + chunk_px] + r
+        vals = np.stack([vp[cy + dy, cx + dx] for dy, dx in offsets]).astype(np.float64)
+        invalid = np.stack([bp[cy + dy, cx + dx] for dy, dx in offsets])
+        none = invalid.all(axis=0)
+        vals[invalid] = np.nan
+        vals[:, none] = 0.0
+        med = np.nanmedian(vals, axis=0)
+        out[start : start + chunk_px] = np.where(none, out[start : start + chunk_px], med)
+    return out
+
+
 def neighbour_stack(plane: np.ndarray) -> np.ndarray:
     """The 8 nearest same-plane neighbours of every pixel, ``8 x H x W`` (edges mirrored).
 
