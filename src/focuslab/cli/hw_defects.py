@@ -108,7 +108,7 @@ def defects_command(
             written.append(write_defect_map(folder / fname, res))
         written.append(write_json_atomic(folder / "defects.json", doc))
         command = "focuslab " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        written.append(write_defect_report(folder / "report.html", [(r, s) for _n, r, _b, s in results],
+        written.append(write_defect_report(folder / "report.html", [(r, s, b) for _n, r, b, s in results],
                                            command=command))
     if as_json:
         print(json.dumps({**doc, "written": [str(p) for p in written]}, allow_nan=False))

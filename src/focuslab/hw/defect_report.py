@@ -22,7 +22,17 @@ def write_defect_map(path: str | os.PathLike, result: DefectResult) -> Path:
     return write_png(path, result.codes)
 
 
-def _map_figure(result: DefectResult, title: str):
+def _display(image: np.ndarray, max_px: int = 1600) -> tuple[np.ndarray, int]:
+    """A grey preview of a mosaic: every ``step``-th pixel (``step`` even, so one CFA colour),
+    square-root scaled between its 1st and 99.5th percentiles; returns (preview, step)."""
+    step = max(1, int(np.ceil(max(image.shape) / max_px)))
+    step += step % 2 if step > 1 else 0
+    small = np.asarray(image, dtype=np.float64)[::step, ::step]
+    lo, hi = np.percentile(small, [1.0, 99.5])
+    return np.sqrt(np.clip((small - lo) / max(hi - lo, 1e-12), 0.0, 1.0)), step
+
+
+def _map_figure(result: DefectResult, title: str, background: np.ndarray | None = None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -31,6 +41,9 @@ def _map_figure(result: DefectResult, title: str):
 
     h, w = result.codes.shape
     fig, ax = plt.subplots(figsize=(9, max(3.0, 9 * h / max(w, 1))), constrained_layout=True)
+    if background is not None and background.shape == result.codes.shape:
+        preview, _step = _display(background)
+        ax.imshow(preview, cmap="gray", extent=(0, w, h, 0), interpolation="nearest")
     types = result.types
     for code, colour in _COLOURS.items():
         ys, xs = np.nonzero(types == code)
@@ -66,8 +79,8 @@ def _cluster_histogram(result: DefectResult):
     return fig
 
 
-def result_sections(result: DefectResult, *, source: str) -> list[Section]:
-    """Report sections of one result: counts, thresholds, the map, the clusters."""
+def result_sections(result: DefectResult, *, source: str, background: np.ndarray | None = None) -> list[Section]:
+    """Report sections of one result: counts, thresholds, the map (over ``background``), the clusters."""
     counts = result.counts()
     h, w = result.codes.shape
     head = Section(f"Defects from {_METHOD_TITLES.get(result.method, result.method)}")
@@ -84,8 +97,10 @@ def result_sections(result: DefectResult, *, source: str) -> list[Section]:
                                                                        p.flat_level_dn))] for p in result.planes])
     for note in result.notes:
         head.text(note)
-    head.figure(_map_figure(result, f"defect map ({counts['total']} pixels); boxes: couplets and clusters"),
-                "Positions of the defective pixels by type (dots enlarged); black boxes mark same-colour groups.")
+    head.figure(_map_figure(result, f"defect map ({counts['total']} pixels); boxes: couplets and clusters",
+                            background),
+                "Positions of the defective pixels by type (dots enlarged) over the frame (one CFA colour, "
+                "square-root scale); black boxes mark same-colour groups.")
     sections = [head]
     if result.clusters:
         cl = Section("Couplets and clusters")
@@ -99,10 +114,10 @@ def result_sections(result: DefectResult, *, source: str) -> list[Section]:
     return sections
 
 
-def write_defect_report(path: str | os.PathLike, results: list[tuple[DefectResult, str]], *,
+def write_defect_report(path: str | os.PathLike, results: list[tuple[DefectResult, str, np.ndarray | None]], *,
                         command: str | None = None) -> Path:
-    """Self-contained HTML report of one or more results (``(result, source description)``)."""
+    """Self-contained HTML report of one or more ``(result, source description, background frame)``."""
     sections: list[Section] = []
-    for result, source in results:
-        sections.extend(result_sections(result, source=source))
+    for result, source, background in results:
+        sections.extend(result_sections(result, source=source, background=background))
     return write_report(path, "Defect pixels", sections, command=command)
