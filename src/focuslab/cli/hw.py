@@ -14,6 +14,7 @@ import typer
 # the hw command modules, in the order ``focuslab hw --help`` lists them
 _COMMAND_MODULES: list[str] = [
     "hw_qualify",
+    "hw_anomalies",
     "hw_defects",
     "hw_characterize",
     "hw_design",

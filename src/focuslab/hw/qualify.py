@@ -242,7 +242,7 @@ def sharpest_frame(frames) -> int:
     return int(np.argmax([tenengrad(f) for f in frames]))
 
 
-def _measure_tracks(frames, chart: ChartResult, reference_cpp: float) -> list[dict]:
+def measure_tracks(frames, chart: ChartResult, reference_cpp: float) -> list[dict]:
     """SFR at ``reference_cpp`` and MTF50 of each of ``chart``'s edges in every frame (same ROIs)."""
     tracks = []
     for e in chart.edges:
@@ -329,7 +329,7 @@ def qualify_series(
     h, w = shapes.pop()[:2]
     half_diag_mm = 0.5 * math.hypot(w, h) * pitch / 1000.0
     tracks, warnings = [], []
-    for t in _measure_tracks(frames, chart, ref_cpp):
+    for t in measure_tracks(frames, chart, ref_cpp):
         e = t["edge"]
         peak, peak_v = through_focus_peak(pos, t["sfr"])
         tracks.append(EdgeTrack(e.square, e.position_xy, e.normal_xy, e.field_radius, e.direction,
