@@ -18,10 +18,14 @@ focus_value`, Tenengrad of the balanced raw mosaic) frame by frame:
    Two confirmations keep the climb going where a plain hill climb stops short:
 
    * *Far tail.* Until F has once risen significantly, a drop or a plateau is taken as a
-     peak only when F fell at least ``min_drop_fraction`` below the best: far from focus F
-     changes by only dx / x per step (F ~ 1 / |defocus|), so a slow drift of a few per cent
-     (exposure, magnification) is a tail, not a peak, and the search goes on to the end of
-     the range (a real end-stop subject drops F by ~30 % within one coarse step).
+     peak only when F fell at least ``min_drop_fraction`` of the way from the best down to
+     the noise floor (the pixel noise's own Tenengrad, 2 x 12 sigma^2 for the balanced
+     mosaic's noise sigma, the lowest over the frames so far, kept below the lowest F): far
+     from focus the texture's F changes by only dx / x per step (F ~ 1 / |defocus|), so a
+     slow drift of a few per cent (exposure, magnification) is a tail, not a peak, and the
+     search goes on to the end of the range (a real end-stop subject drops F by ~30 %
+     within one coarse step). Measured against the floor, a low-contrast wall whose F is
+     mostly noise still shows its small in-focus bump as a large share of its texture's F.
    * *Another subject ahead.* Every frame is also scored on the four quadrants of the AF
      region (split at even rows and columns). When the whole region's F falls but some
      quadrant's F still rose over the last step by more than its noise threshold and
@@ -65,7 +69,14 @@ import math
 
 import numpy as np
 
-from focuslab.af.af_signals import FocusValue, codes_per_dof, fit_focus_peak, focus_value, observation_focus
+from focuslab.af.af_signals import (
+    SOBEL_SQUARED_SUM,
+    FocusValue,
+    codes_per_dof,
+    fit_focus_peak,
+    focus_value,
+    observation_focus,
+)
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -150,6 +161,7 @@ class ContrastHillClimb:
         self._values: list[float] = []
         self._quads: list[tuple[np.ndarray, np.ndarray]] = []  # per frame: quadrant values, their noise
         self._rose = False
+        self._noise_floor = math.inf
         self._prior_noise = math.nan
         self._pair_var: list[float] = []
         self._frames = 0
@@ -239,6 +251,8 @@ class ContrastHillClimb:
         self._codes.append(pos)
         self._values.append(fv.value)
         self._quads.append(self._quadrant_values(observation))
+        if self.method == "TENG" and math.isfinite(fv.noise_sigma):
+            self._noise_floor = min(self._noise_floor, 2.0 * SOBEL_SQUARED_SUM * fv.noise_sigma**2)
         if math.isfinite(fv.noise):
             self._prior_noise = fv.noise if not math.isfinite(self._prior_noise) else min(self._prior_noise, fv.noise)
         self._frames += 1
@@ -276,7 +290,7 @@ class ContrastHillClimb:
                 self._rose = True
             elif self._subject_ahead(thr_k=self.k_sigma):
                 self._flat = 0  # part of the region still sharpens: another subject further along
-            elif not self._rose and best - min(self._values) < self.min_drop_fraction * best:
+            elif not self._rose and best - min(self._values) < self.min_drop_fraction * (best - self._floor()):
                 self._flat = 0  # a far tail: no peak yet, search on
             elif fv.value < best - thr:
                 return self._start_refine()
@@ -288,6 +302,12 @@ class ContrastHillClimb:
         if self._phase == "refine":
             return self._refine_move(pos)
         return self._go_to_peak(final=True)
+
+    def _floor(self) -> float:
+        """The pixel noise's share of F (Tenengrad: 24 sigma^2, lowest over the frames), below the lowest F seen."""
+        if not math.isfinite(self._noise_floor) or not self._values:
+            return 0.0
+        return min(self._noise_floor, 0.99 * min(self._values))
 
     def _quadrant_values(self, observation: Observation) -> tuple[np.ndarray, np.ndarray]:
         """Focus values and predicted noise of the four quadrants of the AF region (NaN when unusable)."""
