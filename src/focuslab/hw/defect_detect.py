@@ -27,9 +27,10 @@ Thresholds from the frames' own statistics
 Each plane is compared with the median of its 24 same-plane neighbours (5 x 5 plane window,
 centre excluded, :func:`~focuslab.hw.defect_planes.neighbour_median`): a high-pass residual
 that ignores shading, vignetting and any smooth illumination. Pixels near a defect then get
-their reference again from the valid pixels of a 15 x 15 plane window
-(:func:`~focuslab.hw.defect_planes.masked_neighbour_median`, up to three passes), so a
-cluster of up to ~12 x 12 plane pixels does not hide its own centre. The residual's spread
+their reference again from their valid neighbours only (flagged ones left out; the 15 x 15
+plane window near clusters, :func:`~focuslab.hw.defect_planes.masked_neighbour_median`), up
+to eight passes, so a cluster does not hide its own centre (solid blocks up to 14 x 14 plane
+pixels are found whole). The residual's spread
 is a robust sigma (:func:`~focuslab.hw.defect_planes.robust_sigma`) in tiles of 32 x 32
 plane pixels, so it contains everything that is *not* a defect: the fixed pattern (DSNU,
 PRNU) and the temporal noise left in the average of ``n`` frames (sigma / sqrt(n)); a pixel
@@ -84,7 +85,7 @@ CLUSTER_FLAG = 0x80
 #: Default detection threshold in robust sigmas (see the module notes for the false-alarm rate).
 DEFAULT_K_SIGMA = 5.0
 #: Passes that re-measure the reference of pixels near defects without the defects.
-_REFINE_PASSES = 3
+_REFINE_PASSES = 8
 #: Half-size of the window of the refinement's reference, plane pixels (15 x 15).
 _REFINE_RADIUS_PX = 7
 
@@ -231,6 +232,25 @@ def _types(r_dark: np.ndarray | None, s_dark: np.ndarray | None, signal: np.ndar
     return types
 
 
+def _refined_reference(plane: np.ndarray, bad: np.ndarray, ys: np.ndarray, xs: np.ndarray,
+                       first: np.ndarray) -> np.ndarray:
+    """Reference of the pixels ``(ys, xs)`` near defects, from their valid neighbours only.
+
+    Near a cluster (3 or more flagged pixels among the 24 of the 5 x 5 plane window) the median
+    of the valid pixels of the 15 x 15 window: a cluster's undetected inner pixels are outvoted
+    there. Elsewhere (near singlets) the valid pixels of the 5 x 5 window: the wide window is
+    biased where the shading curves, at the corners of a vignetted flat.
+    """
+    near = ndimage.convolve(bad.astype(np.int16), np.ones((5, 5), dtype=np.int16), mode="mirror")[ys, xs]
+    near = near - bad[ys, xs]
+    wide = near >= 3
+    ref = masked_neighbour_median(plane, bad, ys, xs, fallback=first)
+    if np.any(wide):
+        ref[wide] = masked_neighbour_median(plane, bad, ys[wide], xs[wide], radius_px=_REFINE_RADIUS_PX,
+                                            fallback=first[wide])
+    return ref
+
+
 def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, *, k: float, n_dark: int, n_flat: int,
                     black_level_dn: float, stuck_response_fraction: float,
                     name: str) -> tuple[np.ndarray, PlaneThresholds]:
@@ -257,21 +277,19 @@ def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, *, k: floa
         sg_med = float(np.median(s_gain))
     opts = {"k": k, "flat_level": flat_level, "stuck_response_fraction": stuck_response_fraction}
     types = _types(r_dark, s_dark, signal, ref_flat, s_gain, **opts)
-    # refine: pixels near defects get their reference again from the *valid* pixels of a
-    # 15 x 15 plane window, so a defect blob up to ~10 x 10 plane pixels does not hide its centre
+    # refine: pixels near defects get their reference again from their *valid* neighbours, so
+    # a defect blob up to ~12 x 12 plane pixels does not hide its centre
     for _ in range(_REFINE_PASSES):
         bad = types != 0
         if not np.any(bad):
             break
         ys, xs = np.nonzero(ndimage.binary_dilation(bad, structure=np.ones((5, 5), dtype=bool)))
         sub = (ys, xs)
-        wide = {"radius_px": _REFINE_RADIUS_PX}
         new = _types(
-            None if dark is None else dark[sub] - masked_neighbour_median(dark, bad, ys, xs, fallback=ref_dark[sub],
-                                                                          **wide),
+            None if dark is None else dark[sub] - _refined_reference(dark, bad, ys, xs, ref_dark[sub]),
             None if dark is None else s_dark[sub],
             None if flat is None else signal[sub],
-            None if flat is None else masked_neighbour_median(signal, bad, ys, xs, fallback=ref_flat[sub], **wide),
+            None if flat is None else _refined_reference(signal, bad, ys, xs, ref_flat[sub]),
             None if flat is None else s_gain[sub], **opts,
         )
         changed = np.any(new != types[sub])

@@ -79,13 +79,14 @@ def neighbour_median(plane: np.ndarray, *, radius_px: int = 2) -> np.ndarray:
 
 
 def masked_neighbour_median(plane: np.ndarray, bad: np.ndarray, ys: np.ndarray, xs: np.ndarray, *,
-                            radius_px: int = 2, fallback: np.ndarray, chunk_px: int = 20000) -> np.ndarray:
+                            radius_px: int = 2, fallback: np.ndarray, min_valid: int = 1,
+                            chunk_px: int = 20000) -> np.ndarray:
     """Median of the *valid* same-plane neighbours of the pixels ``(ys, xs)`` (centre excluded).
 
     Like :func:`neighbour_median` (window ``2r+1`` square, edges mirrored) but ignoring the
     neighbours flagged in ``bad``; computed only at the given pixels (those near defects), in
     chunks of ``chunk_px`` pixels, so time and memory follow the number of defects. Pixels with
-    no valid neighbour get ``fallback``.
+    fewer than ``min_valid`` valid neighbours get ``fallback``.
     """
     r = radius_px
     vp = np.pad(plane, r, mode="reflect")  # numpy "reflect" = scipy "mirror"
@@ -97,7 +98,7 @@ def masked_neighbour_median(plane: np.ndarray, bad: np.ndarray, ys: np.ndarray, 
         cx = xs[start : start + chunk_px] + r
         vals = np.stack([vp[cy + dy, cx + dx] for dy, dx in offsets]).astype(np.float64)
         invalid = np.stack([bp[cy + dy, cx + dx] for dy, dx in offsets])
-        none = invalid.all(axis=0)
+        none = (~invalid).sum(axis=0) < min_valid
         vals[invalid] = np.nan
         vals[:, none] = 0.0
         med = np.nanmedian(vals, axis=0)
