@@ -23,6 +23,15 @@ it, by Gaussian interpolation at its top, between that peak's valleys. ``priorit
 (and every replayed stack, whose codes need not grow toward near) takes the global maximum
 of the whole-region curve, as before.
 
+Low SNR. When no peak of the whole-region curve stands out of the curve's own noise (a
+wall of 1-3 % contrast, whose in-focus texture adds a few per cent to a Tenengrad dominated
+by pixel noise), the global maximum is one noisy sample anywhere in the
+sweep. Then, with a lens model, each frame's second score — the same measure after a
+Gaussian pre-filter of ``lowpass_sigma_px`` (1 px), which removes most of the white pixel
+noise's gradient energy and keeps the 1/f texture's low and middle frequencies, where defocus
+of a few DoF acts — is fitted over the whole sweep with the physical curve shape
+F = b + a / sqrt(w^2 + (x - p)^2) (:mod:`focuslab.af.focus_curve_fit`), and p is the peak.
+
 Peak. With a lens model, the midpoint of the two crossings of 70 % of the curve's rise
 (:func:`half_level_centre`: the flanks of a defocus curve are mirror images when codes are
 linear in defocus); otherwise, and when a flank leaves the sweep, Gaussian interpolation
@@ -47,7 +56,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import ndimage
 
+from focuslab.af.focus_curve_fit import fit_defocus_curve
 from focuslab.af.green_plane import balanced_mosaic, bayer_planes, green_plane
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
@@ -231,6 +242,9 @@ class ContrastSweepPolicy:
     prominence_sigma
         With ``"nearest"``: a peak's prominence, in units of the curve's sample noise
         (:func:`curve_noise_sd`), below which it is noise.
+    lowpass_sigma_px
+        Gaussian pre-filter (pixels of the scored plane) of the low-SNR score; 0 turns the
+        low-SNR fit off (see the module notes).
     """
 
     name = "contrast-sweep"
@@ -247,6 +261,7 @@ class ContrastSweepPolicy:
         priority: str = "nearest",
         min_height: float = 0.4,
         prominence_sigma: float = 6.0,
+        lowpass_sigma_px: float = 1.0,
     ):
         if priority not in ("nearest", "max"):
             raise InvalidParameterError(f"priority must be 'nearest' or 'max', got {priority!r}")
@@ -255,6 +270,7 @@ class ContrastSweepPolicy:
             raise InvalidParameterError(f"min_height must be in [0, 1], got {min_height!r}")
         self.min_height = float(min_height)
         self.prominence_sigma = check_positive("prominence_sigma", prominence_sigma, allow_zero=True)
+        self.lowpass_sigma_px = check_positive("lowpass_sigma_px", lowpass_sigma_px, allow_zero=True)
         if plane not in ("balanced", "green", "channels"):
             raise InvalidParameterError(f"plane must be 'balanced', 'green' or 'channels', got {plane!r}")
         self.plane = plane
@@ -274,6 +290,8 @@ class ContrastSweepPolicy:
         """Plan the sweep for this camera."""
         self._ctx = context
         self._codes, per_dof = _planned_codes(context, self.step_dof, self.steps)
+        self._per_dof = per_dof
+        self._lp_scores: list[float] = []
         self._backlash = 0 if math.isnan(per_dof) else math.ceil(self.backlash_dof * per_dof)
         self._scores: list[float] = []
         self._tiles: list[list[float]] = []
@@ -296,15 +314,22 @@ class ContrastSweepPolicy:
         """Focus score of one observation's AF region (see ``plane``)."""
         return sum(focus_measure(p, self.measure) for p in self._planes(obs))
 
+    def lowpass_score(self, obs: Observation) -> float:
+        """Focus score of the AF region after a Gaussian pre-filter of ``lowpass_sigma_px`` (the low-SNR score)."""
+        return sum(focus_measure(ndimage.gaussian_filter(p.astype(np.float64), self.lowpass_sigma_px), self.measure)
+                   for p in self._planes(obs))
+
     def quadrant_scores(self, obs: Observation) -> list[float]:
         """Focus scores of the four quadrants of the AF region (same plane and measure as :meth:`score`)."""
         quads = [_quadrants(p) for p in self._planes(obs)]
         return [sum(focus_measure(q[k], self.measure) for q in quads) for k in range(4)]
 
-    def choose_peak(self, codes, scores, tiles=None) -> float:
-        """Peak code of a sweep: whole-region ``scores`` and optional per-quadrant ``tiles`` (N x 4)."""
+    def choose_peak(self, codes, scores, tiles=None, *, lowpass_scores=None) -> float:
+        """Peak code of a sweep: whole-region ``scores``, optional per-quadrant ``tiles`` (N x 4) and
+        low-pass scores (the low-SNR fit, used when no peak of ``scores`` stands out of its noise)."""
         if not hasattr(self, "_linear"):
             self._linear = True  # called outside a run: codes taken as linear in defocus
+            self._per_dof = math.nan
         c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
         if tiles is None or len(tiles) == 0:
             curves = [s]
@@ -314,6 +339,11 @@ class ContrastSweepPolicy:
         for k, cu in enumerate(curves):
             cand += [(i, k) for i in significant_peaks(cu, min_height=self.min_height,
                                                        prominence_sigma=self.prominence_sigma)]
+        whole = [i for i, k in cand if k == 0]  # quadrant curves are twice as noisy: the whole region decides
+        if not whole and lowpass_scores is not None and self._linear and not math.isnan(self._per_dof):
+            fit = fit_defocus_curve(c, lowpass_scores, codes_per_dof=self._per_dof)
+            if fit is not None:
+                return fit
         if self.priority == "max" or not cand:
             # the flanks' midpoint needs codes linear in defocus (a lens model); a replayed
             # stack's frames need not be evenly spaced in diopters: Gaussian top there
@@ -359,12 +389,15 @@ class ContrastSweepPolicy:
             if not self._ready(obs):
                 return Command()
             self._scores.append(self.score(obs))
+            if self.lowpass_sigma_px > 0 and not math.isnan(self._per_dof):
+                self._lp_scores.append(self.lowpass_score(obs))
             if self._nearest:
                 self._tiles.append(self.quadrant_scores(obs))
             self._j += 1
             if self._j < self._codes.size:
                 return self._move(obs, int(self._codes[self._j]))
-            self.peak_code = self.choose_peak(self._codes, self._scores, self._tiles if self._nearest else None)
+            self.peak_code = self.choose_peak(self._codes, self._scores, self._tiles if self._nearest else None,
+                                              lowpass_scores=self._lp_scores or None)
             peak = int(np.clip(round(self.peak_code), self._ctx.min_code, self._ctx.max_code))
             self._final = peak
             if self._backlash and peak < obs.lens_code:
