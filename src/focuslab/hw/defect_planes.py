@@ -122,9 +122,10 @@ def robust_sigma(values: np.ndarray) -> float:
     """Outlier-resistant standard deviation of ``values`` (a 1-D sample; NaN-free).
 
     Starts from the normal-consistent MAD, ``1.4826 * median(|r - median(r)|)`` (Rousseeuw
-    & Croux, JASA 88, 1993), then takes twice the standard deviation of the samples within
-    4 sigma of the median. The clipped standard deviation keeps the MAD's immunity to a few
-    outliers (defects) but not its bias on quantized data: residuals of averaged integer
+    & Croux, JASA 88, 1993; the plain standard deviation when the MAD is 0), then takes three
+    times the standard deviation of the samples within 4 sigma of the median. The clipped
+    standard deviation keeps the MAD's immunity to a few outliers (defects) but not its bias on
+    quantized data: residuals of averaged integer
     frames sit on a grid of 1/n DN and their MAD can be off by 15 %, which would move a 5-sigma
     threshold to 4.2 sigma. Truncation at 4 sigma biases a normal sigma by only -0.05 %.
     """
@@ -133,13 +134,13 @@ def robust_sigma(values: np.ndarray) -> float:
     med = float(np.median(values))
     dev = np.abs(values - med)
     s = MAD_TO_SIGMA * float(np.median(dev))
-    for _ in range(2):
-        if s <= 0:
-            keep = dev == 0
-        else:
-            keep = dev <= 4.0 * s
-        inner = values[keep]
-        s = float(np.sqrt(np.mean((inner - np.mean(inner)) ** 2))) if inner.size > 1 else s
+    if s <= 0:  # more than half the samples equal (integer data, sigma < 0.5): start from the std
+        s = float(np.std(values))
+    for _ in range(3):
+        inner = values[dev <= 4.0 * s]
+        if inner.size < 2:
+            break
+        s = float(np.sqrt(np.mean((inner - np.mean(inner)) ** 2)))
     return s
 
 
