@@ -14,9 +14,10 @@ plane, and its 1-sigma); this class turns predictions into lens moves:
 3. **Uncertain.** Predictions made with the lens standing at the same code are pooled by
    inverse variance, ``d = sum(d_i / s_i^2) / sum(1 / s_i^2)``, ``s = sum(1 / s_i^2)^-1/2``
    (the pixel noise of successive frames is independent; a move empties the pool). A pooled
-   sigma above ``uncertain_dof`` is uncertain: the run's first prediction is still acted on
-   (the best guess moves the lens toward focus, where the blur is smaller and the network
-   surer); later ones wait a frame to pool another prediction; once ``max_uncertain``
+   sigma above ``uncertain_dof`` is uncertain. When the side is still sure (``|d| > sure_side
+   s``) the lens moves anyway (toward focus the blur is smaller and the network surer); else
+   the run's first prediction is acted on (the best guess), later ones wait a frame to pool
+   another prediction; once ``max_uncertain``
    uncertain predictions came in a row the policy hands over to a short contrast hill-climb
    (:class:`~focuslab.af.policies.contrast_hillclimb.ContrastHillClimb`) from the current frame.
 
@@ -80,6 +81,8 @@ class LearnedJumpAF:
         A prediction with sigma above this (DoF) is uncertain.
     max_uncertain
         Uncertain predictions in a row before handing over to contrast hill-climbing (>= 1).
+    sure_side
+        An uncertain prediction with ``|d| > sure_side * sigma`` still moves the lens (> 0).
     max_corrections
         Corrections after the first jump (>= 0).
     max_frames
@@ -91,10 +94,11 @@ class LearnedJumpAF:
     model_name = ""
 
     def __init__(self, *, weights=None, done_dof: float = 0.5, uncertain_dof: float = 2.0, max_uncertain: int = 3,
-                 max_corrections: int = 2, max_frames: int = 12) -> None:
+                 max_corrections: int = 3, max_frames: int = 12, sure_side: float = 2.0) -> None:
         self.weights = weights
         self.done_dof = check_positive("done_dof", done_dof)
         self.uncertain_dof = check_positive("uncertain_dof", uncertain_dof)
+        self.sure_side = check_positive("sure_side", sure_side)
         for key, v, lo in (("max_uncertain", max_uncertain, 1), ("max_corrections", max_corrections, 0),
                            ("max_frames", max_frames, 2)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
@@ -192,7 +196,9 @@ class LearnedJumpAF:
         w = np.array([1.0 / v**2 for _, v in self._pool])
         d = float(np.sum(w * np.array([u for u, _ in self._pool])) / np.sum(w))
         s = float(1.0 / math.sqrt(np.sum(w)))
-        if s > self.uncertain_dof:
+        if s > self.uncertain_dof and abs(d) > self.sure_side * s:
+            self._uncertain = 0  # the side is sure: move toward focus, where the network is surer
+        elif s > self.uncertain_dof:
             self._uncertain += 1
             if self._uncertain >= self.max_uncertain:
                 return self.fall_back(observation)
