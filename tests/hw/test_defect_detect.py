@@ -9,9 +9,9 @@ import pytest
 
 from focuslab.errors import InvalidParameterError
 from focuslab.hw.defect_clusters import find_clusters
-from focuslab.hw.defect_detect import CLUSTER_FLAG, DefectCode, detect_defects, mean_frame
+from focuslab.hw.defect_detect import CLUSTER_FLAG, DefectCode, detect_defects, frame_stats, mean_frame
 from focuslab.hw.defect_planes import plane_slices, robust_sigma
-from focuslab.hw.defect_planting import plant_defects, simulate_dark_flat
+from focuslab.hw.defect_planting import plant_defects, simulate_dark_flat, simulate_dark_flat_stats
 from focuslab.sensor import get_sensor
 
 W_PX, H_PX = 512, 384  # 196 608 pixels: the 0.01 % false-alarm budget is 19 pixels
@@ -96,6 +96,40 @@ def test_a_large_cluster_is_found_whole(monkeypatch, n):
     monkeypatch.setattr(dd, "_REFINE_PASSES", 0)
     plain = detect_defects(dark, flat, cfa=spec.cfa, n_dark_frames=16, n_flat_frames=16)
     assert np.count_nonzero(plain.types[ys, xs]) < n * n  # the test can fail
+
+
+def test_stuck_at_the_dark_level_needs_the_frame_variances():
+    """Pixels frozen at the black level: by levels alone they are dead (zero response, normal dark),
+    with the per-frame variances they are stuck (not one DN of change in 32 frames)."""
+    spec = _small("imx174_mono")
+    plan = plant_defects(spec, seed=12, n_stuck=30, n_dead=30)
+    stuck = np.isfinite(plan.stuck_dn)
+    at_black = np.where(stuck, np.rint(spec.black_level_dn), np.nan)
+    plan = dataclasses.replace(plan, stuck_dn=at_black)
+    dark, flat = simulate_dark_flat_stats(spec, plan, seed=12)
+    args = {"cfa": "mono", "n_dark_frames": 16, "n_flat_frames": 16}
+    levels = detect_defects(dark.mean_dn, flat.mean_dn, **args)
+    assert np.all(levels.types[stuck] == DefectCode.DEAD)
+    both = detect_defects(dark.mean_dn, flat.mean_dn, dark_var_dn2=dark.var_dn2, flat_var_dn2=flat.var_dn2, **args)
+    assert np.all(both.types[stuck] == DefectCode.STUCK)
+    dead = (plan.codes & 0x7F) == DefectCode.DEAD
+    assert np.all(both.types[dead] == DefectCode.DEAD)  # dead pixels still show their read noise
+    assert np.array_equal(both.mask, plan.mask)
+
+
+def test_frame_stats_streams_mean_and_variance():
+    rng = np.random.default_rng(1)
+    frames = [np.rint(rng.normal(60000.0, 2.0, (8, 8))) for _ in range(10)]
+    frames[3][0, 0] = 0.0
+    for f in frames:
+        f[1, 1] = 777.0  # the same value in every frame: variance exactly 0
+    st = frame_stats(iter(frames))
+    stack = np.stack(frames)
+    assert st.n_frames == 10
+    assert np.allclose(st.mean_dn, stack.mean(axis=0), rtol=0, atol=1e-9)
+    assert np.allclose(st.var_dn2, stack.var(axis=0, ddof=1), rtol=1e-12, atol=1e-9)
+    assert st.var_dn2[1, 1] == 0.0
+    assert frame_stats([np.zeros((2, 2))]).var_dn2 is None
 
 
 def test_dark_only_and_flat_only():

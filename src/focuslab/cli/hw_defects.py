@@ -23,20 +23,24 @@ def _static(dark: list[Path], flat: list[Path], *, cfa: str | None, black_level_
     f = average_inputs(flat, kind="flat", cfa=cfa, black_level_dn=black_level_dn) if flat else None
     for kind, avg in (("dark", d), ("flat", f)):
         if avg is not None:
-            check_bit_depth(avg[0], bit_depth, kind=kind)
-    first = (d or f)[2]
-    if d is not None and f is not None and (d[2].cfa != f[2].cfa):
-        raise InvalidParameterError(f"dark frames have CFA {d[2].cfa} but flat frames {f[2].cfa}; use one sensor")
+            check_bit_depth(avg[0].mean_dn, bit_depth, kind=kind)
+    first = (d or f)[1]
+    if d is not None and f is not None and (d[1].cfa != f[1].cfa):
+        raise InvalidParameterError(f"dark frames have CFA {d[1].cfa} but flat frames {f[1].cfa}; use one sensor")
     black = first.black_level_dn if black_level_dn is None else black_level_dn
     white = first.white_level_dn if bit_depth is None else float((1 << bit_depth) - 1)
+    ds = None if d is None else d[0]
+    fs = None if f is None else f[0]
     result = detect_defects(
-        None if d is None else d[0], None if f is None else f[0], cfa=first.cfa,
-        n_dark_frames=1 if d is None else d[1], n_flat_frames=1 if f is None else f[1],
+        None if ds is None else ds.mean_dn, None if fs is None else fs.mean_dn, cfa=first.cfa,
+        n_dark_frames=1 if ds is None else ds.n_frames, n_flat_frames=1 if fs is None else fs.n_frames,
         k_sigma=DEFAULT_K_SIGMA if k_sigma is None else k_sigma, black_level_dn=black,
-        white_level_dn=white,
+        white_level_dn=white, dark_var_dn2=None if ds is None else ds.var_dn2,
+        flat_var_dn2=None if fs is None else fs.var_dn2,
     )
-    base = f[0] if f is not None else d[0]
-    source = f"{0 if d is None else d[1]} dark and {0 if f is None else f[1]} flat frames (first: {first.source})"
+    base = fs.mean_dn if fs is not None else ds.mean_dn
+    source = (f"{0 if ds is None else ds.n_frames} dark and {0 if fs is None else fs.n_frames} flat frames "
+              f"(first: {first.source})")
     return result, base, source
 
 

@@ -14,7 +14,8 @@ stuck
     *and* sits at an abnormal level in the dark (off the local dark reference by more than
     ``k_sigma`` sigmas, high or low): a pixel frozen at one value, whatever the light. A pixel
     stuck within ``k_sigma`` sigmas of the normal dark level cannot be told from a dead one
-    and is reported dead.
+    and is reported dead, unless the per-frame variances are given (:func:`frame_stats`): a
+    pixel that did not change at all in any dark or flat frame is frozen, hence stuck.
 bright
     Over-responsive: ``g > 1 + k_sigma * sigma_g`` (gain defect, not dark current).
 
@@ -88,6 +89,8 @@ DEFAULT_K_SIGMA = 5.0
 _REFINE_PASSES = 8
 #: Half-size of the window of the refinement's reference, plane pixels (15 x 15).
 _REFINE_RADIUS_PX = 7
+#: Fewest dark + flat frames for "no change in any frame" (frozen) to mark a pixel stuck.
+_MIN_FRAMES_FROZEN = 8
 
 
 @dataclass(frozen=True)
@@ -183,35 +186,61 @@ class DefectResult:
         }
 
 
-def mean_frame(frames: Iterable[np.ndarray], *, name: str = "frames") -> tuple[np.ndarray, int]:
-    """Average of equally shaped frames, streamed (memory of one frame); returns (mean, n).
+@dataclass(frozen=True, eq=False)
+class FrameStats:
+    """Per-pixel mean and temporal variance of ``n`` equally shaped frames (DN, DN^2)."""
+
+    mean_dn: np.ndarray
+    var_dn2: np.ndarray | None
+    n_frames: int
+
+
+def frame_stats(frames: Iterable[np.ndarray], *, name: str = "frames") -> FrameStats:
+    """Mean and unbiased temporal variance of frames, streamed (memory of three frames).
+
+    Sums are taken relative to the first frame (a shifted-data variance: no cancellation for
+    large values with small noise), so a pixel with the same value in every frame has a variance
+    of exactly 0. ``var_dn2`` is None for a single frame.
 
     Raises
     ------
     InvalidParameterError
         On no frame, or frames of different shapes (the message gives both shapes).
     """
-    total: np.ndarray | None = None
+    first: np.ndarray | None = None
+    total = total_sq = None
     n = 0
     for f in frames:
-        arr = np.asarray(f)
-        if total is None:
-            total = np.zeros(arr.shape, dtype=np.float64)
-        elif arr.shape != total.shape:
+        arr = np.asarray(f, dtype=np.float64)
+        if first is None:
+            first = arr.copy()
+            total = np.zeros(arr.shape)
+            total_sq = np.zeros(arr.shape)
+        elif arr.shape != first.shape:
             raise InvalidParameterError(
-                f"{name}: frame {n + 1} has shape {arr.shape}, frame 1 has {total.shape}; all frames must be the "
+                f"{name}: frame {n + 1} has shape {arr.shape}, frame 1 has {first.shape}; all frames must be the "
                 "same size"
             )
-        total += arr
+        d = arr - first
+        total += d
+        total_sq += d * d
         n += 1
-    if total is None:
+    if first is None:
         raise InvalidParameterError(f"{name}: no frame given")
-    return total / n, n
+    mean = first + total / n
+    var = None if n < 2 else np.maximum(total_sq - total * total / n, 0.0) / (n - 1)
+    return FrameStats(mean_dn=mean, var_dn2=var, n_frames=n)
+
+
+def mean_frame(frames: Iterable[np.ndarray], *, name: str = "frames") -> tuple[np.ndarray, int]:
+    """Average of equally shaped frames, streamed; returns (mean, n). See :func:`frame_stats`."""
+    st = frame_stats(frames, name=name)
+    return st.mean_dn, st.n_frames
 
 
 def _types(r_dark: np.ndarray | None, s_dark: np.ndarray | None, signal: np.ndarray | None,
-           ref: np.ndarray | None, s_gain: np.ndarray | None, *, k: float, flat_level: float,
-           stuck_response_fraction: float) -> np.ndarray:
+           ref: np.ndarray | None, s_gain: np.ndarray | None, frozen: np.ndarray | None, *, k: float,
+           flat_level: float, stuck_response_fraction: float) -> np.ndarray:
     """Type codes from the residuals (elementwise: works on whole planes and on pixel subsets)."""
     shape = (r_dark if r_dark is not None else signal).shape
     types = np.zeros(shape, dtype=np.uint8)
@@ -224,7 +253,10 @@ def _types(r_dark: np.ndarray | None, s_dark: np.ndarray | None, signal: np.ndar
         dead = g1 < -k * s_gain
         bright = g1 > k * s_gain
         if r_dark is not None:
-            stuck = (np.abs(signal) <= stuck_response_fraction * safe) & (np.abs(r_dark) > k * s_dark)
+            off = np.abs(r_dark) > k * s_dark
+            if frozen is not None:
+                off |= frozen
+            stuck = (np.abs(signal) <= stuck_response_fraction * safe) & off
     types[bright] = DefectCode.BRIGHT
     types[dead] = DefectCode.DEAD
     types[hot] = DefectCode.HOT
@@ -251,8 +283,8 @@ def _refined_reference(plane: np.ndarray, bad: np.ndarray, ys: np.ndarray, xs: n
     return ref
 
 
-def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, *, k: float, n_dark: int, n_flat: int,
-                    black_level_dn: float, stuck_response_fraction: float,
+def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, frozen: np.ndarray | None, *, k: float,
+                    n_dark: int, n_flat: int, black_level_dn: float, stuck_response_fraction: float,
                     name: str) -> tuple[np.ndarray, PlaneThresholds]:
     r_dark = s_dark = signal = ref_flat = s_gain = None
     sd_med = sg_med = None
@@ -276,7 +308,7 @@ def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, *, k: floa
         s_gain = tile_robust_sigma(gain - 1.0, floor=floor)
         sg_med = float(np.median(s_gain))
     opts = {"k": k, "flat_level": flat_level, "stuck_response_fraction": stuck_response_fraction}
-    types = _types(r_dark, s_dark, signal, ref_flat, s_gain, **opts)
+    types = _types(r_dark, s_dark, signal, ref_flat, s_gain, frozen, **opts)
     # refine: pixels near defects get their reference again from their *valid* neighbours, so
     # a defect blob up to ~12 x 12 plane pixels does not hide its centre
     for _ in range(_REFINE_PASSES):
@@ -290,7 +322,8 @@ def _classify_plane(dark: np.ndarray | None, flat: np.ndarray | None, *, k: floa
             None if dark is None else s_dark[sub],
             None if flat is None else signal[sub],
             None if flat is None else _refined_reference(signal, bad, ys, xs, ref_flat[sub]),
-            None if flat is None else s_gain[sub], **opts,
+            None if flat is None else s_gain[sub],
+            None if frozen is None else frozen[sub], **opts,
         )
         changed = np.any(new != types[sub])
         types[sub] = new
@@ -316,6 +349,8 @@ def detect_defects(
     black_level_dn: float = 0.0,
     white_level_dn: float | None = None,
     stuck_response_fraction: float = 0.1,
+    dark_var_dn2: np.ndarray | None = None,
+    flat_var_dn2: np.ndarray | None = None,
 ) -> DefectResult:
     """Hot, dead, stuck, bright pixels and their clusters from averaged dark and flat frames.
 
@@ -339,6 +374,12 @@ def detect_defects(
     stuck_response_fraction
         A pixel whose ``|flat - dark|`` is at most this fraction of its neighbours' response
         does not respond (stuck or dead); in (0, 1).
+    dark_var_dn2, flat_var_dn2
+        Optional per-pixel temporal variances of the averaged frames (:func:`frame_stats`).
+        With both, a non-responding pixel whose value did not change at all in any dark or
+        flat frame is *frozen*: stuck even at the normal dark level, where the levels alone
+        would call it dead. Used only with at least 8 frames in all (a dead pixel of a sensor
+        with read noise near 0.5 DN repeats one value over a few frames by chance).
 
     Returns
     -------
@@ -374,11 +415,19 @@ def detect_defects(
                 "use flats at about 50 % of saturation"
             )
     shape = (dark if dark is not None else flat).shape
+    frozen = None
+    if dark is not None and flat is not None and dark_var_dn2 is not None and flat_var_dn2 is not None:
+        for nm, v in (("dark_var_dn2", dark_var_dn2), ("flat_var_dn2", flat_var_dn2)):
+            if np.shape(v) != shape:
+                raise InvalidParameterError(f"{nm} has shape {np.shape(v)}, the frames {shape}")
+        if n_dark_frames + n_flat_frames >= _MIN_FRAMES_FROZEN:
+            frozen = (np.asarray(dark_var_dn2) == 0) & (np.asarray(flat_var_dn2) == 0)
     types = np.zeros(shape, dtype=np.uint8)
     planes = []
     for name, sl in plane_slices(cfa):
         t, th = _classify_plane(
-            None if dark is None else dark[sl], None if flat is None else flat[sl], k=k,
+            None if dark is None else dark[sl], None if flat is None else flat[sl],
+            None if frozen is None else frozen[sl], k=k,
             n_dark=int(n_dark_frames), n_flat=int(n_flat_frames), black_level_dn=float(black_level_dn),
             stuck_response_fraction=float(stuck_response_fraction), name=name,
         )

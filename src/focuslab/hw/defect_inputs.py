@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from focuslab.errors import InputFileError, InvalidParameterError
+from focuslab.hw.defect_detect import FrameStats, frame_stats
 from focuslab.hw.defect_planes import check_cfa
 
 SERIES_FORMAT = "focuslab.emva_series/1"
@@ -86,8 +87,8 @@ def read_raw_input(path: str | os.PathLike, *, cfa: str | None = None, black_lev
 
 
 def average_inputs(paths: Sequence[str | os.PathLike], *, kind: str, cfa: str | None = None,
-                   black_level_dn: float | None = None) -> tuple[np.ndarray, int, RawInput]:
-    """Mean of the frames in ``paths`` (streamed: one frame in memory); returns (mean, n, first frame).
+                   black_level_dn: float | None = None) -> tuple[FrameStats, RawInput]:
+    """Mean and temporal variance of the frames in ``paths`` (streamed), and the first frame read.
 
     Raises
     ------
@@ -98,23 +99,26 @@ def average_inputs(paths: Sequence[str | os.PathLike], *, kind: str, cfa: str | 
     """
     if not paths:
         raise InvalidParameterError(f"no {kind} frame given")
-    first: RawInput | None = None
-    total: np.ndarray | None = None
-    n = 0
-    for path in paths:
-        n += 1
-        f = read_raw_input(path, cfa=cfa, black_level_dn=black_level_dn)
-        if first is None:
-            first, total = f, np.zeros(f.data.shape, dtype=np.float64)
-        elif f.data.shape != first.data.shape:
-            raise InvalidParameterError(
-                f"{kind} frame {f.source!r} is {f.data.shape[1]}x{f.data.shape[0]} but {first.source!r} is "
-                f"{first.data.shape[1]}x{first.data.shape[0]}; all frames must be the same size"
-            )
-        elif f.cfa != first.cfa or f.white_level_dn != first.white_level_dn:
-            raise InputFileError(f"{kind} frame {f.source!r} has another CFA or white level than {first.source!r}")
-        total += f.data
-    return total / n, n, first
+    first: list[RawInput] = []
+
+    def frames():
+        for path in paths:
+            f = read_raw_input(path, cfa=cfa, black_level_dn=black_level_dn)
+            if not first:
+                first.append(f)
+            elif f.data.shape != first[0].data.shape:
+                raise InvalidParameterError(
+                    f"{kind} frame {f.source!r} is {f.data.shape[1]}x{f.data.shape[0]} but {first[0].source!r} is "
+                    f"{first[0].data.shape[1]}x{first[0].data.shape[0]}; all frames must be the same size"
+                )
+            elif f.cfa != first[0].cfa or f.white_level_dn != first[0].white_level_dn:
+                raise InputFileError(
+                    f"{kind} frame {f.source!r} has another CFA or white level than {first[0].source!r}"
+                )
+            yield f.data
+
+    stats = frame_stats(frames(), name=f"{kind} frames")
+    return stats, first[0]
 
 
 @dataclass(frozen=True)

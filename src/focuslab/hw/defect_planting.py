@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
-from focuslab.hw.defect_detect import CLUSTER_FLAG, DefectCode
+from focuslab.hw.defect_detect import CLUSTER_FLAG, DefectCode, FrameStats, frame_stats
 from focuslab.sensor.expose import expose
 from focuslab.sensor.raw import RawFrame
 from focuslab.sensor.spec import SensorSpec
@@ -217,23 +217,36 @@ def shading_field(shape_px: tuple[int, int], *, corner_falloff: float = 0.4, til
     return field / field.max()
 
 
-def simulate_dark_flat(spec: SensorSpec, plan: DefectPlan, *, seed: int, n_frames: int = 16, exposure_s: float = 0.05,
-                       flat_fraction: float = 0.5, corner_falloff: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
-    """Averaged dark and flat-field frames (DN, float64) of ``spec`` with the plan's defects.
+def simulate_dark_flat_stats(spec: SensorSpec, plan: DefectPlan, *, seed: int, n_frames: int = 16,
+                             exposure_s: float = 0.05, flat_fraction: float = 0.5,
+                             corner_falloff: float = 0.4) -> tuple[FrameStats, FrameStats]:
+    """Per-pixel mean and temporal variance of ``n_frames`` dark and flat frames with the plan's defects.
 
     The flat's peak signal is ``flat_fraction`` of the saturation (EMVA 1288 measures PRNU at
-    50 %), shaded by :func:`shading_field`. Both use exposure ``exposure_s``.
+    50 %), shaded by :func:`shading_field`. Both use exposure ``exposure_s``. The frames are
+    streamed (never all in memory); darks and flats draw from two generators spawned from
+    ``seed``.
     """
-    rng = np.random.default_rng(seed)
+    rng_dark, rng_flat = np.random.default_rng(seed).spawn(2)
     h, w = spec.shape_px
     channels = 1 if spec.is_mono else 3
     qe = spec.quantum_efficiency * (1.0 if spec.is_mono else max(spec.channel_response))
     level = flat_fraction * spec.saturation_e / qe
     flat_ph = np.repeat((level * shading_field((h, w), corner_falloff=corner_falloff))[..., None], channels, axis=2)
     dark_ph = np.zeros((h, w, channels))
-    dark = np.zeros((h, w))
-    flat = np.zeros((h, w))
-    for _ in range(int(n_frames)):
-        dark += expose_with_defects(spec, dark_ph, exposure_s=exposure_s, plan=plan, seed=rng).data
-        flat += expose_with_defects(spec, flat_ph, exposure_s=exposure_s, plan=plan, seed=rng).data
-    return dark / n_frames, flat / n_frames
+
+    def frames(ph: np.ndarray, rng: np.random.Generator):
+        for _ in range(int(n_frames)):
+            yield expose_with_defects(spec, ph, exposure_s=exposure_s, plan=plan, seed=rng).data
+
+    return (frame_stats(frames(dark_ph, rng_dark), name="dark frames"),
+            frame_stats(frames(flat_ph, rng_flat), name="flat frames"))
+
+
+def simulate_dark_flat(spec: SensorSpec, plan: DefectPlan, *, seed: int, n_frames: int = 16, exposure_s: float = 0.05,
+                       flat_fraction: float = 0.5, corner_falloff: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """Averaged dark and flat-field frames (DN, float64) of ``spec`` with the plan's defects
+    (the means of :func:`simulate_dark_flat_stats`)."""
+    dark, flat = simulate_dark_flat_stats(spec, plan, seed=seed, n_frames=n_frames, exposure_s=exposure_s,
+                                          flat_fraction=flat_fraction, corner_falloff=corner_falloff)
+    return dark.mean_dn, flat.mean_dn
