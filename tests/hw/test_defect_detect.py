@@ -9,9 +9,11 @@ import pytest
 
 from focuslab.errors import InvalidParameterError
 from focuslab.hw.defect_clusters import find_clusters
-from focuslab.hw.defect_detect import CLUSTER_FLAG, DefectCode, detect_defects, frame_stats, mean_frame
+from focuslab.hw.defect_detect import detect_defects
+from focuslab.hw.defect_frame_stats import frame_stats, mean_frame
 from focuslab.hw.defect_planes import plane_slices, robust_sigma
 from focuslab.hw.defect_planting import plant_defects, simulate_dark_flat, simulate_dark_flat_stats
+from focuslab.hw.defect_result import CLUSTER_FLAG, DefectCode
 from focuslab.sensor import get_sensor
 
 W_PX, H_PX = 512, 384  # 196 608 pixels: the 0.01 % false-alarm budget is 19 pixels

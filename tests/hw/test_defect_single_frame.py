@@ -9,7 +9,7 @@ import pytest
 from scipy import ndimage
 
 from focuslab.errors import InvalidParameterError
-from focuslab.hw.defect_detect import DefectCode
+from focuslab.hw.defect_result import DefectCode
 from focuslab.hw.defect_single_frame import detect_single_frame
 from focuslab.sensor import expose, get_sensor
 

@@ -14,8 +14,9 @@ stuck
     *and* sits at an abnormal level in the dark (off the local dark reference by more than
     ``k_sigma`` sigmas, high or low): a pixel frozen at one value, whatever the light. A pixel
     stuck within ``k_sigma`` sigmas of the normal dark level cannot be told from a dead one
-    and is reported dead, unless the per-frame variances are given (:func:`frame_stats`): a
-    pixel that did not change at all in any dark or flat frame is frozen, hence stuck.
+    and is reported dead, unless the per-frame variances are given
+    (:func:`~focuslab.hw.defect_frame_stats.frame_stats`): a pixel that did not change at all
+    in any dark or flat frame is frozen, hence stuck.
 bright
     Over-responsive: ``g > 1 + k_sigma * sigma_g`` (gain defect, not dark current).
 
@@ -52,15 +53,11 @@ JASA 88 (1993) (the MAD's 1.4826 factor).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 from scipy import ndimage
 
 from focuslab.errors import InvalidParameterError, check_positive
-from focuslab.hw.defect_clusters import DefectCluster, find_clusters
 from focuslab.hw.defect_planes import (
     check_cfa,
     check_mosaic,
@@ -69,20 +66,8 @@ from focuslab.hw.defect_planes import (
     plane_slices,
     tile_robust_sigma,
 )
+from focuslab.hw.defect_result import DefectCode, DefectResult, PlaneThresholds, finish_result
 
-
-class DefectCode(IntEnum):
-    """Type codes of the ``uint8`` defect map (low 7 bits)."""
-
-    OK = 0
-    HOT = 1
-    DEAD = 2
-    STUCK = 3
-    BRIGHT = 4
-
-
-#: Bit set in the defect map on pixels that belong to a couplet or cluster.
-CLUSTER_FLAG = 0x80
 #: Default detection threshold in robust sigmas (see the module notes for the false-alarm rate).
 DEFAULT_K_SIGMA = 5.0
 #: Passes that re-measure the reference of pixels near defects without the defects.
@@ -91,151 +76,6 @@ _REFINE_PASSES = 8
 _REFINE_RADIUS_PX = 7
 #: Fewest dark + flat frames for "no change in any frame" (frozen) to mark a pixel stuck.
 _MIN_FRAMES_FROZEN = 8
-
-
-@dataclass(frozen=True)
-class PlaneThresholds:
-    """Noise and thresholds found in one CFA plane (medians over its tiles)."""
-
-    plane: str
-    dark_sigma_dn: float | None
-    gain_sigma: float | None
-    hot_threshold_dn: float | None
-    dead_threshold_gain: float | None
-    flat_level_dn: float | None
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (None where the frame kind was not given)."""
-        return {k: (None if v is None else (round(v, 6) if isinstance(v, float) else v))
-                for k, v in self.__dict__.items()}
-
-
-@dataclass(frozen=True, eq=False)
-class DefectResult:
-    """A defect map and what was found.
-
-    Attributes
-    ----------
-    codes
-        ``uint8`` ``H x W``: :class:`DefectCode` in the low 7 bits, :data:`CLUSTER_FLAG` on
-        couplet/cluster members.
-    cfa
-        Pattern string of the mosaic.
-    clusters
-        Couplets and clusters (:class:`~focuslab.hw.defect_clusters.DefectCluster`).
-    k_sigma
-        Threshold used, robust sigmas.
-    method
-        ``"dark_flat"`` (static, averaged frames) or ``"single_frame"`` (dynamic, one scene).
-    planes
-        Per-plane noise and thresholds.
-    n_dark_frames, n_flat_frames
-        Frames averaged into the dark and flat (0 when not given).
-    """
-
-    codes: np.ndarray
-    cfa: str
-    clusters: tuple[DefectCluster, ...]
-    k_sigma: float
-    method: str
-    planes: tuple[PlaneThresholds, ...] = ()
-    n_dark_frames: int = 0
-    n_flat_frames: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def types(self) -> np.ndarray:
-        """``uint8`` map of the type codes alone (cluster bit removed)."""
-        return self.codes & np.uint8(0x7F)
-
-    @property
-    def mask(self) -> np.ndarray:
-        """Boolean map of every defective pixel."""
-        return self.codes != 0
-
-    def counts(self) -> dict[str, int]:
-        """Number of pixels of every type, the total and the couplet/cluster counts."""
-        t = self.types
-        out = {c.name.lower(): int(np.count_nonzero(t == c)) for c in DefectCode if c != DefectCode.OK}
-        out["total"] = int(np.count_nonzero(t))
-        out["couplets"] = sum(1 for c in self.clusters if c.size_px == 2)
-        out["clusters"] = sum(1 for c in self.clusters if c.size_px >= 3)
-        out["pixels_in_clusters"] = int(np.count_nonzero(self.codes & np.uint8(CLUSTER_FLAG)))
-        return out
-
-    def to_dict(self, *, max_clusters: int = 1000) -> dict:
-        """JSON summary: counts, fraction of pixels, thresholds, the (largest) clusters."""
-        counts = self.counts()
-        h, w = self.codes.shape
-        return {
-            "format": "focuslab.defects/1",
-            "method": self.method,
-            "shape_px": [h, w],
-            "cfa": self.cfa,
-            "k_sigma": self.k_sigma,
-            "n_dark_frames": self.n_dark_frames,
-            "n_flat_frames": self.n_flat_frames,
-            "counts": counts,
-            "defect_fraction": counts["total"] / float(h * w),
-            "largest_cluster_px": max((c.size_px for c in self.clusters), default=1 if counts["total"] else 0),
-            "planes": [p.to_dict() for p in self.planes],
-            "clusters": [c.to_dict() for c in self.clusters[:max_clusters]],
-            "clusters_listed": min(len(self.clusters), max_clusters),
-            "codes": {c.name.lower(): int(c) for c in DefectCode} | {"cluster_flag": CLUSTER_FLAG},
-            "notes": list(self.notes),
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class FrameStats:
-    """Per-pixel mean and temporal variance of ``n`` equally shaped frames (DN, DN^2)."""
-
-    mean_dn: np.ndarray
-    var_dn2: np.ndarray | None
-    n_frames: int
-
-
-def frame_stats(frames: Iterable[np.ndarray], *, name: str = "frames") -> FrameStats:
-    """Mean and unbiased temporal variance of frames, streamed (memory of three frames).
-
-    Sums are taken relative to the first frame (a shifted-data variance: no cancellation for
-    large values with small noise), so a pixel with the same value in every frame has a variance
-    of exactly 0. ``var_dn2`` is None for a single frame.
-
-    Raises
-    ------
-    InvalidParameterError
-        On no frame, or frames of different shapes (the message gives both shapes).
-    """
-    first: np.ndarray | None = None
-    total = total_sq = None
-    n = 0
-    for f in frames:
-        arr = np.asarray(f, dtype=np.float64)
-        if first is None:
-            first = arr.copy()
-            total = np.zeros(arr.shape)
-            total_sq = np.zeros(arr.shape)
-        elif arr.shape != first.shape:
-            raise InvalidParameterError(
-                f"{name}: frame {n + 1} has shape {arr.shape}, frame 1 has {first.shape}; all frames must be the "
-                "same size"
-            )
-        d = arr - first
-        total += d
-        total_sq += d * d
-        n += 1
-    if first is None:
-        raise InvalidParameterError(f"{name}: no frame given")
-    mean = first + total / n
-    var = None if n < 2 else np.maximum(total_sq - total * total / n, 0.0) / (n - 1)
-    return FrameStats(mean_dn=mean, var_dn2=var, n_frames=n)
-
-
-def mean_frame(frames: Iterable[np.ndarray], *, name: str = "frames") -> tuple[np.ndarray, int]:
-    """Average of equally shaped frames, streamed; returns (mean, n). See :func:`frame_stats`."""
-    st = frame_stats(frames, name=name)
-    return st.mean_dn, st.n_frames
 
 
 def _types(r_dark: np.ndarray | None, s_dark: np.ndarray | None, signal: np.ndarray | None,
@@ -375,7 +215,8 @@ def detect_defects(
         A pixel whose ``|flat - dark|`` is at most this fraction of its neighbours' response
         does not respond (stuck or dead); in (0, 1).
     dark_var_dn2, flat_var_dn2
-        Optional per-pixel temporal variances of the averaged frames (:func:`frame_stats`).
+        Optional per-pixel temporal variances of the averaged frames
+        (:func:`~focuslab.hw.defect_frame_stats.frame_stats`).
         With both, a non-responding pixel whose value did not change at all in any dark or
         flat frame is *frozen*: stuck even at the normal dark level, where the levels alone
         would call it dead. Used only with at least 8 frames in all (a dead pixel of a sensor
@@ -436,13 +277,3 @@ def detect_defects(
     return finish_result(types, cfa=cfa, k_sigma=k, method="dark_flat", planes=tuple(planes),
                          n_dark_frames=int(n_dark_frames) if dark is not None else 0,
                          n_flat_frames=int(n_flat_frames) if flat is not None else 0)
-
-
-def finish_result(types: np.ndarray, *, cfa: str, k_sigma: float, method: str, planes: tuple = (),
-                  n_dark_frames: int = 0, n_flat_frames: int = 0, notes: tuple[str, ...] = ()) -> DefectResult:
-    """Find the clusters of a type map, set their flag bit and wrap everything in a DefectResult."""
-    clusters, member = find_clusters(types, cfa)
-    codes = types.astype(np.uint8, copy=True)
-    codes[member] |= np.uint8(CLUSTER_FLAG)
-    return DefectResult(codes=codes, cfa=cfa, clusters=tuple(clusters), k_sigma=float(k_sigma), method=method,
-                        planes=planes, n_dark_frames=n_dark_frames, n_flat_frames=n_flat_frames, notes=notes)

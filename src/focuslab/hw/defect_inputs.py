@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from focuslab.errors import InputFileError, InvalidParameterError
-from focuslab.hw.defect_detect import FrameStats, frame_stats
+from focuslab.hw.defect_frame_stats import FrameStats, frame_stats
 from focuslab.hw.defect_planes import check_cfa
 
 SERIES_FORMAT = "focuslab.emva_series/1"

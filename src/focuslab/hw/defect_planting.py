@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
-from focuslab.hw.defect_detect import CLUSTER_FLAG, DefectCode, FrameStats, frame_stats
+from focuslab.hw.defect_frame_stats import FrameStats, frame_stats
+from focuslab.hw.defect_result import CLUSTER_FLAG, DefectCode
 from focuslab.sensor.expose import expose
 from focuslab.sensor.raw import RawFrame
 from focuslab.sensor.spec import SensorSpec

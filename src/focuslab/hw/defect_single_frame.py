@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from focuslab.errors import check_positive
-from focuslab.hw.defect_detect import DefectCode, DefectResult, PlaneThresholds, finish_result
 from focuslab.hw.defect_planes import check_cfa, check_mosaic, neighbour_stack, plane_slices, robust_sigma
+from focuslab.hw.defect_result import DefectCode, DefectResult, PlaneThresholds, finish_result
 
 #: Default threshold of the single-frame detector, noise sigmas.
 SINGLE_FRAME_K_SIGMA = 8.0
