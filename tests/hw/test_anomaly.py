@@ -65,6 +65,21 @@ def test_too_small_training_population():
         run_anomaly_study(design, modules=10, faulty_fraction=0.2, seed=0)
 
 
+def test_process_pool_gives_the_same_features():
+    from focuslab.hw.anomaly import measure_population
+    from focuslab.hw.anomaly_features import reference_chart
+    from focuslab.hw.population import sample_population
+
+    design = ModuleDesign.from_camera(get_camera("phone_main"))
+    units = sample_population(design, 2, faulty_fraction=0.5, seed=9)
+    chart = reference_chart(design)
+    one = measure_population(design, units, chart=chart)
+    two = measure_population(design, units, chart=chart, workers=2)
+    assert np.array_equal(one.features, two.features, equal_nan=True)
+    with pytest.raises(InvalidParameterError, match="workers"):
+        measure_population(design, units, chart=chart, workers=0)
+
+
 @pytest.mark.slow
 def test_held_out_population_auroc():
     """The issue's figure: AUROC on a held-out simulated population (different seed)."""

@@ -22,6 +22,7 @@ def anomalies_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the training population (held-out: seed + 1000)."),
     train_modules: int | None = typer.Option(None, "--train-modules", help="Training population size."),
     camera: str = typer.Option("phone_main", help="Camera preset of the module design."),
+    workers: int = typer.Option(1, "--workers", help="Processes measuring the modules (same results for any)."),
     out: Path | None = typer.Option(None, "--out", help="Write anomalies.json and features.csv here."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report."),
@@ -46,7 +47,7 @@ def anomalies_command(
         ensure_dir(out)
     design = ModuleDesign.from_camera(get_camera(camera))
     res = run_anomaly_study(design, modules=modules, faulty_fraction=faulty_fraction, seed=seed,
-                            train_modules=train_modules)
+                            train_modules=train_modules, workers=workers)
     doc = res.to_dict()
     if out is not None:
         write_json_atomic(Path(out) / "anomalies.json", doc)

@@ -50,12 +50,30 @@ class Population:
         return np.array([u.faulty for u in self.units])
 
 
-def measure_population(design: ModuleDesign, units, *, chart=None) -> Population:
-    """Capture and measure every unit (:func:`~focuslab.hw.population.capture_unit`)."""
+def _unit_row(args) -> np.ndarray:
+    design, unit, chart, pos = args
+    return unit_features(capture_unit(design, unit, pos), design=design, chart=chart, positions_um=pos)
+
+
+def measure_population(design: ModuleDesign, units, *, chart=None, workers: int = 1) -> Population:
+    """Capture and measure every unit (:func:`~focuslab.hw.population.capture_unit`).
+
+    ``workers`` > 1 spreads the units over a process pool; every unit carries its own seed, so
+    the features do not depend on the number of workers.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidParameterError(f"workers must be an integer >= 1, got {workers!r}")
     t0 = time.perf_counter()
     chart = reference_chart(design) if chart is None else chart
     pos = series_positions_um(design)
-    rows = [unit_features(capture_unit(design, u, pos), design=design, chart=chart, positions_um=pos) for u in units]
+    jobs = [(design, u, chart, pos) for u in units]
+    if workers == 1:
+        rows = [_unit_row(j) for j in jobs]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(_unit_row, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
     return Population(tuple(units), np.vstack(rows), time.perf_counter() - t0)
 
 
@@ -177,7 +195,7 @@ def evaluate_anomalies(train: Population, test: Population, *, seed: int = 0, to
 
 
 def run_anomaly_study(design: ModuleDesign, *, modules: int, faulty_fraction: float, seed: int,
-                      train_modules: int | None = None) -> AnomalyResult:
+                      train_modules: int | None = None, workers: int = 1) -> AnomalyResult:
     """Simulate a training population (``seed``) and a held-out one (``seed + 1000``), score, evaluate."""
     n_train = modules if train_modules is None else train_modules
     if n_train < len(FEATURES) + 3:
@@ -187,6 +205,6 @@ def run_anomaly_study(design: ModuleDesign, *, modules: int, faulty_fraction: fl
     chart = reference_chart(design)
     train_units = sample_population(design, n_train, faulty_fraction=faulty_fraction, seed=seed)
     test_units = sample_population(design, modules, faulty_fraction=faulty_fraction, seed=seed + HELD_OUT_SEED_OFFSET)
-    train = measure_population(design, train_units, chart=chart)
-    test = measure_population(design, test_units, chart=chart)
+    train = measure_population(design, train_units, chart=chart, workers=workers)
+    test = measure_population(design, test_units, chart=chart, workers=workers)
     return evaluate_anomalies(train, test, seed=seed)
