@@ -74,3 +74,16 @@ def test_fit_bad_inputs():
         fit_defocus_curve(CODES, np.ones(CODES.size), codes_per_dof=0.0)
     with pytest.raises(InvalidParameterError):
         ContrastSweepPolicy(lowpass_sigma_px=-1.0)
+
+
+def test_the_sweep_fits_only_noise_dominated_curves():
+    """choose_peak: a clean curve keeps its own peak; a noise-dominated one takes the fit of the pre-filtered scores."""
+    pol = ContrastSweepPolicy()
+    clean = defocus_curve(CODES, 1.0, 30.0, 12.0, 150.0)
+    decoy = defocus_curve(CODES, 1.0, 30.0, 12.0, 300.0)  # pre-filtered scores pointing elsewhere
+    assert pol.choose_peak(CODES, clean, lowpass_scores=decoy, codes_per_dof=CPD) == pytest.approx(150.0, abs=0.3 * CPD)
+    rng = np.random.default_rng(5)
+    noisy = 1.0 + 0.02 * rng.standard_normal(CODES.size)  # a flat curve: noise / range ~ 0.2
+    assert not significant_peaks(noisy)
+    got = pol.choose_peak(CODES, noisy, lowpass_scores=decoy, codes_per_dof=CPD)
+    assert got == pytest.approx(300.0, abs=0.1 * CPD)

@@ -1,4 +1,9 @@
-"""The in-focus code of a noisy focus curve, by fitting the physical shape of the whole curve.
+"""The in-focus code of a sampled focus curve: its Gaussian top, its flanks' midpoint, its
+significant peaks and, for a noisy curve, a fit of the physical shape of the whole curve.
+
+The peak helpers of the contrast sweep (:mod:`focuslab.af.policies.contrast_sweep`):
+:func:`gaussian_peak`, :func:`half_level_centre`, :func:`curve_noise_sd`,
+:func:`significant_peaks`, :func:`peak_segment`; and the low-SNR fit :func:`fit_defocus_curve`.
 
 A contrast sweep over a low-contrast subject (a wall of 1-3 % contrast) gives a focus curve
 whose samples fluctuate with the pixel noise by about as much as focus changes them: its
@@ -34,6 +39,132 @@ import numpy as np
 from scipy import optimize
 
 from focuslab.errors import InvalidParameterError
+from focuslab.metrics.focus import peak_position
+
+#: A sweep is low-SNR when its sample noise (:func:`curve_noise_sd`) is at least this fraction of
+#: its range: a textured subject's curve rises hundreds of noise sigmas (noise / range 0.002-0.01
+#: on every textured case of the suites, a near card over a far background included), a 1-3 %
+#: wall's 4-12 (0.08-0.25).
+LOW_SNR_NOISE_FRACTION = 0.05
+
+
+def gaussian_peak(codes, scores) -> float:
+    """Peak of a sampled focus curve: vertex of the parabola through (code, ln score) at the maximum.
+
+    At an end of the sweep the vertex through the three end samples, kept between the end
+    sample and its neighbour; with a non-positive score among the three,
+    :func:`~focuslab.metrics.focus.peak_position` (parabola on the scores).
+    """
+    c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
+    if c.size < 3:
+        return float(c[int(np.argmax(s))])
+    i = int(np.clip(np.argmax(s), 1, c.size - 2))
+    y = s[i - 1 : i + 2]
+    if np.any(y <= 0):
+        return peak_position(c, s)
+    x0, x1, x2 = c[i - 1 : i + 2]
+    y0, y1, y2 = np.log(y)
+    denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom
+    b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / denom
+    j = int(np.argmax(s))
+    lo, hi = (x0, x1) if j == 0 else (x1, x2) if j == c.size - 1 else (x0, x2)
+    if a >= 0:
+        return float(c[j])
+    return float(np.clip(-b / (2 * a), lo, hi))
+
+
+def half_level_centre(codes, scores, level: float = 0.7) -> float | None:
+    """Midpoint of the two crossings of ``min + level (max - min)`` around the curve's maximum.
+
+    A defocus blur grows with |lens travel| on both sides of focus, so the curve's two flanks
+    are mirror images and the midpoint of a level's crossings (linear interpolation between
+    samples) is the in-focus code, even where a binned stream makes the top flat. None when a
+    flank does not cross the level inside the sweep.
+    """
+    c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
+    i = int(np.argmax(s))
+    th = s.min() + level * (s.max() - s.min())
+    below_left = np.flatnonzero(s[:i] < th)
+    below_right = np.flatnonzero(s[i + 1 :] < th)
+    if below_left.size == 0 or below_right.size == 0 or s.max() <= s.min():
+        return None
+    a = below_left[-1]
+    b = i + 1 + below_right[0]
+    left = c[a] + (th - s[a]) * (c[a + 1] - c[a]) / (s[a + 1] - s[a])
+    right = c[b - 1] + (th - s[b - 1]) * (c[b] - c[b - 1]) / (s[b] - s[b - 1])
+    return float(0.5 * (left + right))
+
+
+def curve_noise_sd(scores) -> float:
+    """1-sigma sample noise of a focus curve from its own second differences (robust: median).
+
+    For white noise of sigma on the samples, s[i-1] - 2 s[i] + s[i+1] has a standard deviation
+    sqrt(6) sigma; the median absolute value over 0.6745 ignores the few large curvatures at a
+    peak (conservative where the curve is smooth but curved everywhere).
+    """
+    s = np.asarray(scores, dtype=float)
+    if s.size < 3:
+        return 0.0
+    d2 = s[:-2] - 2.0 * s[1:-1] + s[2:]
+    return float(np.median(np.abs(d2))) / (0.6745 * math.sqrt(6.0))
+
+
+def significant_peaks(scores, *, min_height: float = 0.4, prominence_sigma: float = 6.0) -> list[int]:
+    """Indices of the significant local maxima of a sampled focus curve, ascending.
+
+    A sample is a local maximum when no neighbour is higher (the ends count: a subject at
+    infinity or at the macro end peaks there). It is significant when (a) its prominence —
+    its height above the higher of the lowest points between it and the nearest higher sample
+    on either side (or the curve's end) — is at least ``prominence_sigma`` times
+    :func:`curve_noise_sd`, and (b) its rise above the curve's minimum is at least
+    ``min_height`` times the global maximum's. The global maximum is significant when it
+    passes (a); an empty list means no peak stands out of the noise.
+    """
+    s = np.asarray(scores, dtype=float)
+    n = s.size
+    if n == 0:
+        return []
+    lo, top = float(s.min()), float(s.max())
+    floor = prominence_sigma * curve_noise_sd(s)
+    out = []
+    for i in range(n):
+        if (i > 0 and s[i - 1] > s[i]) or (i < n - 1 and s[i + 1] > s[i]):
+            continue
+        bases = []
+        for side in (range(i - 1, -1, -1), range(i + 1, n)):
+            m = s[i]
+            for j in side:
+                if s[j] > s[i]:
+                    break
+                m = min(m, s[j])
+            else:
+                if len(side) == 0:
+                    continue  # an end of the curve: no base on that side
+            bases.append(m)
+        prominence = s[i] - max(bases) if bases else 0.0
+        if prominence >= floor and prominence > 0 and s[i] - lo >= min_height * (top - lo):
+            out.append(i)
+    return out
+
+
+def peak_segment(scores, i: int) -> tuple[int, int]:
+    """``[a, b)`` around index ``i``, bounded by the lowest samples between ``i`` and the nearest higher
+    sample on either side (or the curve's ends): the valleys that part this peak from its neighbours."""
+    s = np.asarray(scores, dtype=float)
+    a = i
+    for j in range(i - 1, -1, -1):
+        if s[j] > s[i]:
+            break
+        if s[j] < s[a]:
+            a = j
+    b = i
+    for j in range(i + 1, s.size):
+        if s[j] > s[i]:
+            break
+        if s[j] < s[b]:
+            b = j
+    return a, b + 1
 
 
 def defocus_curve(codes, b: float, a: float, w: float, p: float) -> np.ndarray:

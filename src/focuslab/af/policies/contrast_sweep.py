@@ -23,14 +23,17 @@ it, by Gaussian interpolation at its top, between that peak's valleys. ``priorit
 (and every replayed stack, whose codes need not grow toward near) takes the global maximum
 of the whole-region curve, as before.
 
-Low SNR. When no peak of the whole-region curve stands out of the curve's own noise (a
-wall of 1-3 % contrast, whose in-focus texture adds a few per cent to a Tenengrad dominated
-by pixel noise), the global maximum is one noisy sample anywhere in the
-sweep. Then, with a lens model, each frame's second score — the same measure after a
-Gaussian pre-filter of ``lowpass_sigma_px`` (1 px), which removes most of the white pixel
-noise's gradient energy and keeps the 1/f texture's low and middle frequencies, where defocus
-of a few DoF acts — is fitted over the whole sweep with the physical curve shape
-F = b + a / sqrt(w^2 + (x - p)^2) (:mod:`focuslab.af.focus_curve_fit`), and p is the peak.
+Low SNR. When the curve's own sample noise is at least ``LOW_SNR_NOISE_FRACTION`` (5 %) of
+its range and no peak of the whole-region curve stands out of it (a wall of 1-3 % contrast,
+whose in-focus texture adds a few per cent to a Tenengrad dominated by pixel noise), the
+global maximum is one noisy sample anywhere in the sweep. Then, with a lens model, each
+frame's second score — the same measure after a Gaussian pre-filter of ``lowpass_sigma_px``
+(1 px), which removes most of the white pixel noise's gradient energy and keeps the 1/f
+texture's low and middle frequencies, where defocus of a few DoF acts — is fitted over the
+whole sweep with the physical curve shape F = b + a / sqrt(w^2 + (x - p)^2)
+(:mod:`focuslab.af.focus_curve_fit`), and p is the peak. The noise test keeps smooth curves
+out: a near card over a far background can leave the whole region without a significant
+peak while a quadrant shows the card (noise / range 0.002), and that quadrant decides.
 
 Peak. With a lens model, the midpoint of the two crossings of 70 % of the curve's rise
 (:func:`half_level_centre`: the flanks of a defocus curve are mirror images when codes are
@@ -58,131 +61,20 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from focuslab.af.focus_curve_fit import fit_defocus_curve
+from focuslab.af.focus_curve_fit import (
+    LOW_SNR_NOISE_FRACTION,
+    curve_noise_sd,
+    fit_defocus_curve,
+    gaussian_peak,
+    half_level_centre,
+    peak_segment,
+    significant_peaks,
+)
 from focuslab.af.green_plane import balanced_mosaic, bayer_planes, green_plane
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
-from focuslab.metrics.focus import focus_measure, focus_measure_names, peak_position
-
-
-def gaussian_peak(codes, scores) -> float:
-    """Peak of a sampled focus curve: vertex of the parabola through (code, ln score) at the maximum.
-
-    At an end of the sweep the vertex through the three end samples, kept between the end
-    sample and its neighbour; with a non-positive score among the three,
-    :func:`~focuslab.metrics.focus.peak_position` (parabola on the scores).
-    """
-    c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
-    if c.size < 3:
-        return float(c[int(np.argmax(s))])
-    i = int(np.clip(np.argmax(s), 1, c.size - 2))
-    y = s[i - 1 : i + 2]
-    if np.any(y <= 0):
-        return peak_position(c, s)
-    x0, x1, x2 = c[i - 1 : i + 2]
-    y0, y1, y2 = np.log(y)
-    denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
-    a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom
-    b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / denom
-    j = int(np.argmax(s))
-    lo, hi = (x0, x1) if j == 0 else (x1, x2) if j == c.size - 1 else (x0, x2)
-    if a >= 0:
-        return float(c[j])
-    return float(np.clip(-b / (2 * a), lo, hi))
-
-
-def half_level_centre(codes, scores, level: float = 0.7) -> float | None:
-    """Midpoint of the two crossings of ``min + level (max - min)`` around the curve's maximum.
-
-    A defocus blur grows with |lens travel| on both sides of focus, so the curve's two flanks
-    are mirror images and the midpoint of a level's crossings (linear interpolation between
-    samples) is the in-focus code, even where a binned stream makes the top flat. None when a
-    flank does not cross the level inside the sweep.
-    """
-    c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
-    i = int(np.argmax(s))
-    th = s.min() + level * (s.max() - s.min())
-    below_left = np.flatnonzero(s[:i] < th)
-    below_right = np.flatnonzero(s[i + 1 :] < th)
-    if below_left.size == 0 or below_right.size == 0 or s.max() <= s.min():
-        return None
-    a = below_left[-1]
-    b = i + 1 + below_right[0]
-    left = c[a] + (th - s[a]) * (c[a + 1] - c[a]) / (s[a + 1] - s[a])
-    right = c[b - 1] + (th - s[b - 1]) * (c[b] - c[b - 1]) / (s[b] - s[b - 1])
-    return float(0.5 * (left + right))
-
-
-def curve_noise_sd(scores) -> float:
-    """1-sigma sample noise of a focus curve from its own second differences (robust: median).
-
-    For white noise of sigma on the samples, s[i-1] - 2 s[i] + s[i+1] has a standard deviation
-    sqrt(6) sigma; the median absolute value over 0.6745 ignores the few large curvatures at a
-    peak (conservative where the curve is smooth but curved everywhere).
-    """
-    s = np.asarray(scores, dtype=float)
-    if s.size < 3:
-        return 0.0
-    d2 = s[:-2] - 2.0 * s[1:-1] + s[2:]
-    return float(np.median(np.abs(d2))) / (0.6745 * math.sqrt(6.0))
-
-
-def significant_peaks(scores, *, min_height: float = 0.4, prominence_sigma: float = 6.0) -> list[int]:
-    """Indices of the significant local maxima of a sampled focus curve, ascending.
-
-    A sample is a local maximum when no neighbour is higher (the ends count: a subject at
-    infinity or at the macro end peaks there). It is significant when (a) its prominence —
-    its height above the higher of the lowest points between it and the nearest higher sample
-    on either side (or the curve's end) — is at least ``prominence_sigma`` times
-    :func:`curve_noise_sd`, and (b) its rise above the curve's minimum is at least
-    ``min_height`` times the global maximum's. The global maximum is significant when it
-    passes (a); an empty list means no peak stands out of the noise.
-    """
-    s = np.asarray(scores, dtype=float)
-    n = s.size
-    if n == 0:
-        return []
-    lo, top = float(s.min()), float(s.max())
-    floor = prominence_sigma * curve_noise_sd(s)
-    out = []
-    for i in range(n):
-        if (i > 0 and s[i - 1] > s[i]) or (i < n - 1 and s[i + 1] > s[i]):
-            continue
-        bases = []
-        for side in (range(i - 1, -1, -1), range(i + 1, n)):
-            m = s[i]
-            for j in side:
-                if s[j] > s[i]:
-                    break
-                m = min(m, s[j])
-            else:
-                if len(side) == 0:
-                    continue  # an end of the curve: no base on that side
-            bases.append(m)
-        prominence = s[i] - max(bases) if bases else 0.0
-        if prominence >= floor and prominence > 0 and s[i] - lo >= min_height * (top - lo):
-            out.append(i)
-    return out
-
-
-def peak_segment(scores, i: int) -> tuple[int, int]:
-    """``[a, b)`` around index ``i``, bounded by the lowest samples between ``i`` and the nearest higher
-    sample on either side (or the curve's ends): the valleys that part this peak from its neighbours."""
-    s = np.asarray(scores, dtype=float)
-    a = i
-    for j in range(i - 1, -1, -1):
-        if s[j] > s[i]:
-            break
-        if s[j] < s[a]:
-            a = j
-    b = i
-    for j in range(i + 1, s.size):
-        if s[j] > s[i]:
-            break
-        if s[j] < s[b]:
-            b = j
-    return a, b + 1
+from focuslab.metrics.focus import focus_measure, focus_measure_names
 
 
 def _quadrants(plane: np.ndarray) -> list[np.ndarray]:
@@ -324,12 +216,14 @@ class ContrastSweepPolicy:
         quads = [_quadrants(p) for p in self._planes(obs)]
         return [sum(focus_measure(q[k], self.measure) for q in quads) for k in range(4)]
 
-    def choose_peak(self, codes, scores, tiles=None, *, lowpass_scores=None) -> float:
+    def choose_peak(self, codes, scores, tiles=None, *, lowpass_scores=None, codes_per_dof=None) -> float:
         """Peak code of a sweep: whole-region ``scores``, optional per-quadrant ``tiles`` (N x 4) and
-        low-pass scores (the low-SNR fit, used when no peak of ``scores`` stands out of its noise)."""
+        low-pass scores (the low-SNR fit, used when no peak of ``scores`` stands out of its noise;
+        needs the codes per DoF: ``codes_per_dof`` or the run's lens model)."""
         if not hasattr(self, "_linear"):
             self._linear = True  # called outside a run: codes taken as linear in defocus
             self._per_dof = math.nan
+        per_dof = self._per_dof if codes_per_dof is None else float(codes_per_dof)
         c, s = np.asarray(codes, dtype=float), np.asarray(scores, dtype=float)
         if tiles is None or len(tiles) == 0:
             curves = [s]
@@ -340,8 +234,9 @@ class ContrastSweepPolicy:
             cand += [(i, k) for i in significant_peaks(cu, min_height=self.min_height,
                                                        prominence_sigma=self.prominence_sigma)]
         whole = [i for i, k in cand if k == 0]  # quadrant curves are twice as noisy: the whole region decides
-        if not whole and lowpass_scores is not None and self._linear and not math.isnan(self._per_dof):
-            fit = fit_defocus_curve(c, lowpass_scores, codes_per_dof=self._per_dof)
+        noisy = curve_noise_sd(s) >= LOW_SNR_NOISE_FRACTION * float(np.ptp(s))
+        if noisy and not whole and lowpass_scores is not None and self._linear and not math.isnan(per_dof):
+            fit = fit_defocus_curve(c, lowpass_scores, codes_per_dof=per_dof)
             if fit is not None:
                 return fit
         if self.priority == "max" or not cand:
