@@ -101,7 +101,8 @@ def test_chart_features_see_tilt_and_back_focus(design):
     pos = series_positions_um(design)
     rows = {}
     for name, build in (("good", ModuleBuild()), ("tilt", ModuleBuild(tilt_x_deg=0.5)),
-                        ("back_focus", ModuleBuild(back_focus_um=12.0))):
+                        ("back_focus", ModuleBuild(back_focus_um=12.0)),
+                        ("decenter", ModuleBuild(decenter_x_um=300.0))):
         unit = _unit(build=build)
         rows[name] = dict(zip(FEATURES, unit_features(capture_unit(design, unit, pos), design=design, chart=chart,
                                                       positions_um=pos), strict=True))
@@ -112,3 +113,6 @@ def test_chart_features_see_tilt_and_back_focus(design):
     shift = rows["back_focus"]["best_focus_median_um"] - rows["good"]["best_focus_median_um"]
     assert shift == pytest.approx(-12.0, abs=2.0)
     assert rows["good"]["mtf50_centre"] > rows["back_focus"]["mtf50_centre"]
+    # the short series still reads the decenter (from the astigmatism; the pairs of opposite edges)
+    assert rows["good"]["decenter_um"] < 40.0
+    assert rows["decenter"]["decenter_um"] == pytest.approx(300.0, abs=40.0)
