@@ -43,9 +43,11 @@ References
 .. [2] H. H. Hopkins, *Wave Theory of Aberrations*, Oxford (1950), ch. 4.
 .. [3] ISO 12233:2017, annex C (e-SFR chart: slanted squares over the field) and the field
        zones of camera-module MTF specifications (centre, 0.3/0.5/0.7 field, corners).
-.. [4] Active alignment of camera modules (lens 5/6-axis alignment to the through-focus MTF
-       of edges in the field zones): e.g. K. Kim et al., "Active alignment method for a
-       camera module", and Kasalis / ASM AA process notes.
+.. [4] S. Lee and J. Park, "Tilt measurement of lens module with multiple lenses: algorithm
+       and application", J. Korean Soc. Precision Engineering 24(3) (2007) (tilt vector from the
+       best focal surface of a through-focus series); US 9,210,306 B1 / US 2015/0350497 A1,
+       "Single frame camera module active alignment tilt correction" (tilt from the SFR of
+       field edges); Imatest, "Measuring the effects of tilt" (2012).
 .. [5] J. C. Wyant and K. Creath, "Basic wavefront aberration theory for optical metrology",
        Applied Optics and Optical Engineering XI (1992), sec. 3.2.
 """
