@@ -210,3 +210,39 @@ def test_hillclimb_survives_a_dark_region():
 
     frames, _, _, done = run(ContrastHillClimb(max_frames=8), Dark(200.0, seed=1), make_context())
     assert done and frames <= 8
+
+
+# ---------------------------------------------------------------- two subjects in the region
+class TwoSubjectCamera(FakeCamera):
+    """Top half of the region: a subject in focus at ``near_code`` with weaker texture; bottom half: a
+    stronger subject at ``best``. The region's curve has two peaks, the higher at ``best``."""
+
+    def __init__(self, near_code: float, best_code: float, **kw):
+        super().__init__(best_code, **kw)
+        self.near = float(near_code)
+
+    def observe(self, i):
+        obs = super().observe(i)
+        top = ndimage.gaussian_filter(0.5 + 0.4 * (self.tex - 0.5), math.hypot(0.6, 0.35 * abs(self.code - self.near)
+                                                                            / self.cpd))[8:32, 8:8 + obs.image.shape[1]]
+        img = np.array(obs.image)
+        img[:24] = top + self.rng.normal(0, self.noise, top.shape)
+        from focuslab.af.types import Observation
+
+        return Observation(frame_index=obs.frame_index, t_s=obs.t_s, exposure_s=obs.exposure_s,
+                           lens_code=obs.lens_code, reported_code=obs.reported_code, roi=obs.roi,
+                           image=img.astype(np.float32), frame_shape_px=obs.frame_shape_px)
+
+
+def test_hillclimb_climbs_through_a_nearer_weaker_peak_to_the_region_maximum():
+    """The quadrant check: past the first peak the bottom quadrants still sharpen, so the climb goes on."""
+    ctx = make_context()
+    landed = {}
+    for name, opts in (("confirmed", {}), ("plain", {"ahead_rise_fraction": math.inf})):
+        cam = TwoSubjectCamera(150.0, 420.0, start_code=0, seed=3, dual_pixel=False)
+        frames, final, cmds, done = run(ContrastHillClimb(**opts), cam, ctx)
+        assert frames <= 30 and reversals(cmds) <= 3
+        assert done
+        landed[name] = final
+    assert abs(landed["confirmed"] - 420.0) <= 0.5 * CODES_PER_DOF, landed
+    assert abs(landed["plain"] - 150.0) <= 1.0 * CODES_PER_DOF, landed  # the plain climb: the first peak
