@@ -107,8 +107,9 @@ class ContrastHillClimb:
         Climb step as a fraction of the distance to the peak estimated from the last rise
         (at least ``coarse_dof``, at most ``max_step_dof``).
     min_drop_fraction
-        Before F has once risen, the relative drop below the best value that confirms a peak
-        (in [0, 1); 0 turns the far-tail confirmation off).
+        Before F has once risen, the drop below the best value that confirms a peak, as a
+        fraction of the way from the best down to the pixel noise's Tenengrad floor (in
+        [0, 1); 0 turns the far-tail confirmation off).
     ahead_rise_fraction
         Relative rise of a quadrant over one step that means another subject lies ahead
         (> 0; ``math.inf`` turns the quadrant check off).
