@@ -10,18 +10,22 @@ whose samples fluctuate with the pixel noise by about as much as focus changes t
 maximum is one noisy sample and can lie anywhere. The shape of the curve, however, is known
 from the physics, and a fit over every sample averages the noise of all of them.
 
-Model. A natural texture's amplitude spectrum falls as 1/f (power P(f) ~ f^-2, Field 1987;
-``focuslab.scene.textures.low_texture`` is such a texture). The Tenengrad of its image under
-a blur of width sigma_c is the gradient energy ~ int f^2 P(f) |MTF_c(f)|^2 df
-~ int |MTF_c(f)|^2 df ~ 1 / sigma_c for a blur wider than the pixel: the curve's tails fall
-as 1 / |defocus|. Blur is linear in the lens travel (c = A s (1/u - 1/u_f), DESIGN.md), and
-the residual widths at focus (pixel, optics, the pre-filter) add in quadrature, so
+Model. The Tenengrad of a texture whose 2-D power spectrum falls as f^-beta, blurred by a
+Gaussian of width sigma_c, is the gradient energy
+int (2 pi f)^2 f^-beta exp(-4 pi^2 sigma_c^2 f^2) 2 pi f df ~ sigma_c^-(4 - beta): 1/sigma_c for
+beta = 3 (dead leaves with r^-3 radii [3]), 1/sigma_c^2 for beta = 2 (natural images' 1/f
+amplitude spectrum [1], ``focuslab.scene.textures.low_texture``). Blur is linear in the lens travel
+(c = A s (1/u - 1/u_f), DESIGN.md), and the residual widths at focus (pixel, optics, the
+pre-filter) add in quadrature, so with the 1/sigma form
 
     F(x) = b + a / sqrt(w^2 + (x - p)^2)                                     (1)
 
 with b the noise's own contribution (constant over a sweep at one exposure), a the texture's,
 w the in-focus width and p the in-focus code. :func:`fit_defocus_curve` fits (1) by least
-squares from several starting points and returns p.
+squares from several starting points and returns p. The 1/sigma^2 (Lorentzian) form gives
+the same errors where it was tried (12 rendered 1-3 % walls: mean 0.86 against 0.87 DoF; the
+low-contrast fake of the tests: 0.79 against 0.77): near the peak, where the fit's
+information is, the two shapes differ less than the noise.
 
 References
 ----------
@@ -29,6 +33,8 @@ References
        properties of cortical cells", JOSA A 4(12):2379-2394, 1987 (1/f amplitude spectra).
 .. [2] M. Subbarao, J.-K. Tyan, "Selecting the optimal focus measure for autofocusing and
        depth-from-focus", IEEE TPAMI 20(8):864-870, 1998 (focus-measure noise).
+.. [3] A. B. Lee, D. Mumford, J. Huang, "Occlusion models for natural images: a statistical
+       study of a scale-invariant dead leaves model", IJCV 41(1/2):35-59, 2001.
 """
 
 from __future__ import annotations
