@@ -116,6 +116,8 @@ class LearnedJumpAF:
     name = "learned"
     requires: frozenset[str] = frozenset({"lens_model"})
     model_name = ""
+    #: Correct the network's gain across lens moves (:meth:`_secant`).
+    use_secant = True
 
     def __init__(self, *, weights=None, done_dof: float = 0.5, uncertain_dof: float = 2.0, max_uncertain: int = 3,
                  max_corrections: int = 3, max_frames: int = 12, sure_side: float = 2.0) -> None:
@@ -256,6 +258,8 @@ class LearnedJumpAF:
         """
         prev, self._last = self._last, (float(code), d)
         self.gain = 1.0
+        if not self.use_secant:
+            return d
         if prev is None or abs(prev[0] - code) < 0.5:
             if prev is not None and abs(prev[0] - code) < 0.5 and self._before is not None:
                 prev = self._before
