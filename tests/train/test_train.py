@@ -43,7 +43,6 @@ def test_training_loss_falls(dp_data, tmp_path):
     assert log[0].startswith("step,epoch,lr,train_loss") and len(log) == len(r.history) + 1
 
 
-@pytest.mark.slow
 def test_held_out_error_beats_predicting_zero(dp_data, tmp_path):
     """A tiny net learns the disparity of the fixture (0.6 px per DoF): the held-out MAE ends
     well below the predict-zero MAE (~2.5 DoF) and the NLL below the zero baseline's."""
