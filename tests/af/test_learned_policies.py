@@ -188,3 +188,20 @@ def test_learned_dp_moves_on_an_uncertain_prediction_whose_side_is_sure(standin)
     cmd = pol.step(cam.observe(0))
     assert abs(cmd.target_code - 450.0) <= 1.0
     assert pol.predictions[0][3] > pol.uncertain_dof and abs(pol.predictions[0][2]) > 2 * pol.predictions[0][3]
+
+
+def test_shipped_dp_network_focuses_a_simulated_still_in_the_closed_loop():
+    """Integration: the shipped dp-defocus weights through learned-dp on stills-bright case 01
+    (the astronaut photograph at 0.61 m, lens parked 31 DoF away at code 685)."""
+    reg = pytest.importorskip("focuslab.models.registry")
+    if not reg.weights_path("dp-defocus").is_file():
+        pytest.skip("no shipped dp-defocus weights")
+    from focuslab.bench.af_runner import run_case
+    from focuslab.bench.suites import suite_cases
+
+    lw.clear_model_cache()
+    case = suite_cases("stills-bright")[1]
+    (rec,) = run_case(case, ["learned-dp"])
+    m = rec["metrics"]
+    assert rec["trace"]["error_dof"][0] > 20.0  # it starts far out of focus
+    assert m["in_focus"] and m["final_error"] <= 1.0 and m["frames_to_focus"] <= 3 and m["reversals"] == 0
