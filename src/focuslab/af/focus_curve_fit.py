@@ -3,7 +3,9 @@ significant peaks and, for a noisy curve, a fit of the physical shape of the who
 
 The peak helpers of the contrast sweep (:mod:`focuslab.af.policies.contrast_sweep`):
 :func:`gaussian_peak`, :func:`half_level_centre`, :func:`curve_noise_sd`,
-:func:`significant_peaks`, :func:`peak_segment`; and the low-SNR fit :func:`fit_defocus_curve`.
+:func:`significant_peaks`, :func:`peak_segment`; the low-SNR fit :func:`fit_defocus_curve`, its
+joint form over a coarse sweep and an averaged fine pass :func:`fit_defocus_curves`, and the fine
+pass's codes :func:`fine_pass_codes`.
 
 A contrast sweep over a low-contrast subject (a wall of 1-3 % contrast) gives a focus curve
 whose samples fluctuate with the pixel noise by about as much as focus changes them: its
@@ -232,3 +234,78 @@ def fit_defocus_curve(codes, scores, *, codes_per_dof: float, starts: int = 7) -
     if best is None:
         return None
     return float(np.clip(best[1][3], lo, hi))
+
+
+def fine_pass_codes(centre_code: float, *, codes_per_dof: float, halfwidth_dof: float, step_dof: float,
+                    min_code: int, max_code: int) -> np.ndarray:
+    """Ascending integer codes of a fine pass: ``centre_code`` +- ``halfwidth_dof`` every ``step_dof`` (DoF units).
+
+    The window keeps its width at the ends of the code range (it slides inward); codes are
+    unique. Raises :class:`~focuslab.errors.InvalidParameterError` for a non-positive or
+    non-finite ``codes_per_dof``, ``halfwidth_dof`` or ``step_dof``, or an empty code range.
+    """
+    for name, v in (("codes_per_dof", codes_per_dof), ("halfwidth_dof", halfwidth_dof), ("step_dof", step_dof)):
+        if not (math.isfinite(float(v)) and float(v) > 0):
+            raise InvalidParameterError(f"{name} must be a finite number > 0, got {v!r}")
+    lo, hi = int(min_code), int(max_code)
+    if hi < lo:
+        raise InvalidParameterError(f"empty code range [{min_code}, {max_code}]")
+    half = float(halfwidth_dof) * float(codes_per_dof)
+    k = math.ceil(float(halfwidth_dof) / float(step_dof))
+    centre = float(np.clip(centre_code, lo + min(half, (hi - lo) / 2), hi - min(half, (hi - lo) / 2)))
+    codes = centre + np.linspace(-half, half, 2 * k + 1)
+    return np.unique(np.clip(np.round(codes), lo, hi).astype(np.int64))
+
+
+def fit_defocus_curves(curves, *, codes_per_dof: float, starts: int = 7) -> float | None:
+    """In-focus code shared by several sampled focus curves of one subject: a joint fit of eq. (1).
+
+    Each curve ``(codes, scores)`` has its own noise floor b_k (frames averaged K at a time
+    carry 1/K of the pixel noise's gradient energy) and the texture's a, w, p in common; each
+    curve's residuals are weighted by its own sample noise (:func:`curve_noise_sd`), so a fine
+    pass of averaged frames counts for what it is worth next to the one-frame coarse sweep.
+    Bounds as :func:`fit_defocus_curve`; returns p clipped to the codes' span, None when no fit
+    converged. Raises :class:`~focuslab.errors.InvalidParameterError` for a curve of fewer than
+    5 samples, unequal lengths, non-finite values or a bad ``codes_per_dof``.
+    """
+    cpd = float(codes_per_dof)
+    if not (math.isfinite(cpd) and cpd > 0):
+        raise InvalidParameterError(f"codes_per_dof must be a finite number > 0, got {codes_per_dof!r}")
+    xs, ys = [], []
+    for codes, scores in curves:
+        x, y = np.asarray(codes, dtype=float).ravel(), np.asarray(scores, dtype=float).ravel()
+        if x.size != y.size or x.size < 5:
+            raise InvalidParameterError(f"need >= 5 (code, score) pairs of equal length, got {x.size} and {y.size}")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise InvalidParameterError("codes and scores must be finite")
+        xs.append(x)
+        ys.append(y)
+    scale = float(np.ptp(ys[0])) or 1.0
+    yn = [(y - float(ys[0].min())) / scale for y in ys]
+    inv_sd = [1.0 / max(curve_noise_sd(y), 1e-12) for y in yn]
+    k = len(xs)
+    allx = np.concatenate(xs)
+    lo, hi = float(allx.min()), float(allx.max())
+
+    def residuals(q):
+        a, w, p = q[k:]
+        return np.concatenate([(defocus_curve(x, q[j], a, w, p) - y) * inv_sd[j]
+                               for j, (x, y) in enumerate(zip(xs, yn, strict=True))])
+
+    lower = [-np.inf] * k + [0.0, 0.5 * cpd, lo - 3.0 * cpd]
+    upper = [np.inf] * k + [np.inf, 20.0 * cpd, hi + 3.0 * cpd]
+    best = None
+    peaks = [float(x[int(np.argmax(y))]) for x, y in zip(xs, yn, strict=True)]
+    for p0 in [*np.linspace(lo, hi, max(int(starts), 2)), *peaks]:
+        for w0 in (1.0, 3.0):
+            guess = [float(np.min(y)) for y in yn] + [w0 * cpd * 0.5, w0 * cpd, float(p0)]
+            try:
+                sol = optimize.least_squares(residuals, guess, bounds=(lower, upper), max_nfev=4000)
+            except (RuntimeError, ValueError):
+                continue
+            r = float(np.sum(sol.fun**2))
+            if best is None or r < best[0]:
+                best = (r, sol.x)
+    if best is None:
+        return None
+    return float(np.clip(best[1][-1], lo, hi))

@@ -14,6 +14,12 @@ whose command says ``done`` (the *done frame*; if that command also moves the le
 sends it and captures one more frame, without calling the policy, and that frame is judged);
 a video run (``video=True``) captures every frame up to ``max_frames`` or ``duration_s``.
 
+Frame budget. A stills run captures at most ``max_frames`` frames, or the policy's own
+``frame_budget`` (an int attribute, read after ``reset``) when that is larger: a reference
+method that spends frames on purpose (``contrast-sweep``'s averaged fine pass on a low-SNR
+subject, as a reference sweep on a real camera is slower and takes more frames) gets them;
+the frames it spends are counted in its frames and milliseconds to focus like any others.
+
 Privileged truth. A policy whose ``requires`` contains ``"truth"`` (the oracle reference row)
 gets ``policy.set_truth(fn)`` before the run, ``fn(t_s) -> Truth`` for the frame starting at
 t_s. No other policy sees the truth; the :class:`~focuslab.af.types.AFPolicy` protocol is
@@ -139,7 +145,7 @@ def run_af(
         :class:`~focuslab.af.backends.SimulatorBackend`, :class:`~focuslab.af.replay.ReplayBackend`
         or anything with ``context``, ``observe``, ``command`` and ``truth``.
     max_frames
-        Most frames to capture (>= 1).
+        Most frames to capture (>= 1); a stills run grants a policy's larger ``frame_budget``.
     video
         Capture every frame (ignore ``done``) and compute the video metrics.
     duration_s
@@ -172,6 +178,9 @@ def run_af(
             )
         policy.set_truth(backend.truth)
     policy.reset(ctx)
+    budget = getattr(policy, "frame_budget", None)
+    if not video and isinstance(budget, int | np.integer) and not isinstance(budget, bool):
+        n = max(n, int(budget))
     records: list[FrameRecord] = []
     done_frame, first, last, initial = None, None, None, None
     pending_final = False
