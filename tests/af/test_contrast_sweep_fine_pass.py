@@ -15,7 +15,7 @@ import pytest
 from scipy import ndimage
 from test_hillclimb_fakes import make_context
 
-from focuslab.af.focus_curve_fit import fine_pass_codes
+from focuslab.af.focus_curve_fit import defocus_curve, fine_pass_codes, fit_defocus_curves
 from focuslab.af.loop import run_af
 from focuslab.af.policies.contrast_sweep import ContrastSweepPolicy, _planned_codes
 from focuslab.af.truth import Truth
@@ -87,6 +87,12 @@ def test_a_clean_curve_takes_no_fine_pass():
     assert len(run.frames) <= 40 and run.metrics.final_error_dof <= 0.5
 
 
+def test_no_low_pass_score_no_fine_pass():
+    """``lowpass_sigma_px=0`` turns the low-SNR fit off, and with it the fine pass (it refines that fit)."""
+    run = run_af(ContrastSweepPolicy(lowpass_sigma_px=0.0), NoisyWall(140.0, 1), max_frames=40)
+    assert run.done_frame is not None and len(run.frames) <= 40
+
+
 def test_fine_pass_codes():
     codes = fine_pass_codes(300.0, codes_per_dof=10.0, halfwidth_dof=4.0, step_dof=1.0, min_code=0, max_code=600)
     assert codes.tolist() == list(range(260, 341, 10))
@@ -102,3 +108,19 @@ def test_fine_pass_codes():
 def test_bad_fine_pass_options(options):
     with pytest.raises(InvalidParameterError):
         ContrastSweepPolicy(**options)
+
+
+def test_joint_fit_is_exact_on_model_curves_with_their_own_floors():
+    """Coarse sweep and fine pass of one subject: floors differ (averaging lowers the noise's share), a, w, p shared."""
+    rng = np.random.default_rng(0)
+    coarse = np.arange(28) * 15.0
+    for p in (50.0, 222.2, 390.0):
+        fine = np.arange(p - 40, p + 41, 8.0)
+        y_c = defocus_curve(coarse, 5.0, 30.0, 12.0, p) + 1e-4 * rng.standard_normal(coarse.size)
+        y_f = defocus_curve(fine, 1.5, 30.0, 12.0, p) + 1e-4 * rng.standard_normal(fine.size)
+        got = fit_defocus_curves([(coarse, y_c), (fine, y_f)], codes_per_dof=10.0)
+        assert got == pytest.approx(p, abs=0.05 * 10.0)
+    with pytest.raises(InvalidParameterError):
+        fit_defocus_curves([(coarse, y_c), (fine[:3], y_f[:3])], codes_per_dof=10.0)
+    with pytest.raises(InvalidParameterError):
+        fit_defocus_curves([(coarse, y_c)], codes_per_dof=float("nan"))

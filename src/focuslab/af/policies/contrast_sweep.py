@@ -242,8 +242,7 @@ class ContrastSweepPolicy:
 
     def lowpass_score(self, obs: Observation) -> float:
         """Focus score of the AF region after a Gaussian pre-filter of ``lowpass_sigma_px`` (the low-SNR score)."""
-        sigma = self.lowpass_sigma_px if self.lowpass_sigma_px > 0 else 1.0
-        return sum(focus_measure(ndimage.gaussian_filter(p.astype(np.float64), sigma), self.measure)
+        return sum(focus_measure(ndimage.gaussian_filter(p.astype(np.float64), self.lowpass_sigma_px), self.measure)
                    for p in self._planes(obs))
 
     def quadrant_scores(self, obs: Observation) -> list[float]:
@@ -270,7 +269,7 @@ class ContrastSweepPolicy:
                                                        prominence_sigma=self.prominence_sigma)]
         whole = [i for i, k in cand if k == 0]  # quadrant curves are twice as noisy: the whole region decides
         noisy = curve_noise_sd(s) >= LOW_SNR_NOISE_FRACTION * float(np.ptp(s))
-        self.low_snr = bool(noisy and self._linear and not math.isnan(per_dof))
+        self.low_snr = bool(noisy and lowpass_scores is not None and self._linear and not math.isnan(per_dof))
         if noisy and not whole and lowpass_scores is not None and self._linear and not math.isnan(per_dof):
             fit = fit_defocus_curve(c, lowpass_scores, codes_per_dof=per_dof)
             if fit is not None:
