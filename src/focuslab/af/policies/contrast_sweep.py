@@ -39,12 +39,12 @@ Fine pass. One frame per code does not carry enough information on a 1 % wall (a
 28 frames missed by 1-2 DoF). So whenever the coarse curve is noise-dominated (the noise
 test above) and the lens model is known, the sweep goes on: codes within
 ``fine_halfwidth_dof`` (4) depths of focus of the coarse peak, every ``fine_step_dof`` (0.75),
-approached from below, ``fine_frames`` (8) frames at each, averaged as images (independent
+approached from below, ``fine_frames`` (12) frames at each, averaged as images (independent
 noise draws, in the simulator as on a phone: 1/K of the pixel noise's gradient energy) and
 given the low-pass score. The in-focus code is then a joint fit of eq. (1) to the coarse and
 the fine curve (:func:`~focuslab.af.focus_curve_fit.fit_defocus_curves`: a noise floor each,
 the texture's width and peak in common, each curve weighted by its own noise). This costs
-frames (about 135 instead of 30 on the low-texture suite's walls): the reference is slow on
+frames (about 187 instead of 30 on the low-texture suite's walls): the reference is slow on
 purpose, and the loop grants the policy's ``frame_budget`` beyond a case's frame limit
 (:mod:`focuslab.af.loop`). A clean curve takes no fine pass and spends what it did before.
 
@@ -176,7 +176,7 @@ class ContrastSweepPolicy:
         lowpass_sigma_px: float = 1.0,
         fine_halfwidth_dof: float = 4.0,
         fine_step_dof: float = 0.75,
-        fine_frames: int = 8,
+        fine_frames: int = 12,
     ):
         if priority not in ("nearest", "max"):
             raise InvalidParameterError(f"priority must be 'nearest' or 'max', got {priority!r}")
