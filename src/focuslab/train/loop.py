@@ -1,6 +1,7 @@
 """``train(config)``: the training loop of the learned-AF networks.
 
-Seeded end to end: the initial weights come from ``build_model(name, seed=seed)``; the data
+Seeded end to end: the initial weights come from ``build_model(name, seed=seed)`` (or, to
+fine-tune, from the ``init_weights`` file: same model and architecture, optimizer fresh); the data
 order of epoch *e* is the seeded permutation of :func:`focuslab.train.distributed.epoch_order`;
 the augmentation of step *k* draws from ``numpy.random.default_rng([seed, k, rank])``. So the
 batch of a step is a pure function of (config, step), and a run killed and resumed from its
@@ -114,6 +115,20 @@ def _progress(enabled: bool, total: int, start: int):
     return p
 
 
+def _load_init(model: torch.nn.Module, name: str, path: Path, read_weights) -> None:
+    """Start from the weights in ``path`` (fine-tuning); one-line InputFileError when they are of
+    another model or do not fit the architecture."""
+    from focuslab.errors import InputFileError
+
+    blob = read_weights(path)
+    if blob["metadata"].get("name", name) != name:
+        raise InputFileError(f"init_weights {str(path)!r} holds model {blob['metadata'].get('name')!r}, not {name!r}")
+    try:
+        model.load_state_dict(blob["state_dict"], strict=True)
+    except RuntimeError:
+        raise InputFileError(f"init_weights {str(path)!r} does not fit the {name!r} architecture") from None
+
+
 def train(
     config: TrainConfig, *, out: str | Path | None = None, resume: bool = False, progress: bool = False,
     stop_at_step: int | None = None,
@@ -143,7 +158,7 @@ def train(
     OutputError
         ``out`` holds a checkpoint and ``resume`` is off, or the checkpoint's config differs.
     """
-    from focuslab.models.registry import build_model, model_spec, n_parameters, save_weights
+    from focuslab.models.registry import build_model, model_spec, n_parameters, read_weights, save_weights
 
     cfg = config
     spec = model_spec(cfg.model)
@@ -173,7 +188,10 @@ def train(
     device = distributed.setup(dist)
     crop = cfg.overrides.get("crop_px", train_set.crop_px)
     overrides = {**cfg.overrides, "crop_px": int(crop)}
-    model = build_model(cfg.model, seed=cfg.seed, **overrides).to(device)
+    model = build_model(cfg.model, seed=cfg.seed, **overrides)
+    if cfg.init_weights is not None:
+        _load_init(model, cfg.model, Path(cfg.init_weights), read_weights)
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg)
     start, history, wall_prev, resumed_from = 0, [], 0.0, None
