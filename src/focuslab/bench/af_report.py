@@ -1,7 +1,7 @@
 """The AF benchmark's self-contained HTML report (``report.html`` beside ``results.json``).
 
 Built from the results document of :func:`focuslab.bench.leaderboard.build_results` with
-:mod:`focuslab.bench.report` (figures embedded as PNG data URIs; no network needed):
+:mod:`focuslab.html_report` (figures embedded as PNG data URIs; no network needed):
 
 1. an overview: in-focus rate of every method on every suite (a heat map);
 2. per suite: the leaderboard table, lens position over time per method on the suite's first
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from focuslab.bench.leaderboard import leaderboard_rows
-from focuslab.bench.report import Section, write_report
+from focuslab.html_report import Section, write_report
 
 #: Colours of the methods in every plot (cycled in method order).
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4")

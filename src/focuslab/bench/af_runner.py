@@ -253,7 +253,7 @@ def run_benchmark(
         Processes running cases in parallel (1: in this process), or CPUs of a local Ray.
     engine, address
         ``"local"`` (process pool) or ``"ray"`` (``address``: a running cluster whose workers
-        share ``out_dir``; None starts a local Ray); see :func:`focuslab.bench.engine.map_tasks`.
+        share ``out_dir``; None starts a local Ray); see :func:`focuslab.engine.map_tasks`.
     resume
         Reuse checkpointed cases of an interrupted run with the same methods.
     report
@@ -296,7 +296,7 @@ def run_benchmark(
     finished = len(records_by_case)
     if progress:
         progress(finished, total, "resumed" if finished else "starting")
-    from focuslab.bench.engine import map_tasks
+    from focuslab.engine import map_tasks
 
     if workers > 1 or engine != "local":
         jobs.sort(key=lambda kj: not kj[1][0]["video"])  # the longest cases (video) first: the pool ends together

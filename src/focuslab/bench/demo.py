@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.bench.report import Section, write_report
 from focuslab.camera import get_camera
 from focuslab.data.focal_stack import FocalStack, read_focal_stack
 from focuslab.data.stack_render import render_stack_folder
 from focuslab.files import ensure_dir, write_json_atomic
+from focuslab.html_report import Section, write_report
 from focuslab.isp import demosaic, srgb_encode
 from focuslab.metrics.focus import focus_measure, peak_position
 

@@ -18,11 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from focuslab.bench.af_runner import check_methods, run_benchmark
-from focuslab.bench.engine import check_engine, check_reachable
 from focuslab.bench.leaderboard import leaderboard_rows
 from focuslab.bench.stack_cases import check_stack_folder
 from focuslab.bench.suites import DEFAULT_CAMERA, get_suite
 from focuslab.camera import get_camera
+from focuslab.engine import check_engine, check_reachable
 from focuslab.errors import InvalidParameterError
 
 

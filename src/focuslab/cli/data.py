@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from focuslab.bench.engine import ENGINES, check_engine, check_reachable
+from focuslab.engine import ENGINES, check_engine, check_reachable
 from focuslab.errors import InvalidParameterError
 
 

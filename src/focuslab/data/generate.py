@@ -5,7 +5,7 @@ into ``DIR/shard-NNNNN.npz`` + ``manifest.json``. Shard *i* is the pure function
 :func:`generate_shard` of ``(config, seed, i)``: sample *j* of it draws everything from
 ``numpy.random.default_rng([seed, i, j])`` (and the simulator seeds it derives), with torch
 on one thread, so the bytes do not depend on the engine, the number of workers, or the
-order in which shards finish. The shards run through :func:`focuslab.bench.engine.map_tasks`
+order in which shards finish. The shards run through :func:`focuslab.engine.map_tasks`
 (local process pool or Ray); each task returns the shard's ``.npz`` bytes and this process
 writes them atomically and records them in ``progress.json``, so a killed run resumes with
 the shards it lacks and ends with the same bytes as an uninterrupted one.
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.bench.engine import check_engine, map_tasks
 from focuslab.data.generate_config import normalize_config
 from focuslab.data.generate_samples import SAMPLERS
 from focuslab.data.shards import (
@@ -35,6 +34,7 @@ from focuslab.data.shards import (
     shard_name,
     write_progress,
 )
+from focuslab.engine import check_engine, map_tasks
 from focuslab.errors import InvalidParameterError, OutputError
 from focuslab.files import ensure_dir, write_bytes_atomic, write_json_atomic
 
@@ -120,7 +120,7 @@ def generate_dataset(
     seed
         Dataset seed; same seed, same bytes.
     workers, engine, address
-        See :func:`focuslab.bench.engine.map_tasks`.
+        See :func:`focuslab.engine.map_tasks`.
     progress
         ``progress(done, total)`` in shards, after each shard is written (and once at start).
     after_shard

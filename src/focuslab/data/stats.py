@@ -6,7 +6,7 @@ fraction in focus |defocus| <= 1 DoF, and histograms), the light level (lux, log
 histogram) and the signal in photo-electrons per pixel, and the share of each variant.
 Video and two-frame labels (``(N, T)``) are summarized over all frames.
 :func:`stats_report` writes them as a self-contained HTML report
-(:mod:`focuslab.bench.report`).
+(:mod:`focuslab.html_report`).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def stats_report(stats: dict, path: str | Path, *, command: str | None = None) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from focuslab.bench.report import Section, write_report
+    from focuslab.html_report import Section, write_report
 
     over = Section("Overview").table(
         ["kind", "samples", "shards", "crop px", "seed", "in focus (|dof| <= 1)"],
@@ -131,7 +131,7 @@ def _examples_section(stats: dict, count: int = 8):
     """The first ``count`` crops of shard 0 (left view or frame 0, frame 0 of video) with their labels."""
     import matplotlib.pyplot as plt
 
-    from focuslab.bench.report import Section
+    from focuslab.html_report import Section
 
     try:
         shard = load_shard(stats["folder"], 0)

@@ -1,4 +1,4 @@
-"""HTML report of a population anomaly study (:mod:`focuslab.bench.report`).
+"""HTML report of a population anomaly study (:mod:`focuslab.html_report`).
 
 Score histograms of good and faulty units (both methods), ROC curves, AUROC per fault kind
 and the most anomalous units with the features that make them so.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.bench.report import Section, write_report
+from focuslab.html_report import Section, write_report
 from focuslab.hw.anomaly import METHODS, AnomalyResult
 from focuslab.hw.population import FAULT_KINDS
 

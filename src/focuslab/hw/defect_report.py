@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.bench.report import Section, write_report
+from focuslab.html_report import Section, write_report
 from focuslab.hw.defect_result import CLUSTER_FLAG, DefectCode, DefectResult
 
 _COLOURS = {DefectCode.HOT: "tab:red", DefectCode.DEAD: "tab:blue", DefectCode.STUCK: "tab:purple",

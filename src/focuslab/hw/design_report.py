@@ -1,6 +1,6 @@
 """HTML report of a design exploration: parts, the combinations' figures, Pareto plots, optimizer.
 
-Built with :mod:`focuslab.bench.report` (self-contained HTML, PNG plots embedded). Pareto
+Built with :mod:`focuslab.html_report` (self-contained HTML, PNG plots embedded). Pareto
 plots show every pair of objectives: all designs in grey, the front (non-dominated over
 *all* the objectives, so a front point can look dominated in one pair) in red, numbered as in
 the table.
@@ -12,7 +12,7 @@ import itertools
 import math
 from pathlib import Path
 
-from focuslab.bench.report import Section, write_report
+from focuslab.html_report import Section, write_report
 from focuslab.hw.design_catalog import DesignCatalog
 
 #: Figures of the combinations table, with their column titles.

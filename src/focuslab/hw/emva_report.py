@@ -2,7 +2,7 @@
 
 Photon transfer, SNR (measured, model and ideal), linearity and linearity error, DSNU and PRNU
 horizontal/vertical spectrograms, dark current (dark mean and variance against exposure time),
-one curve per CFA channel; self-contained HTML through :mod:`focuslab.bench.report`.
+one curve per CFA channel; self-contained HTML through :mod:`focuslab.html_report`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.bench.report import Section, write_report
+from focuslab.html_report import Section, write_report
 from focuslab.hw.emva import EmvaResult
 
 _COLOURS = {"mono": "black", "R": "tab:red", "Gr": "tab:green", "Gb": "olive", "B": "tab:blue"}

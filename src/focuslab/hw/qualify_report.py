@@ -1,4 +1,4 @@
-"""HTML report of a module qualification (self-contained, :mod:`focuslab.bench.report`).
+"""HTML report of a module qualification (self-contained, :mod:`focuslab.html_report`).
 
 Sections: the verdict table; the MTF50 field maps (sagittal and meridional heat maps with
 the measured edges); for a series, the through-focus SFR curves per zone, the best-focus
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.bench.report import Section, write_report
+from focuslab.html_report import Section, write_report
 from focuslab.hw.qualify import ZONES, FrameQualification, SeriesQualification, zone_points
 from focuslab.hw.qualify_spec import Verdict, overall
 

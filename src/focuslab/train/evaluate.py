@@ -195,8 +195,8 @@ def write_evaluation(out_dir: str | os.PathLike, results: dict, *, command: str 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from focuslab.bench.report import Section, write_report
     from focuslab.files import ensure_dir, write_json_atomic
+    from focuslab.html_report import Section, write_report
 
     out = ensure_dir(out_dir)
     paths = {"json": write_json_atomic(out / "evaluate.json", {**results, "command": command})}

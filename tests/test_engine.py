@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from focuslab.bench.engine import check_engine, map_tasks
 from focuslab.data.generate import generate_dataset
+from focuslab.engine import check_engine, map_tasks
 from focuslab.errors import InvalidParameterError
 
 SMALL = {"kind": "dp", "num_samples": 4, "samples_per_shard": 1, "crop_px": 16,
