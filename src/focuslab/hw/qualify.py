@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from focuslab.bench.record_io import json_ready
 from focuslab.errors import FocuslabError, InvalidParameterError, check_positive
 from focuslab.hw.qualify_fit import FocusSurface, fit_focus_surface, through_focus_peak
 from focuslab.metrics.charts import ChartResult, analyze_chart
@@ -95,7 +96,7 @@ class FrameQualification:
         return self.zone_mtf50_cpp["corner"]["all"]
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({
+        return json_ready({
             "zone_mtf50_cpp": self.zone_mtf50_cpp, "corner_mtf50_cpp": self.corner_mtf50_cpp,
             "corner_imbalance": self.corner_imbalance, "n_edges": len(self.chart.edges),
             "reference_cpp": self.reference_cpp, "zone_sfr": self.zone_sfr,
@@ -222,7 +223,7 @@ class SeriesQualification:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({
+        return json_ready({
             "lens_positions_um": self.lens_positions_um, "reference_cpp": self.reference_cpp,
             "figures": self.figures(), "zone_best_focus_um": self.zone_best_focus_um,
             "pixel_pitch_um": self.pixel_pitch_um, "decenter_tilt_deg_per_mm": self.decenter_tilt_deg_per_mm,
@@ -352,18 +353,3 @@ def qualify_series(
     frame_q = qualify_frame(frames[best_frame], reference_cpp=ref_cpp, chart=chart if best_frame == ref else None)
     return SeriesQualification(pos, ref_cpp, tuple(tracks), zones, surface, pitch, half_diag_mm,
                                float(decenter_tilt_deg_per_mm), best_frame, frame_q, tuple(warnings))
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-ready: numpy -> Python, NaN/inf -> None."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

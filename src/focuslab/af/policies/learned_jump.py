@@ -28,6 +28,7 @@ The network is loaded at the first :meth:`reset` (:func:`~focuslab.af.policies.l
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def move_dof(context: AFContext, code_from: float, code_to: float) -> float:
     return (d1 - dpt(code_from)) * (f_mm / float(ctx.f_number)) * s_mm / float(ctx.coc_max_um)
 
 
-class LearnedJumpAF:
+class LearnedJumpAF(ABC):
     """Stills AF from a network's defocus prediction (see the module notes).
 
     Parameters
@@ -143,11 +144,11 @@ class LearnedJumpAF:
         self.model = None
 
     # ------------------------------------------------------------------ subclass interface
+    @abstractmethod
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
         """``(defocus_dof, sigma_dof)`` of this frame at lens ``code`` (``dof`` codes per DoF), or None."""
-        raise NotImplementedError
 
-    def on_reset(self) -> None:
+    def on_reset(self) -> None:  # noqa: B027 - an optional hook; subclasses without state keep it
         """Subclass state to forget at reset."""
 
     # ------------------------------------------------------------------ AFPolicy
