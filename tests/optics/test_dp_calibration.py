@@ -78,7 +78,12 @@ def test_disparity_and_centroids_of_the_ideal_split(c):
     assert float(ly) == pytest.approx(0.0, abs=1e-12)
     assert (float(lx) < 0) == (c > 0)  # focuslab: left PSF at -x for c > 0
     assert float(kernel_energy(left) + kernel_energy(right)) == pytest.approx(1.0)
-    np.testing.assert_allclose(dp_combined_kernel(left, right), aperture_kernel(c), atol=1e-12)
+    # L + R: the pillbox, resampled along x by a one-sample tent (geometric_pair keeps the
+    # sub-sample centroids): rows as the area-sampled kernel's, x variance c^2/16 + 1/6
+    both, whole = dp_combined_kernel(left, right), aperture_kernel(c)
+    np.testing.assert_allclose(both.sum(axis=1)[1:-1], whole.sum(axis=1), atol=1e-12)
+    x = np.arange(both.shape[1]) - both.shape[1] // 2
+    assert float((both.sum(axis=0) * x**2).sum()) == pytest.approx(c * c / 16 + 1 / 6, rel=2e-3)
 
 
 def test_centroid_of_a_shifted_kernel_and_batches():

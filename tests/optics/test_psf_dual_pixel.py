@@ -44,9 +44,35 @@ def test_in_focus_zero_disparity_and_equal_halves():
 
 @pytest.mark.parametrize(("c", "blades"), [(17.0, None), (-17.0, None), (21.0, 5), (-21.0, 5), (0.6, None)])
 def test_left_plus_right_is_the_whole_psf_for_an_ideal_response(c, blades):
+    """L + R is the aperture image: its rows hold the area-sampled kernel's rows (the tent acts
+    along x only), its x centroid is the kernel's, and its x variance exceeds the box-sampled
+    kernel's by about the tent's extra 1/12 sample^2 (exactly for a smooth image; a disk's
+    edges add +-0.03; checked on the disk)."""
     left, right = geometric_pair(c, blades=blades)
-    np.testing.assert_allclose(left + right, aperture_kernel(c, blades=blades), atol=1e-14)
+    whole = aperture_kernel(c, blades=blades)
+    both = left + right
+    np.testing.assert_allclose(both.sum(axis=1)[1:-1], whole.sum(axis=1), atol=1e-14)
+    assert both.sum() == pytest.approx(1.0, abs=1e-14)
+    x = np.arange(both.shape[1]) - both.shape[1] // 2
+    xw = np.arange(whole.shape[1]) - whole.shape[1] // 2
+    mean_both, mean_whole = float((both.sum(axis=0) * x).sum()), float((whole.sum(axis=0) * xw).sum())
+    assert mean_both == pytest.approx(mean_whole, abs=0.01)  # 0 for the disk; the pentagon's own
+    if abs(c) > 5 and blades is None:  # a disk of a few samples (box sampling collapses smaller ones)
+        var_both = float((both.sum(axis=0) * (x - mean_both) ** 2).sum())
+        var_whole = float((whole.sum(axis=0) * (xw - mean_whole) ** 2).sum())
+        assert var_both - var_whole == pytest.approx(1 / 12, abs=0.03)
     assert np.all(left >= 0) and np.all(right >= 0)
+
+
+@pytest.mark.parametrize("c", [0.3, 0.5, 0.8, -0.5, 1.0, 1.6, 2.5])
+def test_blur_below_a_sample_keeps_its_disparity(c):
+    """The bug this guards: area sampling turned a half-disk pair narrower than a sample into
+    two identical deltas (zero disparity for |d| < 1 DoF on phone_main's 2x supersampled
+    stream, so no dual-pixel AF could see the sign near focus). Linear splatting keeps the
+    centroids: 4c/(3 pi) within 0.01 sample (the 1/16-sample strips)."""
+    left, right = geometric_pair(c)
+    assert _disparity((left, right)) == pytest.approx(4 * c / (3 * math.pi), abs=0.01)
+    assert np.sign(centroid_x(right) - centroid_x(left)) == np.sign(c)
 
 
 def test_left_and_right_mirror_each_other():

@@ -24,7 +24,10 @@ def test_geometric_psf_two_planes_equal_radiance_uniform(focus_m):
     scene = two_plane_scene((64, 64), fg_radiance=0.6, bg_radiance=0.6)
     img = _render(scene, GeometricPsf(), s_mm=sensor_distance_mm(4.0, focus_m), dual_pixel=True)
     assert np.max(np.abs(img.irradiance - 0.6)) < 1e-5
-    assert np.max(np.abs(img.left + img.right - img.irradiance)) < 1e-5
+    # the DP pair is the whole PSF resampled along x by a one-sample tent (it keeps sub-sample
+    # disparities): L + R equals the image but where the occlusion edge meets that extra blur
+    assert np.max(np.abs(img.left + img.right - img.irradiance)) < 1e-3
+    assert abs(float((img.left + img.right).mean() - img.irradiance.mean())) < 1e-5
 
 
 @pytest.mark.parametrize("depth_m", [0.5, 3.0])

@@ -178,15 +178,18 @@ def geometric_pair(
     Returns
     -------
     (left, right)
-        ``(k, k)`` float64 each, same k as the whole-aperture kernel; ``left + right`` sums
-        to 1 and equals the whole kernel for an ideal response.
+        ``(k + 2, k + 2)`` float64 each, k the whole-aperture kernel's size; ``left + right``
+        sums to 1 and, for an ideal response, equals the whole kernel resampled along x with
+        a one-sample tent (:func:`strip_splat_matrix`).
 
     Notes
     -----
     An image point u receives light from pupil x = 2 u_x / c, so each sub-column strip of
     the aperture image is weighted by the mean of w_L over the pupil interval it maps to.
-    For a disk the strip areas are exact and the hard-split centroid separation is
-    4 c / (3 pi) to within the strip width squared.
+    For a disk the strip areas are exact; each strip goes to its two nearest sample columns by
+    linear interpolation (:func:`strip_splat_matrix`), which keeps the sub-sample centroids, so
+    the hard-split centroid separation is 4 c / (3 pi) to within the strip width squared at
+    any blur, also below one sample (area sampling alone gave zero there).
     """
     resp = response if response is not None else DualPixelResponse()
     c = check_diameter(diameter_samples)
@@ -194,10 +197,39 @@ def geometric_pair(
         return split_in_focus(np.ones((1, 1)), resp, field_x)
     areas, x_edges = aperture_strip_areas(c, blades=blades, rotation_deg=rotation_deg, strips=SPLIT_STRIPS)
     w_left = resp.left_weight(2.0 * x_edges[:-1] / c, 2.0 * x_edges[1:] / c, field_x)
-    k = areas.shape[0]
-    left0 = (areas * w_left).reshape(k, k, SPLIT_STRIPS).sum(axis=-1)
-    whole = areas.reshape(k, k, SPLIT_STRIPS).sum(axis=-1)
+    splat = strip_splat_matrix(x_edges)
+    left0 = _pad_rows((areas * w_left) @ splat)
+    whole = _pad_rows(areas @ splat)
     return resp.mix(left0, whole - left0)
+
+
+def strip_splat_matrix(x_edges: np.ndarray) -> np.ndarray:
+    """``(n_strips, k + 2)`` weights that put each sub-column strip's area on the two sample
+    columns nearest its centre by linear interpolation (a tent of one sample).
+
+    Box (area) sampling puts a strip's area in the column that contains it, so a PSF narrower
+    than a sample keeps no trace of where in the sample it lies: a half-disk pair of blur
+    ``|c| < 1`` sample would come out as two identical deltas (zero disparity; with the 2 x
+    supersampled stream of ``phone_main`` that was every defocus under 1 DoF) and larger ones
+    lose part of their sub-sample centroid. Linear interpolation keeps each strip's first
+    moment exactly (``(1 - f) j + f (j + 1) = j + f``), so the kernels' centroids - the
+    disparity - are those of the strip areas, 4 c / (3 pi) for the ideal split at every blur,
+    at the price of a tent instead of a box along x (x variance + 1/12 sample^2).
+    """
+    xc = 0.5 * (x_edges[:-1] + x_edges[1:])
+    h = int(round(float(x_edges[-1]) - 0.5))  # columns -h..h of the area-sampled kernel
+    j0 = np.floor(xc).astype(int)
+    f = xc - j0
+    m = np.zeros((xc.size, 2 * h + 3))
+    rows = np.arange(xc.size)
+    m[rows, j0 + h + 1] += 1.0 - f
+    m[rows, j0 + h + 2] += f
+    return m
+
+
+def _pad_rows(kernel: np.ndarray) -> np.ndarray:
+    """``(k, k + 2)`` -> ``(k + 2, k + 2)`` with a zero row above and below (square, odd)."""
+    return np.pad(kernel, ((1, 1), (0, 0)))
 
 
 def gaussian_pair(
