@@ -104,6 +104,20 @@ class DPEncoder(nn.Module):
         return self.features(x).mean(dim=(2, 3))
 
 
+def dp_encoder(arch: str, widths, max_shift_px: int = 8, features: int = 8) -> nn.Module:
+    """The per-frame DP encoder of ``arch``: ``"cnn"`` (:class:`DPEncoder`, ``widths`` five blocks)
+    or ``"correlation"`` (:class:`~focuslab.models.dp_correlation.CorrelationEncoder`, ``widths``
+    four blocks after the correlation volume). Both take :func:`normalize_dp` output and have
+    ``out_features``."""
+    if arch == "cnn":
+        return DPEncoder(3, tuple(widths))
+    if arch == "correlation":
+        from focuslab.models.dp_correlation import CorrelationEncoder
+
+        return CorrelationEncoder(features, max_shift_px, tuple(widths))
+    raise ValueError(f"arch must be 'cnn' or 'correlation', got {arch!r}")
+
+
 class Head(nn.Module):
     """MLP ``features -> hidden -> 2`` giving ``[mean, log-variance]`` in DoF units; the raw
     outputs are scaled by :data:`OUTPUT_SCALE_DOF` (mean) and shifted by ``2 ln`` of it
@@ -121,12 +135,19 @@ class Head(nn.Module):
 class DPDefocusNet(nn.Module):
     """``forward(x)``: ``x`` = :func:`normalize_dp` output ``B x 3 x H x W`` (H, W multiples of 16;
     trained on 64 x 64) -> ``B x 2`` float32: signed defocus (DoF units, positive = subject
-    nearer than the focus plane = move to a larger code) and its log-variance."""
+    nearer than the focus plane = move to a larger code) and its log-variance.
 
-    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
+    ``arch="cnn"``: :class:`DPEncoder` (``widths``: five blocks); ``arch="correlation"``:
+    :class:`~focuslab.models.dp_correlation.CorrelationEncoder` (``widths``: four blocks after a
+    correlation volume over ``-max_shift_px..max_shift_px`` of ``features`` siamese channels),
+    the precise one near focus (docs/learned_models.md)."""
+
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64,
+                 arch: str = "cnn", max_shift_px: int = 8, features: int = 8) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
-        self.encoder = DPEncoder(3, tuple(widths))
+        self.arch = str(arch)
+        self.encoder = dp_encoder(arch, widths, max_shift_px, features)
         self.head = Head(self.encoder.out_features, hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

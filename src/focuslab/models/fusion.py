@@ -6,7 +6,7 @@ position give the defocus through the camera's factory calibration (code <-> foc
 distance); the DP views give it through the phase shift. The network learns both and how to
 weigh them (low light: the DP views are noisy; low texture: no phase; a missing or noisy
 depth return: trust the DP). Multi-modal AF in the spirit of the hybrid ToF + PDAF systems
-of phone cameras; the DP branch is :class:`focuslab.models.dp_defocus.DPEncoder`.
+of phone cameras; the DP branch is :func:`focuslab.models.dp_defocus.dp_encoder` (``arch`` ``cnn`` or ``correlation``).
 
 Input normalization (:func:`normalize_fusion`): the DP views as
 :func:`focuslab.models.dp_defocus.normalize_dp`; the depth zones as seven numbers, independent
@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from focuslab.models.dp_defocus import DPEncoder, Head, _check_bchw
+from focuslab.models.dp_defocus import Head, _check_bchw, dp_encoder
 
 #: Number of depth/lens features given by :func:`normalize_fusion`.
 N_DEPTH_FEATURES = 10
@@ -65,10 +65,12 @@ class FusionNet(nn.Module):
     The depth path has a linear skip (``z -> defocus``) beside its MLP, so that the calibrated
     linear map is easy to learn."""
 
-    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64) -> None:
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64,
+                 arch: str = "cnn", max_shift_px: int = 8, features: int = 8) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
-        self.encoder = DPEncoder(3, tuple(widths))
+        self.arch = str(arch)
+        self.encoder = dp_encoder(arch, widths, max_shift_px, features)
         self.depth = nn.Sequential(nn.Linear(N_DEPTH_FEATURES, 32), nn.ReLU(inplace=True), nn.Linear(32, 32))
         self.skip = nn.Linear(N_DEPTH_FEATURES, 1)
         self.head = Head(self.encoder.out_features + 32 + 1, hidden)

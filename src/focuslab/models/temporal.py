@@ -1,7 +1,9 @@
 """``temporal``: a recurrent cell over per-frame dual-pixel features for video AF.
 
 Per frame: the DP AF region (normalized as :func:`focuslab.models.dp_defocus.normalize_dp`)
-is encoded by a small :class:`~focuslab.models.dp_defocus.DPEncoder`; a GRU cell (Cho et al.,
+is encoded by the per-frame encoder of ``dp-defocus`` (:func:`~focuslab.models.dp_defocus.dp_encoder`:
+``arch="cnn"`` or ``"correlation"``, the same options and, with ``init_encoder`` in the training
+config, the same trained weights); a GRU cell (Cho et al.,
 EMNLP 2014) integrates the features over time together with the lens move since the previous
 frame, and the head outputs the current frame's signed defocus (DoF units) and its
 log-variance. The state is an explicit input and output (``forward(x, move, h) -> (out,
@@ -23,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from focuslab.models.dp_defocus import DPEncoder, Head, _check_bchw
+from focuslab.models.dp_defocus import Head, _check_bchw, dp_encoder
 
 #: Lens moves enter the cell divided by this many DoF.
 MOVE_SCALE_DOF = 10.0
@@ -44,12 +46,14 @@ class TemporalNet(nn.Module):
     ``B x hidden`` -> ``(out B x 2, h_new B x hidden)``."""
 
     def __init__(
-        self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 48, head_hidden: int = 64, crop_px: int = 64
+        self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 48, head_hidden: int = 64, crop_px: int = 64,
+        arch: str = "cnn", max_shift_px: int = 8, features: int = 8,
     ) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.hidden = int(hidden)
-        self.encoder = DPEncoder(3, tuple(widths))
+        self.arch = str(arch)
+        self.encoder = dp_encoder(arch, widths, max_shift_px, features)
         n = self.encoder.out_features
         self.cell = nn.GRUCell(n + 2, self.hidden)
         self.head = Head(n + self.hidden + 2, head_hidden)

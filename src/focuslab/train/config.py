@@ -25,6 +25,7 @@ Keys (all but ``model`` and ``data`` have defaults)::
     nll_beta: 0.5              # beta of the beta-NLL loss (0 = plain Gaussian NLL)
     amp: true                  # bfloat16 autocast on CUDA (ignored on CPU)
     init_weights: null         # fine-tune: start from this weights file (same model) instead of the seeded init
+    init_encoder: null         # transfer: copy the per-frame DP encoder (``encoder.*``) from this weights file
     out: runs/NAME             # default output folder (``--out`` overrides)
 
 Relative paths are resolved against the current folder.
@@ -68,6 +69,7 @@ class TrainConfig:
     nll_beta: float = 0.5
     amp: bool = True
     init_weights: str | None = None
+    init_encoder: str | None = None
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -101,6 +103,8 @@ class TrainConfig:
             raise InvalidParameterError(f"overrides must be a mapping of constructor arguments, got {self.overrides!r}")
         if self.init_weights is not None and not (isinstance(self.init_weights, str) and self.init_weights):
             raise InvalidParameterError(f"init_weights must name a weights file or be null, got {self.init_weights!r}")
+        if self.init_encoder is not None and not (isinstance(self.init_encoder, str) and self.init_encoder):
+            raise InvalidParameterError(f"init_encoder must name a weights file or be null, got {self.init_encoder!r}")
         folders = self.data if isinstance(self.data, list | tuple) else [self.data]
         if not folders or not all(isinstance(d, str) and d for d in folders):
             raise InvalidParameterError("data must name a dataset folder (or a list) written by focuslab data generate")

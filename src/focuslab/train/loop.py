@@ -37,7 +37,7 @@ from focuslab.train.losses import batch_loss, forward_batch, regression_metrics
 from focuslab.train.samples import SampleSet, make_batch, split_train_val
 
 LOG_COLUMNS = ["step", "epoch", "lr", "train_loss", "train_mae_dof", "val_nll", "val_mae_dof", "val_rmse_dof",
-               "val_within_1dof", "zero_nll", "zero_mae_dof", "wall_s"]  # fmt: skip
+               "val_within_1dof", "val_near_mae_dof", "zero_nll", "zero_mae_dof", "wall_s"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,24 @@ def _progress(enabled: bool, total: int, start: int):
     p.start()
     p.add_task("train", total=total, completed=start, info="")
     return p
+
+
+def _load_encoder(model: torch.nn.Module, path: Path, read_weights) -> None:
+    """Copy the ``encoder.*`` tensors of the weights in ``path`` (any model with the same per-frame DP
+    encoder, e.g. ``dp-defocus`` into ``temporal``); the rest keeps its seeded init. One-line
+    InputFileError when the file has no encoder or it does not fit."""
+    from focuslab.errors import InputFileError
+
+    blob = read_weights(path)
+    enc = {k[len("encoder."):]: v for k, v in blob["state_dict"].items() if k.startswith("encoder.")}
+    if not enc or not hasattr(model, "encoder"):
+        raise InputFileError(f"init_encoder {str(path)!r}: no DP encoder (encoder.*) to transfer into this model")
+    try:
+        model.encoder.load_state_dict(enc, strict=True)
+    except RuntimeError:
+        raise InputFileError(
+            f"init_encoder {str(path)!r}: its encoder does not fit this model's; give the same arch/widths in overrides"
+        ) from None
 
 
 def _load_init(model: torch.nn.Module, name: str, path: Path, read_weights) -> None:
@@ -191,6 +209,8 @@ def train(
     model = build_model(cfg.model, seed=cfg.seed, **overrides)
     if cfg.init_weights is not None:
         _load_init(model, cfg.model, Path(cfg.init_weights), read_weights)
+    if cfg.init_encoder is not None:
+        _load_encoder(model, Path(cfg.init_encoder), read_weights)
     model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg)
@@ -245,10 +265,11 @@ def train(
                 val_metrics = validate(model, val_set, cfg, device)
                 history.append({"step": done, "epoch": epoch, "val_nll": val_metrics["nll"],
                                 "val_mae_dof": val_metrics["mae_dof"], "val_rmse_dof": val_metrics["rmse_dof"],
-                                "val_within_1dof": val_metrics["within_1dof"], "zero_nll": val_metrics["zero_nll"],
+                                "val_within_1dof": val_metrics["within_1dof"],
+                                "val_near_mae_dof": val_metrics["near_mae_dof"], "zero_nll": val_metrics["zero_nll"],
                                 "zero_mae_dof": val_metrics["zero_mae_dof"], "wall_s": wall})  # fmt: skip
             if bar is not None:
-                bar.update(bar.task_ids[0], completed=done, info=f"loss {float(loss):.3f}")
+                bar.update(bar.task_ids[0], completed=done, info=f"loss {loss.item():.3f}")
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
                 _write_log(out_dir, history)
                 save_checkpoint(ckpt_path, {

@@ -49,9 +49,14 @@ def batch_loss(
     return loss
 
 
+#: |true defocus| (DoF) of the "near focus" samples of :func:`regression_metrics`.
+NEAR_DOF = 3.0
+
+
 def regression_metrics(mu: np.ndarray, logvar: np.ndarray, target: np.ndarray) -> dict[str, float]:
     """Held-out metrics (DoF units): Gaussian NLL, MAE, RMSE, fraction within 1 DoF (the
-    in-focus criterion), the median predicted sigma, and the baselines of predicting zero
+    in-focus criterion), the MAE of the samples within :data:`NEAR_DOF` of focus (where a closed
+    loop must land inside 1 DoF; NaN without any), the median predicted sigma, and the baselines of predicting zero
     defocus: its MAE, RMSE, within-1-DoF fraction and the NLL of zero with the best constant
     variance ``0.5 * (1 + ln mean(y^2))``."""
     mu = np.asarray(mu, float).ravel()
@@ -59,11 +64,14 @@ def regression_metrics(mu: np.ndarray, logvar: np.ndarray, target: np.ndarray) -
     y = np.asarray(target, float).ravel()
     err = mu - y
     ms0 = float(np.mean(y**2))
+    near = np.abs(y) <= NEAR_DOF
     return {
         "nll": float(np.mean(0.5 * (np.exp(-s) * err**2 + s))),
         "mae_dof": float(np.mean(np.abs(err))),
         "rmse_dof": float(np.sqrt(np.mean(err**2))),
         "within_1dof": float(np.mean(np.abs(err) <= 1.0)),
+        "near_mae_dof": float(np.mean(np.abs(err[near]))) if near.any() else math.nan,
+        "near_n": int(near.sum()),
         "median_sigma_dof": float(np.median(np.exp(0.5 * s))),
         "zero_nll": 0.5 * (1.0 + math.log(max(ms0, 1e-12))),
         "zero_mae_dof": float(np.mean(np.abs(y))),

@@ -1,0 +1,86 @@
+"""The correlation-volume encoder of ``dp-defocus`` (``arch="correlation"``): the volume is the
+exact horizontal cross-correlation of the siamese features and peaks at the true integer shift,
+the model exports to ONNX and round-trips through a weights file; a temporal net
+takes a trained encoder (``init_encoder``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from focuslab.errors import InputFileError
+from focuslab.models.dp_correlation import CorrelationEncoder
+from focuslab.models.registry import build_model, load_model, n_parameters, save_weights
+
+S = 6
+
+
+def _shifted_pair(k: int, seed: int = 0, n: int = 64) -> torch.Tensor:
+    """Encoder input ``[L, R, L - R]`` whose right view is the left one moved ``k`` px to the
+    left (``R(x) = L(x + k)``), cut from a wider zero-mean random texture (no wrap-around; not
+    through :func:`normalize_dp`, whose per-view scaling would make the views differ by more
+    than the shift)."""
+    rng = np.random.default_rng(seed)
+    tex = torch.from_numpy(rng.standard_normal((2, n, n + 2 * S)).astype(np.float32))
+    left, right = tex[:, :, S : S + n], tex[:, :, S + k : S + k + n]
+    return torch.stack([left, right, left - right], dim=1)
+
+
+@pytest.mark.parametrize("k", [-4, -1, 0, 2, 5])
+def test_volume_is_the_feature_cross_correlation_and_peaks_at_the_true_shift(k):
+    """With ``R(x) = L(x + k)`` the shift-equivariant siamese features obey f_R(x) = f_L(x + k),
+    so the shift-s channel mean_c f_L(x) f_R(x + s) equals mean_c f_L(x)^2 exactly at s = -k
+    (away from the borders the convolutions and the padding reach), and the crop-mean curve
+    peaks there (Cauchy-Schwarz over the crop)."""
+    torch.manual_seed(0)
+    enc = CorrelationEncoder(features=6, max_shift_px=S, widths=(8, 8, 8, 8)).eval()
+    x = _shifted_pair(k)
+    with torch.no_grad():
+        v = enc.volume(x)
+        fl = enc.siamese(x[:, 0:1])
+    inner = (..., slice(2, -2), slice(2 * S + 2, -(2 * S + 2)))  # rows: 3x3 convs; columns: shifts + convs
+    assert torch.allclose(v[:, S - k][inner], (fl * fl).mean(dim=1)[inner], rtol=1e-4, atol=1e-6)
+    curve = v[:, : 2 * S + 1][inner].mean(dim=(2, 3))
+    assert torch.all(curve.argmax(dim=1) == S - k), curve
+    # the energy channel is the mean of both views' feature energies at the same pixel
+    fr = enc.siamese(x[:, 1:2]).detach()
+    assert torch.allclose(v[:, -1], 0.5 * (fl * fl + fr * fr).mean(dim=1), atol=1e-6)
+
+
+def test_correlation_model_is_small_exports_and_round_trips(tmp_path):
+    from focuslab.export.onnx_export import export_onnx
+
+    model = build_model("dp-defocus", seed=3, arch="correlation", widths=(24, 32, 48, 64)).eval()
+    assert 40_000 < n_parameters(model) < 200_000
+    x = torch.randn(4, 3, 64, 64)
+    res = export_onnx(model, (x,), tmp_path / "m.onnx")
+    assert res.verified and res.max_abs_diff < 1e-4
+    path = save_weights(tmp_path / "w.pt", model,
+                        {"name": "dp-defocus", "overrides": {"arch": "correlation", "widths": [24, 32, 48, 64]}})
+    back = load_model("dp-defocus", path)
+    assert back.arch == "correlation"
+    with torch.no_grad():
+        assert torch.equal(back(x), model(x))
+
+
+def test_unknown_arch_is_refused():
+    with pytest.raises(ValueError, match="arch must be 'cnn' or 'correlation'"):
+        build_model("dp-defocus", arch="transformer")
+
+
+def test_temporal_takes_a_trained_dp_encoder(tmp_path):
+    """``init_encoder`` copies ``encoder.*`` of a dp-defocus file into a temporal net (same arch),
+    and refuses one whose encoder does not fit with one line."""
+    from focuslab.models.registry import read_weights
+    from focuslab.train.loop import _load_encoder
+
+    over = {"arch": "correlation", "widths": (16, 16, 16, 16)}
+    dp = build_model("dp-defocus", seed=5, **over)
+    path = save_weights(tmp_path / "dp.pt", dp, {"name": "dp-defocus", "overrides": over})
+    temporal = build_model("temporal", seed=0, **over)
+    _load_encoder(temporal, path, read_weights)
+    for k, v in dp.encoder.state_dict().items():
+        assert torch.equal(temporal.encoder.state_dict()[k], v), k
+    with pytest.raises(InputFileError, match="does not fit"):
+        _load_encoder(build_model("temporal", seed=0), path, read_weights)
