@@ -280,3 +280,23 @@ def test_signal_electrons_follow_the_camera_photometry(camera):
         e_green = float(np.mean(obs.image[green])) * e_per_unit
         expect = grey_electrons_per_pixel(cam, lux, reflectance=0.45) * gain / (1.0 + m) ** 2
         assert e_green == pytest.approx(expect, rel=0.015)
+
+
+def test_far_fraction_puts_the_lens_far_from_focus_and_is_validated():
+    """``lens_position.far_fraction``: those samples lie ``far_dof`` from focus (or at an end of
+    the code range, where the clip stops them); 0 (the default) draws nothing extra, so the
+    other samples of a set keep their random stream."""
+    cfg = normalize_config({**SMALL, "crop_px": 32, "num_samples": 12, "samples_per_shard": 12,
+                            "lens_position": {"near_fraction": 0.0, "far_fraction": 1.0, "far_dof": [20.0, 30.0]}})
+    d = np.abs(generate_shard(cfg, 0, 0)["defocus_dof"])
+    # the others are subjects the lens cannot put 20 DoF away on the drawn side (the code nearest
+    # the target is an end of the randomized camera's range); a uniform draw gives ~1 in 12 here
+    assert np.sum((d >= 18.0) & (d <= 32.0)) >= 7, d
+    uniform_d = np.abs(generate_shard({**cfg, "lens_position": {**cfg["lens_position"], "far_fraction": 0.0}},
+                                      0, 0)["defocus_dof"])
+    assert np.sum(uniform_d >= 18.0) <= 4, uniform_d
+    with pytest.raises(InvalidParameterError, match="near_fraction \\+ far_fraction must be <= 1"):
+        normalize_config({"lens_position": {"near_fraction": 0.6, "far_fraction": 0.6}})
+    with pytest.raises(InvalidParameterError, match="far_dof must be"):
+        normalize_config({"lens_position": {"far_fraction": 0.5, "far_dof": [-1.0, 5.0]}})
+

@@ -67,7 +67,7 @@ DEFAULTS: dict = {
         "slope_um_per_code": [0.27, 0.33],
         "quadratic_um_per_code2": [-2.0e-5, 6.0e-5],
     },
-    "lens_position": {"near_fraction": 0.5, "near_dof": 6.0},
+    "lens_position": {"near_fraction": 0.5, "near_dof": 6.0, "far_fraction": 0.0, "far_dof": [15.0, 45.0]},
     "depth_edge": {"probability": 0.0, "card_share": [0.35, 0.8], "gap_diopters": [0.5, 4.0]},
     "augment": {"hflip": 0.5, "vflip": 0.5, "gain_jitter": 0.1},
     "two_frame": {"step_codes": [15, 80]},
@@ -194,8 +194,12 @@ def normalize_config(raw: dict | None) -> dict:
     for key in ("start_code", "slope_um_per_code", "quadratic_um_per_code2"):
         _range(f"actuator.{key}", cfg["actuator"][key])
     _prob("lens_position.near_fraction", cfg["lens_position"]["near_fraction"])
+    _prob("lens_position.far_fraction", cfg["lens_position"]["far_fraction"])
+    if float(cfg["lens_position"]["near_fraction"]) + float(cfg["lens_position"]["far_fraction"]) > 1.0:
+        raise InvalidParameterError("config lens_position: near_fraction + far_fraction must be <= 1")
     if not float(cfg["lens_position"]["near_dof"]) > 0:
         raise InvalidParameterError("config lens_position.near_dof must be > 0")
+    _range("lens_position.far_dof", cfg["lens_position"]["far_dof"], positive=True)
     _prob("depth_edge.probability", cfg["depth_edge"]["probability"])
     share = _range("depth_edge.card_share", cfg["depth_edge"]["card_share"], positive=True)
     if share[0] < 0.3 or share[1] > 1.0:

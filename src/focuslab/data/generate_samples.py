@@ -18,8 +18,10 @@ Labels (docs/dataset_format.md), with d the lens displacement the frame was trul
   (:meth:`SimulatorBackend.truth`).
 
 Lens positions: with probability ``lens_position.near_fraction`` the code is drawn within
-+-``near_dof`` depths of focus of the best code (where a policy confirms focus), else
-uniformly over the code range (where it must jump).
++-``near_dof`` depths of focus of the best code (where a policy confirms focus), with
+probability ``far_fraction`` (default 0) at ``far_dof = [lo, hi]`` DoF from it on a random
+side (the first jump from an end of the range; clipped to the range, so the label stays the
+true defocus of the code reached), else uniformly over the code range (where it must jump).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from focuslab.data.generate_scene import (
     texture_patch,
     wide_texture,
 )
+from focuslab.optics.focus import coc_diameter_um
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -87,10 +90,26 @@ def draw_code(cfg: dict, camera: Camera, subject_m: float, rng: np.random.Genera
     lo, hi = code_range(camera)
     best = camera.focus_code_for_distance(subject_m)
     lp = cfg["lens_position"]
-    if rng.random() < lp["near_fraction"]:
+    u = rng.random()
+    if u < lp["near_fraction"]:
         k = float(rng.uniform(-lp["near_dof"], lp["near_dof"])) / dof_per_code(camera, best)
         return int(np.clip(round(best + k), lo, hi))
+    if u < lp["near_fraction"] + lp["far_fraction"]:  # no draw at all when far_fraction is 0
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        return code_at_defocus(camera, subject_m, sign * uniform(rng, lp["far_dof"]), lo, hi)
     return int(rng.integers(lo, hi + 1))
+
+
+def code_at_defocus(camera: Camera, subject_m: float, defocus_dof: float, lo: int, hi: int) -> int:
+    """The code in ``[lo, hi]`` whose signed defocus of the subject is nearest ``defocus_dof``
+    (the end of the range on that side when the lens cannot reach it). Exact through the code
+    -> displacement map (the DoF per code changes several-fold along the range, so a local
+    linear step from the best code misses a 30-DoF target by ~10 DoF)."""
+    codes = np.arange(lo, hi + 1)
+    disp = np.asarray(camera.actuator.displacement_um(codes), dtype=float)
+    s_mm = np.array([camera.sensor_distance_mm(float(x)) for x in disp])
+    d = coc_diameter_um(camera.lens, subject_m, s_mm) / camera.coc_max_um
+    return int(codes[int(np.argmin(np.abs(np.asarray(d, dtype=float) - defocus_dof)))])
 
 
 def blur_um(camera: Camera, subject_m: float, code: int) -> float:

@@ -126,7 +126,9 @@ class DualPixelResponse:
             mean = np.clip((x0 - a) / w_safe, 0.0, 1.0)
             point = (0.5 * (a + b) < x0).astype(float)
         else:
-            mean = s * (_psi((x0 - a) / s) - _psi((x0 - b) / s)) / w_safe
+            # a difference of two nearly equal Psi values: clip the rounding error (it made
+            # sqrt(w) of the wave pupil NaN for strips far from the split)
+            mean = np.clip(s * (_psi((x0 - a) / s) - _psi((x0 - b) / s)) / w_safe, 0.0, 1.0)
             point = ndtr((x0 - 0.5 * (a + b)) / s)
         return np.where(wide, mean, point)
 
@@ -217,7 +219,7 @@ def strip_splat_matrix(x_edges: np.ndarray) -> np.ndarray:
     at the price of a tent instead of a box along x (x variance + 1/12 sample^2).
     """
     xc = 0.5 * (x_edges[:-1] + x_edges[1:])
-    h = int(round(float(x_edges[-1]) - 0.5))  # columns -h..h of the area-sampled kernel
+    h = round(float(x_edges[-1]) - 0.5)  # columns -h..h of the area-sampled kernel
     j0 = np.floor(xc).astype(int)
     f = xc - j0
     m = np.zeros((xc.size, 2 * h + 3))
