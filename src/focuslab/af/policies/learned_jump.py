@@ -111,8 +111,9 @@ class LearnedJumpAF(ABC):
         An uncertain prediction with ``|d| > sure_side * sigma`` still moves the lens (> 0).
     near_dof, near_sigma_dof
         Also done when ``|d| <= near_dof`` with sigma ``<= near_sigma_dof``: a correction smaller
-        than the network's near-focus bias (~0.5 DoF on stills-bright) moved the lens out of
-        focus more often than into it (2 of 6 cases with the shipped dp-defocus).
+        than a network's near-focus bias moves the lens out of focus more often than into it
+        (the first dp-defocus, trained on DP views that were blind within 1 DoF, had a bias
+        of ~0.5 DoF; ``learned-dp`` now stops at 0.25 / 0.3 DoF, :mod:`.learned_dp`).
     max_corrections
         Corrections after the first jump (>= 0).
     max_frames
