@@ -64,9 +64,23 @@ def test_correlation_model_is_small_exports_and_round_trips(tmp_path):
         assert torch.equal(back(x), model(x))
 
 
-def test_unknown_arch_is_refused():
-    with pytest.raises(ValueError, match="arch must be 'cnn' or 'correlation'"):
+def test_unknown_arch_is_refused_with_one_line(tmp_path, capsys):
+    import yaml
+
+    from focuslab.cli.main import main
+    from focuslab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="arch must be 'cnn' or 'correlation'"):
         build_model("dp-defocus", arch="transformer")
+    data = tmp_path / "d"
+    assert main(["data", "generate", "--config", "configs/data/dp_small.yaml", "--out", str(data)]) == 0
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"model": "dp-defocus", "data": str(data), "overrides": {"arch": "transformer"},
+                                   "steps": 1, "batch_size": 4, "threads": 1}))
+    capsys.readouterr()
+    assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "arch must be 'cnn' or 'correlation'" in err and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_temporal_takes_a_trained_dp_encoder(tmp_path):

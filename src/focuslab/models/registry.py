@@ -123,7 +123,7 @@ def build_model(name: str, *, seed: int = 0, **overrides: Any) -> nn.Module:
     torch.manual_seed(int(seed))
     try:
         model = spec.factory(**_clean_overrides(overrides))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"bad overrides for model {name!r}: {exc}; see its constructor") from None
     finally:
         torch.random.set_rng_state(state)
