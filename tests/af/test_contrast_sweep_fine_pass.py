@@ -124,3 +124,20 @@ def test_joint_fit_is_exact_on_model_curves_with_their_own_floors():
         fit_defocus_curves([(coarse, y_c), (fine[:3], y_f[:3])], codes_per_dof=10.0)
     with pytest.raises(InvalidParameterError):
         fit_defocus_curves([(coarse, y_c)], codes_per_dof=float("nan"))
+
+
+def test_lowpass_score_is_flat_in_shot_noise_across_light_levels():
+    """Shot noise on a flat field: the mean-normalized planes carry relative noise ~ 1/sqrt(mean),
+    so their Tenengrad goes as 1 / mean; the low-pass score (times the mean level) is flat to a
+    few per cent across a 2x change of level, where the plain score halves. (The lens dims the
+    image toward macro, and that rise beat a 1-2 % wall's in-focus bump in the whole-sweep fit.)"""
+    pol = ContrastSweepPolicy()
+    rng = np.random.default_rng(3)
+    scores, plain = [], []
+    for level_e in (2000.0, 4000.0):
+        img = rng.poisson(level_e, size=(SIZE, SIZE)) / 10000.0  # normalized DN: mean 0.2 / 0.4
+        obs = Observation(0, 0.0, 0.01, 100, 100.0, (0, 0, SIZE, SIZE), img.astype(np.float32))
+        scores.append(pol.lowpass_score(obs))
+        plain.append(pol.score(obs))
+    assert scores[1] / scores[0] == pytest.approx(1.0, abs=0.05), scores
+    assert plain[1] / plain[0] == pytest.approx(0.5, abs=0.05), plain
