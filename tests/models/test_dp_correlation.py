@@ -86,15 +86,14 @@ def test_unknown_arch_is_refused_with_one_line(tmp_path, capsys):
 def test_temporal_takes_a_trained_dp_encoder(tmp_path):
     """``init_encoder`` copies ``encoder.*`` of a dp-defocus file into a temporal net (same arch),
     and refuses one whose encoder does not fit with one line."""
-    from focuslab.models.registry import read_weights
     from focuslab.train.loop import _load_encoder
 
     over = {"arch": "correlation", "widths": (16, 16, 16, 16)}
     dp = build_model("dp-defocus", seed=5, **over)
     path = save_weights(tmp_path / "dp.pt", dp, {"name": "dp-defocus", "overrides": over})
     temporal = build_model("temporal", seed=0, **over)
-    _load_encoder(temporal, path, read_weights)
+    _load_encoder(temporal, path)
     for k, v in dp.encoder.state_dict().items():
         assert torch.equal(temporal.encoder.state_dict()[k], v), k
     with pytest.raises(InputFileError, match="does not fit"):
-        _load_encoder(build_model("temporal", seed=0), path, read_weights)
+        _load_encoder(build_model("temporal", seed=0), path)

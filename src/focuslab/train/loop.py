@@ -115,11 +115,12 @@ def _progress(enabled: bool, total: int, start: int):
     return p
 
 
-def _load_encoder(model: torch.nn.Module, path: Path, read_weights) -> None:
+def _load_encoder(model: torch.nn.Module, path: Path) -> None:
     """Copy the ``encoder.*`` tensors of the weights in ``path`` (any model with the same per-frame DP
     encoder, e.g. ``dp-defocus`` into ``temporal``); the rest keeps its seeded init. One-line
     InputFileError when the file has no encoder or it does not fit."""
     from focuslab.errors import InputFileError
+    from focuslab.models.registry import read_weights
 
     blob = read_weights(path)
     enc = {k[len("encoder."):]: v for k, v in blob["state_dict"].items() if k.startswith("encoder.")}
@@ -133,10 +134,11 @@ def _load_encoder(model: torch.nn.Module, path: Path, read_weights) -> None:
         ) from None
 
 
-def _load_init(model: torch.nn.Module, name: str, path: Path, read_weights) -> None:
+def _load_init(model: torch.nn.Module, name: str, path: Path) -> None:
     """Start from the weights in ``path`` (fine-tuning); one-line InputFileError when they are of
     another model or do not fit the architecture."""
     from focuslab.errors import InputFileError
+    from focuslab.models.registry import read_weights
 
     blob = read_weights(path)
     if blob["metadata"].get("name", name) != name:
@@ -176,7 +178,7 @@ def train(
     OutputError
         ``out`` holds a checkpoint and ``resume`` is off, or the checkpoint's config differs.
     """
-    from focuslab.models.registry import build_model, model_spec, n_parameters, read_weights, save_weights
+    from focuslab.models.registry import build_model, model_spec, n_parameters, save_weights
 
     cfg = config
     spec = model_spec(cfg.model)
@@ -208,9 +210,9 @@ def train(
     overrides = {**cfg.overrides, "crop_px": int(crop)}
     model = build_model(cfg.model, seed=cfg.seed, **overrides)
     if cfg.init_weights is not None:
-        _load_init(model, cfg.model, Path(cfg.init_weights), read_weights)
+        _load_init(model, cfg.model, Path(cfg.init_weights))
     if cfg.init_encoder is not None:
-        _load_encoder(model, Path(cfg.init_encoder), read_weights)
+        _load_encoder(model, Path(cfg.init_encoder))
     model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg)
