@@ -245,6 +245,58 @@ def test_depth_edge_samples_are_labelled_with_the_near_card():
         assert np.mean(depths == 0.5) == pytest.approx(share, abs=0.05)
 
 
+def test_video_depth_edge_sequences_follow_the_moving_card(monkeypatch):
+    """A video sample over a depth edge shows a moving card over a still, farther background and
+    is labelled with the card (the region's truth: nearest subject covering >= 30 %): each frame's
+    true code is the focus code of the card's depth at that time, not the background's."""
+    from focuslab.data import generate_samples
+
+    scenes = []
+    real = generate_samples.edge_scene
+
+    def spy(*args, **kwargs):
+        scenes.append(real(*args, **kwargs))
+        return scenes[-1]
+
+    monkeypatch.setattr(generate_samples, "edge_scene", spy)
+    cfg = normalize_config({**SMALL, "kind": "video", "camera": "phone_main_tof", "num_samples": 3,
+                            "samples_per_shard": 3, "light_lux": [500.0, 1000.0],
+                            "video": {"frames": 4, "speed_diopters_per_s": [3.0, 6.0]},
+                            "depth_edge": {"probability": 1.0, "gap_diopters": [1.0, 3.0]}})
+    s = generate_shard(cfg, 0, 0)
+    assert len(scenes) == 3
+    for j, scene in enumerate(scenes):
+        cam, _ = sample_camera(cfg, np.random.default_rng([0, 0, j]))  # the sample's randomized camera
+        dt = cam.frame_interval_s
+        back, card = scene.layers
+        assert back.motion is None and card.motion is not None
+        card_m = [card.motion.depth_m(k * dt) for k in range(4)]
+        assert 1.0 / back.depth_m < min(1.0 / d for d in card_m) - 0.99  # >= 1 D farther than the card
+        assert card_m[0] != card_m[-1]
+        # the label is the card's focus (half a code of rounding: ~0.01 D), not the background's (>= 1 D off)
+        focus = [1.0 / cam.focus_distance_m(float(cam.actuator.displacement_um(round(c))))
+                 for c in s["true_code"][j]]
+        assert np.allclose(focus, [1.0 / d for d in card_m], atol=0.1), (focus, card_m)
+
+
+def test_video_cuts_jump_the_truth_once_and_the_lens_holds():
+    """``video.jump_probability``: between two frames the subject jumps by jump_diopters (the
+    truth steps once, far more than the motion moves it per frame) while the lens stays where it
+    was for the frame that first shows the new subject."""
+    cfg = normalize_config({**SMALL, "kind": "video", "camera": "phone_main_tof", "num_samples": 4,
+                            "samples_per_shard": 4, "light_lux": [500.0, 1000.0],
+                            "video": {"frames": 6, "speed_diopters_per_s": [0.0, 1.0], "jump_probability": 1.0,
+                                      "jump_diopters": [2.0, 3.0]}})
+    s = generate_shard(cfg, 0, 0)
+    for true, code in zip(s["true_code"], s["lens_code"], strict=True):
+        steps = np.abs(np.diff(true))
+        k = int(np.argmax(steps)) + 1
+        assert steps[k - 1] > 10 * np.delete(steps, k - 1).max(), true
+        assert code[k] == code[k - 1], (k, code)
+    with pytest.raises(InvalidParameterError, match=r"video\.jump_probability"):
+        normalize_config({**SMALL, "kind": "video", "camera": "phone_main_tof", "video": {"jump_probability": 1.5}})
+
+
 @pytest.mark.parametrize("camera", ["phone_main", "no_pdaf"])
 def test_signal_electrons_follow_the_camera_photometry(camera):
     """On a uniform 45 % grey plane, the green pixels of the crop hold what the camera equation gives.

@@ -233,7 +233,9 @@ def fusion_sample(cfg: dict, rng: np.random.Generator) -> dict:
 
 
 def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
-    """One ``video`` sample: T frames of a plane moving in depth, the lens tracking it with an error."""
+    """One ``video`` sample: T frames of a plane moving in depth (optionally a card over a farther
+    background, ``depth_edge``, and a cut to another depth between two frames, ``video.jump_*``),
+    the lens tracking it with an error."""
     cam, vi = sample_camera(cfg, rng)
     crop, vc = cfg["crop_px"], cfg["video"]
     n = int(vc["frames"])
@@ -246,11 +248,43 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
     p1 = float(np.clip(p0 + speed * n * dt, 1.0 / far, 1.0 / near))
     times = [0.0, n * dt]
     dists = [1.0 / p0, 1.0 / p1]
+    if vc["jump_probability"] > 0 and rng.random() < vc["jump_probability"]:
+        # a cut: between two frames the subject is replaced by one jump_diopters nearer or farther
+        # (a pan to another subject, a person stepping in), which then moves on at the same speed
+        k = int(rng.integers(1, n))
+        t_j = k * dt - 1e-4  # just before frame k's exposure starts: frame k - 1's (<= dt) shows the old subject
+        p_j = p0 + (p1 - p0) * t_j / times[1]
+        q = p_j + uniform(rng, vc["jump_diopters"]) * (1 if rng.random() < 0.5 else -1)
+        if not 1.0 / far <= q <= 1.0 / near:
+            q = 2.0 * p_j - q  # the other way stays in the range
+        q = float(np.clip(q, 1.0 / far, 1.0 / near))
+        q1 = float(np.clip(q + (p1 - p_j), 1.0 / far, 1.0 / near))
+        times = [0.0, t_j - 1e-6, t_j, n * dt]
+        dists = [1.0 / p0, 1.0 / p_j, 1.0 / q, 1.0 / q1]
+        # the lens does not know: it stays where it was for 1-3 frames, then tracks the new subject
+        hold = range(k, k + int(rng.integers(1, 4)))
+    else:
+        hold = range(0)
     lo, hi = code_range(cam)
-    blur = max(abs(blur_um(cam, d, c)) for d in dists for c in (lo, hi))
-    side, hfov = crop_field(cam, crop, blur, 0.0)
-    rad, _ = texture_patch(cfg, (side, side), rng)
-    scene = plane_scene(rad, hfov, dists[0], motion=depth_motion(dists, times))
+    de = cfg["depth_edge"]
+    motion = depth_motion(dists, times)
+    if de["probability"] > 0 and rng.random() < de["probability"]:
+        # the moving subject is a card over a still farther background (nearest-subject
+        # priority: the card covers >= 35 % of the crop at every frame, so the truth is the card)
+        p_bg = min(1.0 / d for d in dists) - uniform(rng, de["gap_diopters"])
+        bg_m = 1.0 / p_bg if p_bg > 1e-3 else 1e3
+        blur = max(abs(blur_um(cam, d, c)) for d in (*dists, bg_m) for c in (lo, hi))
+        side, hfov = crop_field(cam, crop, blur, 0.0)
+        card, _ = texture_patch(cfg, (side, side), rng)
+        back, _ = texture_patch(cfg, (side, side), rng)
+        scene = edge_scene(card, back, hfov, dists[0], bg_m, crop_fraction=crop * SCENE_SAMPLES_PER_PX / side,
+                           card_share=uniform(rng, de["card_share"]), horizontal=bool(rng.random() < 0.5),
+                           card_low=bool(rng.random() < 0.5), motion=motion)
+    else:
+        blur = max(abs(blur_um(cam, d, c)) for d in dists for c in (lo, hi))
+        side, hfov = crop_field(cam, crop, blur, 0.0)
+        rad, _ = texture_patch(cfg, (side, side), rng)
+        scene = plane_scene(rad, hfov, dists[0], motion=motion)
     err_max = uniform(rng, vc["tracking_error_dof"])
     err = float(rng.uniform(-err_max, err_max))
     code = int(np.clip(round(cam.focus_code_for_distance(dists[0]) + err / dof_per_code(cam, lo + 1)), lo, hi))
@@ -262,7 +296,8 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
         t = k * dt
         best = be.truth(t).best_code
         err = float(np.clip(err + rng.normal(0.0, 0.5 * err_max + 1e-3), -err_max, err_max))
-        code = be.command(round(best + err / dof_per_code(cam, best)), t)
+        if k not in hold:
+            code = be.command(round(best + err / dof_per_code(cam, best)), t)
         obs = be.observe(k, t)
         lab = labels(be, t, code, obs.image)
         for key in keys:

@@ -135,12 +135,13 @@ def _coverage(n: int, lo: float, hi: float) -> np.ndarray:
 
 
 def edge_scene(card: np.ndarray, background: np.ndarray, hfov_deg: float, subject_m: float, background_m: float, *,
-               crop_fraction: float, card_share: float, horizontal: bool, card_low: bool) -> Scene:
+               crop_fraction: float, card_share: float, horizontal: bool, card_low: bool, motion=None) -> Scene:
     """A near card whose straight edge crosses the AF crop over a farther plane (a depth edge).
 
     The crop spans the central ``crop_fraction`` of the grid; the card covers ``card_share``
     of it, from the low side (left / top, ``card_low``) or the high side, with a vertical edge
-    (or a horizontal one, ``horizontal``) and exact anti-aliased coverage.
+    (or a horizontal one, ``horizontal``) and exact anti-aliased coverage. ``motion``: the
+    card's (a depth motion keeps its angular coverage; the background stays still).
     """
     card, background = _channels(card, background)
     n = card.shape[1]
@@ -151,7 +152,7 @@ def edge_scene(card: np.ndarray, background: np.ndarray, hfov_deg: float, subjec
     if horizontal:
         alpha = np.ascontiguousarray(alpha.T)
     back = Layer(background, np.ones(alpha.shape, dtype=np.float32), float(background_m), name="background")
-    front = Layer(card, alpha, float(subject_m), name="card")
+    front = Layer(card, alpha, float(subject_m), motion=motion, name="card")
     return Scene((back, front), hfov_deg, name="dataset_depth_edge", subject_layer=1,
                  metadata={"subject_distance_m": float(subject_m), "background_distance_m": float(background_m)})
 

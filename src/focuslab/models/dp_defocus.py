@@ -104,17 +104,22 @@ class DPEncoder(nn.Module):
         return self.features(x).mean(dim=(2, 3))
 
 
-def dp_encoder(arch: str, widths, max_shift_px: int = 8, features: int = 8) -> nn.Module:
+def dp_encoder(arch: str, widths, max_shift_px: int = 8, features: int = 8, **correlation) -> nn.Module:
     """The per-frame DP encoder of ``arch``: ``"cnn"`` (:class:`DPEncoder`, ``widths`` five blocks)
     or ``"correlation"`` (:class:`~focuslab.models.dp_correlation.CorrelationEncoder`, ``widths``
     four blocks after the correlation volume). Both take :func:`normalize_dp` output and have
-    ``out_features``."""
+    ``out_features``. ``correlation``: further options of the correlation encoder (``row_bin``,
+    ``early_row_stride``, ``aggregate_strides``); none apply to ``"cnn"``."""
     if arch == "cnn":
+        if correlation:
+            raise ValueError(f"options {sorted(correlation)} apply to arch='correlation' only")
         return DPEncoder(3, tuple(widths))
     if arch == "correlation":
         from focuslab.models.dp_correlation import CorrelationEncoder
 
-        return CorrelationEncoder(features, max_shift_px, tuple(widths))
+        if "aggregate_strides" in correlation:
+            correlation["aggregate_strides"] = tuple(int(v) for v in correlation["aggregate_strides"])
+        return CorrelationEncoder(features, max_shift_px, tuple(widths), **correlation)
     raise ValueError(f"arch must be 'cnn' or 'correlation', got {arch!r}")
 
 
@@ -143,11 +148,11 @@ class DPDefocusNet(nn.Module):
     the precise one near focus (docs/learned_models.md)."""
 
     def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64,
-                 arch: str = "cnn", max_shift_px: int = 8, features: int = 8) -> None:
+                 arch: str = "cnn", max_shift_px: int = 8, features: int = 8, **correlation) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.arch = str(arch)
-        self.encoder = dp_encoder(arch, widths, max_shift_px, features)
+        self.encoder = dp_encoder(arch, widths, max_shift_px, features, **correlation)
         self.head = Head(self.encoder.out_features, hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

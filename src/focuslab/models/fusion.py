@@ -66,11 +66,11 @@ class FusionNet(nn.Module):
     linear map is easy to learn."""
 
     def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 64, crop_px: int = 64,
-                 arch: str = "cnn", max_shift_px: int = 8, features: int = 8) -> None:
+                 arch: str = "cnn", max_shift_px: int = 8, features: int = 8, **correlation) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.arch = str(arch)
-        self.encoder = dp_encoder(arch, widths, max_shift_px, features)
+        self.encoder = dp_encoder(arch, widths, max_shift_px, features, **correlation)
         self.depth = nn.Sequential(nn.Linear(N_DEPTH_FEATURES, 32), nn.ReLU(inplace=True), nn.Linear(32, 32))
         self.skip = nn.Linear(N_DEPTH_FEATURES, 1)
         self.head = Head(self.encoder.out_features + 32 + 1, hidden)

@@ -47,13 +47,13 @@ class TemporalNet(nn.Module):
 
     def __init__(
         self, widths: tuple[int, ...] = (8, 16, 32, 48, 64), hidden: int = 48, head_hidden: int = 64, crop_px: int = 64,
-        arch: str = "cnn", max_shift_px: int = 8, features: int = 8,
+        arch: str = "cnn", max_shift_px: int = 8, features: int = 8, **correlation,
     ) -> None:
         super().__init__()
         self.crop_px = int(crop_px)
         self.hidden = int(hidden)
         self.arch = str(arch)
-        self.encoder = dp_encoder(arch, widths, max_shift_px, features)
+        self.encoder = dp_encoder(arch, widths, max_shift_px, features, **correlation)
         n = self.encoder.out_features
         self.cell = nn.GRUCell(n + 2, self.hidden)
         self.head = Head(n + self.hidden + 2, head_hidden)

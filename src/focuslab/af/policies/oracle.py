@@ -11,6 +11,12 @@ lens at that code.
 "Exact" therefore means: the right code, commanded at once and every frame. What error it
 keeps is the actuator's own and irreducible by any policy: the play (a move stops w/2 short),
 the per-frame jitter, the code quantisation (half a code) and the posture offset.
+
+``causal=True`` gives the floor of a policy that reads the frame it is shown perfectly but
+cannot see the future: it commands ``round(truth(t).best_code)`` for the frame exposed at ``t``,
+so a change of subject (a pan to another distance, a cut) costs it the frame that first shows
+it, as it costs every real policy. On video the gap between the two rows is what prediction
+could still win; the causal row is the bound a measured figure should be read against.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ class OraclePolicy:
     video = True  # scored on video suites too (focus every frame)
     requires = frozenset({"truth"})
 
-    def __init__(self) -> None:
+    def __init__(self, *, causal: bool = False) -> None:
+        self.causal = bool(causal)
         self._truth: Callable | None = None
         self._ctx: AFContext | None = None
         self._t_move = -math.inf
@@ -51,7 +58,8 @@ class OraclePolicy:
         ctx = self._ctx
         if self._truth is None or ctx is None:
             raise InvalidParameterError("the oracle needs the truth: run it with focuslab.af.loop.run_af")
-        best = self._truth(observation.t_s + ctx.frame_interval_s).best_code
+        ahead = 0.0 if self.causal else ctx.frame_interval_s
+        best = self._truth(observation.t_s + ahead).best_code
         target = int(np.clip(round(best), ctx.min_code, ctx.max_code))
         if target != observation.lens_code:
             self._t_move = observation.t_s + observation.exposure_s
@@ -61,6 +69,6 @@ class OraclePolicy:
 
 
 @register_policy("oracle")
-def make_oracle() -> OraclePolicy:
-    """The ``oracle`` policy (no options)."""
-    return OraclePolicy()
+def make_oracle(**options) -> OraclePolicy:
+    """The ``oracle`` policy (option: ``causal``)."""
+    return OraclePolicy(**options)
