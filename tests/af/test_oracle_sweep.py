@@ -143,3 +143,30 @@ def test_focus_stack_sweeps_land_on_the_sharpest_frame(shared_data, folder):
         assert abs(final - sharpest_frame(rs, be.roi)) <= 1
         oracle = run_af(get_policy("oracle"), ReplayBackend(rs, roi=roi), max_frames=5)
         assert oracle.metrics.final_error <= 0.5  # the nearest frame to the sweep's peak
+
+
+def test_causal_oracle_sees_a_subject_change_one_frame_late():
+    """``oracle`` commands the best code of the frame it will expose next (it sees the future);
+    ``oracle(causal=True)`` the best code of the frame it is shown, so a step of the subject
+    costs it the first frame that shows it."""
+    from types import SimpleNamespace
+
+    from focuslab.af.types import AFContext, Observation
+
+    ctx = AFContext(min_code=0, max_code=1023, frame_interval_s=0.1, has_dual_pixel=False, has_depth=False,
+                    focal_length_mm=4.0, f_number=2.0, pixel_pitch_um=1.0, coc_max_um=2.0)
+
+    def truth(t):  # the subject steps from code 100 to code 400 at t = 1 s
+        return SimpleNamespace(best_code=100.0 if t < 1.0 - 1e-9 else 400.0)
+
+    commands = {}
+    for causal in (False, True):
+        pol = get_policy("oracle", causal=causal)
+        pol.set_truth(truth)
+        pol.reset(ctx)
+        obs = Observation(frame_index=9, t_s=0.9, exposure_s=0.01, lens_code=100, reported_code=100.0, roi=(0, 0, 8, 8),
+                          image=np.zeros((8, 8), np.float32))
+        commands[causal] = pol.step(obs).target_code
+    assert commands == {False: 400, True: None}  # the causal one holds the code the frame shows
+    with pytest.raises(Exception, match="rejected its options"):
+        get_policy("oracle", causal=True, lookahead=2)
