@@ -117,3 +117,15 @@ def test_temporal_takes_a_trained_dp_encoder(tmp_path):
         assert torch.equal(temporal.encoder.state_dict()[k], v), k
     with pytest.raises(InputFileError, match="does not fit"):
         _load_encoder(build_model("temporal", seed=0), path)
+
+
+@pytest.mark.parametrize(("dim", "n"), [(2, 2), (2, 4), (3, 2)])
+def test_bin_mean_is_average_pooling(dim, n):
+    """``BinMean`` (eager: a reshape and slice sums) gives average pooling's numbers."""
+    from focuslab.models.dp_correlation import BinMean
+
+    x = torch.randn(3, 5, 16, 24)
+    window = (n, 1) if dim == 2 else (1, n)
+    assert torch.allclose(BinMean(dim, n)(x), torch.nn.functional.avg_pool2d(x, window, window), atol=1e-6)
+    with pytest.raises(ValueError, match="dim must be 2"):
+        BinMean(1, 2)

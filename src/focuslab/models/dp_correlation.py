@@ -44,8 +44,9 @@ class BinMean(nn.Module):
     """Mean over consecutive groups of ``n`` along ``dim`` (2: rows, 3: columns) of ``B x C x H x W``:
     the same numbers as ``nn.AvgPool2d`` with that window and stride, as a reshape and a sum of
     its ``n`` slices (a tenth of the time of PyTorch's CPU average pooling on these small maps,
-    where the pooling was a fifth of the encoder's time). The size along ``dim`` must be a
-    multiple of ``n``."""
+    where the pooling was a fifth of the encoder's time); exported to ONNX as ``AveragePool``,
+    which onnxruntime runs faster than the reshape. The size along ``dim`` must be a multiple
+    of ``n``."""
 
     def __init__(self, dim: int, n: int) -> None:
         super().__init__()
@@ -54,6 +55,9 @@ class BinMean(nn.Module):
         self.dim, self.n = int(dim), int(n)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.onnx.is_in_onnx_export():  # onnxruntime's AveragePool is the faster one there (0.67 vs 0.89 ms)
+            window = (self.n, 1) if self.dim == 2 else (1, self.n)
+            return nn.functional.avg_pool2d(x, window, window)
         v = x.unflatten(self.dim, (-1, self.n))
         out = v.select(self.dim + 1, 0)
         for i in range(1, self.n):
