@@ -4,11 +4,12 @@ Near focus a dual-pixel disparity is a small fraction of a pixel (phone_main wit
 response: ~0.05 px per depth of focus, docs/learned_models.md), hard for a plain CNN with
 global pooling to read: trained on the same data and schedule (``configs/train/dp_defocus.yaml``,
 8000 steps), the ``arch="cnn"`` encoder's held-out mean error within 3 DoF of focus is 0.78 DoF
-(0.80 after 20000 steps), this encoder's 0.68. Phase-detection AF reads it from the correlation of the two views over
-a range of horizontal shifts; stereo networks build the same *cost volume* from learned
-features and regress the disparity from it (Kendall et al., "End-to-end learning of geometry
-and context for deep stereo regression", ICCV 2017; Punnappurath & Brown, "Reflection
-removal using a dual-pixel sensor" and Garg et al., ICCV 2019, use the DP pair the same way).
+(0.80 after 20000 steps), this encoder's 0.68. Phase-detection AF reads it from the
+correlation of the two views over a range of horizontal shifts; stereo networks build the same
+*cost volume* from learned features and regress the disparity from it (Kendall et al.,
+"End-to-end learning of geometry and context for deep stereo regression", ICCV 2017;
+Punnappurath & Brown, "Reflection removal using a dual-pixel sensor" and Garg et al., ICCV
+2019, use the DP pair the same way).
 
 This encoder:
 
