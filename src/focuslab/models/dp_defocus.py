@@ -117,8 +117,6 @@ def dp_encoder(arch: str, widths, max_shift_px: int = 8, features: int = 8, **co
     if arch == "correlation":
         from focuslab.models.dp_correlation import CorrelationEncoder
 
-        if "aggregate_strides" in correlation:
-            correlation["aggregate_strides"] = tuple(int(v) for v in correlation["aggregate_strides"])
         return CorrelationEncoder(features, max_shift_px, tuple(widths), **correlation)
     raise ValueError(f"arch must be 'cnn' or 'correlation', got {arch!r}")
 

@@ -27,17 +27,15 @@ class LearnedDPAF(LearnedJumpAF):
     requires: frozenset[str] = frozenset({"dual_pixel", "lens_model"})
     model_name = "dp-defocus"
 
-    def __init__(self, *, done_dof: float = 0.25, near_dof: float = 0.3, **options) -> None:
-        """As :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, with a tighter stop: the
-        correlation-volume ``dp-defocus`` reads the sign and size of a defocus well below 1 DoF
-        (through focus on stills-bright it follows the truth with a gain of ~0.9 on dead leaves,
-        ~0.6 on the low-contrast coffee photograph), so a remaining 0.3-0.5 DoF is worth a
-        correction. Measured on the full stills-bright and stills-lowlight suites, seeds 0-2
-        (42 + 36 cases): with the shipped (binned) weights done at 0.25 DoF 100 % / 100 % in
-        focus, mean |error| 0.22 / 0.33 DoF; with the previous weights at 0.25 DoF 100 % /
-        97.2 %, and at 0.5 DoF (the shared default) 100 % / 91.7 %, 0.33 / 0.50 DoF
-        (docs/learned_af.md)."""
-        super().__init__(done_dof=done_dof, near_dof=near_dof, **options)
+    #: A tighter stop than the shared one: the correlation-volume ``dp-defocus`` reads the sign
+    #: and size of a defocus well below 1 DoF (through focus on stills-bright it follows the truth
+    #: with a gain of ~0.9 on dead leaves, ~0.6 on the low-contrast coffee photograph), so a
+    #: remaining 0.3-0.5 DoF is worth a correction. Measured on the full stills-bright and
+    #: stills-lowlight suites, seeds 0-2 (42 + 36 cases): with the shipped (binned) weights, done
+    #: at 0.25 DoF 100 % / 100 % in focus, mean |error| 0.22 / 0.33 DoF; with the previous weights
+    #: at 0.25 DoF 100 % / 97.2 %, and at the shared (0.5, 0.75) 100 % / 91.7 %, 0.33 / 0.50 DoF
+    #: (docs/learned_af.md).
+    stop_dof = (0.25, 0.3)
 
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
         """The network's defocus and sigma (DoF) of the frame's dual-pixel AF region."""

@@ -28,13 +28,11 @@ class LearnedFusionAF(LearnedJumpAF):
     requires: frozenset[str] = frozenset({"dual_pixel", "depth", "lens_model"})
     model_name = "fusion"
 
-    def __init__(self, *, done_dof: float = 0.25, near_dof: float = 0.3, **options) -> None:
-        """As :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, with the tighter stop of
-        ``learned-dp``: measured on the full stills-bright, stills-lowlight, depth-edge and
-        low-texture suites, seeds 0-2 (42 + 36 + 18 + 24 cases), with the shipped weights: done
-        at 0.25 DoF 97.6 / 97.2 / 38.9 / 100 % in focus; at 0.5 DoF (the shared default) the
-        previous weights gave 95.2 / 94.4 / 27.8 / 83.3 % (docs/learned_af.md)."""
-        super().__init__(done_dof=done_dof, near_dof=near_dof, **options)
+    #: The tighter stop of ``learned-dp``: measured on the full stills-bright, stills-lowlight,
+    #: depth-edge and low-texture suites, seeds 0-2 (42 + 36 + 18 + 24 cases), with the shipped
+    #: weights done at 0.25 DoF 97.6 / 97.2 / 38.9 / 100 % in focus; at the shared (0.5, 0.75)
+    #: the previous weights gave 95.2 / 94.4 / 27.8 / 83.3 % (docs/learned_af.md).
+    stop_dof = (0.25, 0.3)
 
     def on_reset(self) -> None:
         self._depth: tuple[np.ndarray, np.ndarray] | None = None

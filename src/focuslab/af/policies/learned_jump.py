@@ -102,7 +102,8 @@ class LearnedJumpAF(ABC):
     weights
         Weights file of the network (default: the shipped one).
     done_dof
-        Done when the predicted |defocus| is at most this many DoF.
+        Done when the predicted |defocus| is at most this many DoF (default: the class's
+        ``stop_dof[0]``).
     uncertain_dof
         A prediction with sigma above this (DoF) is uncertain.
     max_uncertain
@@ -110,10 +111,11 @@ class LearnedJumpAF(ABC):
     sure_side
         An uncertain prediction with ``|d| > sure_side * sigma`` still moves the lens (> 0).
     near_dof, near_sigma_dof
-        Also done when ``|d| <= near_dof`` with sigma ``<= near_sigma_dof``: a correction smaller
-        than a network's near-focus bias moves the lens out of focus more often than into it
-        (the first dp-defocus, trained on DP views that were blind within 1 DoF, had a bias
-        of ~0.5 DoF; ``learned-dp`` now stops at 0.25 / 0.3 DoF, :mod:`.learned_dp`).
+        Also done when ``|d| <= near_dof`` (default: the class's ``stop_dof[1]``) with sigma
+        ``<= near_sigma_dof``: a correction smaller than a network's near-focus bias moves the
+        lens out of focus more often than into it (the first dp-defocus, trained on DP views
+        that were blind within 1 DoF, had a bias of ~0.5 DoF; ``learned-dp`` and
+        ``learned-fusion`` now stop at 0.25 / 0.3 DoF, :mod:`.learned_dp`).
     max_corrections
         Corrections after the first jump (>= 0).
     max_frames
@@ -125,11 +127,15 @@ class LearnedJumpAF(ABC):
     model_name = ""
     #: Correct the network's gain across lens moves (:meth:`_secant`).
     use_secant = True
+    #: Default ``(done_dof, near_dof)``: how small a predicted defocus the network is trusted with.
+    stop_dof: tuple[float, float] = (0.5, 0.75)
 
-    def __init__(self, *, weights=None, done_dof: float = 0.5, uncertain_dof: float = 2.0, max_uncertain: int = 3,
-                 max_corrections: int = 3, max_frames: int = 12, sure_side: float = 2.0,
-                 near_dof: float = 0.75, near_sigma_dof: float = 1.0) -> None:
+    def __init__(self, *, weights=None, done_dof: float | None = None, uncertain_dof: float = 2.0,
+                 max_uncertain: int = 3, max_corrections: int = 3, max_frames: int = 12, sure_side: float = 2.0,
+                 near_dof: float | None = None, near_sigma_dof: float = 1.0) -> None:
         self.weights = weights
+        done_dof = self.stop_dof[0] if done_dof is None else done_dof
+        near_dof = self.stop_dof[1] if near_dof is None else near_dof
         self.done_dof = check_positive("done_dof", done_dof)
         self.uncertain_dof = check_positive("uncertain_dof", uncertain_dof)
         self.sure_side = check_positive("sure_side", sure_side)

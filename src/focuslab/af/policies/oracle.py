@@ -12,11 +12,12 @@ lens at that code.
 keeps is the actuator's own and irreducible by any policy: the play (a move stops w/2 short),
 the per-frame jitter, the code quantisation (half a code) and the posture offset.
 
-``causal=True`` gives the floor of a policy that reads the frame it is shown perfectly but
+``causal=True`` gives what a policy reaches that reads the frame it is shown perfectly but
 cannot see the future: it commands ``round(truth(t).best_code)`` for the frame exposed at ``t``,
 so a change of subject (a pan to another distance, a cut) costs it the frame that first shows
 it, as it costs every real policy. On video the gap between the two rows is what prediction
-could still win; the causal row is the bound a measured figure should be read against.
+could still win, and the causal row is the reference a measured figure should be read against
+(not a strict bound: a policy that sees a region fill with the next subject can move early).
 """
 
 from __future__ import annotations
