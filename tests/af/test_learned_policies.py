@@ -52,6 +52,42 @@ def test_learned_dp_corrects_an_under_stepping_network(standin):
     assert 3 <= len(cmds) <= 5 and frames <= 6  # 0.7 per jump: errors 30 %, 9 %, 2.7 % of the first
 
 
+def _inverse_gain_calibration(gain: float) -> dict:
+    knots = [-45.0, -10.0, 0.0, 10.0, 45.0]
+    return {"knots_dof": knots, "values_dof": [k / gain for k in knots]}
+
+
+@pytest.mark.parametrize("through", ["option", "context"])
+def test_learned_dp_applies_a_defocus_calibration(standin, through):
+    """A network reading 0.7 of the defocus, with its calibration (x 1/0.7): one jump and a confirm,
+    like a truthful network; read raw it needs corrections (previous test)."""
+    from dataclasses import replace
+
+    cam = FakeCamera(450.0, start_code=50, seed=2)
+    standin(TruthDP, cam, "dp-defocus", gain=0.7)
+    cal = _inverse_gain_calibration(0.7)
+    if through == "option":
+        pol, ctx = get_policy("learned-dp", calibration=cal), context()
+    else:
+        pol, ctx = get_policy("learned-dp"), replace(context(), extra={"dp_defocus_calibration": cal})
+    frames, _, cmds, done = run(pol, cam, ctx)
+    assert done and frames == 2 and len(cmds) == 2 and dof_error(cam) < 0.3
+    assert pol.calibration is not None and pol.calibration.map(7.0) == pytest.approx(10.0)
+
+
+def test_learned_dp_reads_raw_when_told_or_on_an_unknown_camera(standin, tmp_path):
+    cam = FakeCamera(450.0, start_code=50, seed=2)
+    standin(TruthDP, cam, "dp-defocus", gain=0.7)
+    ctx = context()
+    assert ctx.name not in ("phone_main", "phone_main_tof", "phone_tele")
+    for pol in (get_policy("learned-dp"), get_policy("learned-dp", calibration="none")):
+        _, _, cmds, done = run(pol, cam, ctx)
+        assert done and pol.calibration is None and len(cmds) >= 3
+        cam.code = 50
+    with pytest.raises(InputFileError, match="not found"):
+        get_policy("learned-dp", calibration=str(tmp_path / "missing.json"))
+
+
 def test_learned_dp_falls_back_to_contrast_when_uncertain(standin):
     cam = FakeCamera(300.0, start_code=150, seed=3)
     standin(TruthDP, cam, "dp-defocus", gain=0.3, logvar=6.0)  # sigma e^3 = 20 DoF per crop, 6.7 over 9 crops

@@ -116,13 +116,30 @@ def test_evaluate_cli_runs_and_writes(tmp_path, zero_net, capsys):
     from focuslab.cli.main import main
 
     rc = main(["evaluate", "--model", "dp-defocus", "--scenes", "1", "--slices", "5", "--crop-px", "16",
-               "--near-m", "0.5", "--json", "--out", str(tmp_path / "ev")])
+               "--near-m", "0.5", "--json", "--out", str(tmp_path / "ev"), "--no-calibrate"])
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     m = res["methods"]
+    assert "calibration" not in res and "dp-defocus uncalibrated single-slice" not in m
     assert m["dp-defocus single-slice"]["metrics"] == m["no-move single-slice"]["metrics"]
     assert m["dp-defocus single-slice"]["metrics"]["n"] == 5 and m["focus-measure full-stack"]["metrics"]["n"] == 1
     assert (tmp_path / "ev" / "evaluate.json").is_file() and (tmp_path / "ev" / "report.html").is_file()
+
+
+def test_evaluate_calibrates_the_network_first(zero_net):
+    """The calibrated row maps the network through the chart-sweep calibration; the raw row is kept."""
+    from focuslab.train.evaluate import evaluate_offline
+
+    res = evaluate_offline(["dp-defocus"], scenes=1, slices=7, crop_px=16, near_m=0.5)
+    m = res["methods"]
+    assert m["dp-defocus uncalibrated single-slice"]["metrics"] == m["no-move single-slice"]["metrics"]
+    cal = res["calibration"]
+    assert cal["camera"] == "phone_main" and cal["roi_px"] == 16 and cal["points"] == 7 * 7
+    # a network that always reads 0 is calibrated to the chart sweep's typical defocus at 0
+    f0 = float(np.interp(0.0, cal["knots_dof"], cal["values_dof"]))
+    (scene,) = res["scenes"]
+    assert scene["dp_defocus_dof"] == pytest.approx([f0] * 7)
+    assert scene["dp_raw_defocus_dof"] == [0.0] * 7
 
 
 @pytest.mark.parametrize(

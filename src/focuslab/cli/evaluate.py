@@ -42,10 +42,12 @@ def evaluate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     out: Path = typer.Option(None, "--out", help="Folder for evaluate.json and report.html."),
     slices: int = typer.Option(49, "--slices", help="Slices per stack (Learning to Autofocus: 49)."),
-    crop_px: int = typer.Option(64, "--crop-px", help="AF-region side, stream pixels."),
+    crop_px: int = typer.Option(128, "--crop-px", help="AF-region side, stream pixels (the benchmark's 128)."),
     camera: str = typer.Option("phone_main", "--camera", help="Camera preset (dual pixel)."),
     near_m: float = typer.Option(None, "--near-m", help="Nearest slice's focus distance (default: minimum focus)."),
     weights: list[str] = typer.Option(None, "--weights", help="NAME=FILE weights (repeatable; default shipped)."),
+    calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
+                                   help="Calibrate dp-defocus for the camera on a chart sweep first."),
     closed_loop: bool = typer.Option(False, "--closed-loop", help="Also run the AF benchmark of the learned policies."),
     suite: list[str] = typer.Option(None, "--suite", help="Closed-loop suite (repeatable; default stills + video)."),
 ) -> None:
@@ -55,6 +57,7 @@ def evaluate_command(
     parts = ["focuslab", "evaluate"] + [a for m in model or () for a in ("--model", m)]
     parts += ["--scenes", str(scenes), "--seed", str(seed), "--slices", str(slices), "--crop-px", str(crop_px),
               "--camera", camera] + ([] if near_m is None else ["--near-m", str(near_m)])
+    parts += [] if calibrate else ["--no-calibrate"]
     command = " ".join(shlex.quote(p) for p in parts)
     wmap = parse_weights(weights)
     if closed_loop and out is None:
@@ -73,7 +76,8 @@ def evaluate_command(
             bar.update(task, completed=done, total=total, description=label)
 
         results = evaluate_offline(model or OFFLINE_MODELS, scenes=scenes, seed=seed, camera=camera, slices=slices,
-                                   crop_px=crop_px, near_m=near_m, weights=wmap, progress=progress)
+                                   crop_px=crop_px, near_m=near_m, weights=wmap, calibrate=calibrate,
+                                   progress=progress)
     if out is not None:
         write_evaluation(out, results, command=command)
     if closed_loop:

@@ -6,14 +6,21 @@ every method predicts the in-focus slice, scored by :func:`~.evaluate_metrics.sl
 
 * ``dp-defocus single-slice``: from each slice alone, the network's defocus d (DoF) moves the
   focus by ``d * diopters_per_dof``; the nearest slice is the prediction (every slice of every
-  stack is one prediction, as LtA's single-slice task);
-* ``dp-defocus full-stack``: the network on every slice, the subject's focus pooled by inverse
-  variance over the slices (one prediction per stack);
+  stack is one prediction, as LtA's single-slice task). d is calibrated for the camera and
+  region size first (:mod:`focuslab.models.dp_calibration`: a dead-leaves chart swept at 7
+  distances, seeds apart from the stacks'), as a camera ships its PDAF calibrated; the
+  ``dp-defocus uncalibrated single-slice`` row gives the raw network;
+* ``dp-defocus full-stack``: the network on every slice (calibrated), the subject's focus
+  pooled by inverse variance over the slices (one prediction per stack);
 * ``two-frame two-slice``: from slice k and slice k + 4 (k - 4 in the stack's near half: a
   move toward the middle), the defocus at the second slice (one prediction per k);
 * ``focus-measure full-stack``: the classical reference, argmax over the stack of the
   Tenengrad focus value of the AF region (:func:`focuslab.af.af_signals.focus_value`);
 * ``no-move single-slice``: the trivial baseline, each slice predicts itself.
+
+The AF region is the closed-loop benchmark's (:data:`focuslab.bench.suites.DEFAULT_ROI_PX`,
+128 px: the network's 64-px crops tiled 2 x 2 and pooled by inverse variance, as the policies
+read it). LtA's networks see the whole frame; a 64-px region (``--crop-px 64``) is one crop.
 """
 
 from __future__ import annotations
@@ -46,6 +53,16 @@ def single_slice_predictions(model, stack: EvalStack) -> tuple[np.ndarray, np.nd
         ss.append(s)
         preds.append(defocus_to_slice(stack.diopters, k, d, stack.diopters_per_dof[k]))
     return np.array(preds), np.array(ds), np.array(ss)
+
+
+def calibrated_predictions(stack: EvalStack, defocus_dof, sigma_dof, calibration) -> tuple[np.ndarray, ...]:
+    """``(predicted slice, defocus_dof, sigma_dof)`` after a defocus calibration
+    (:class:`~focuslab.models.dp_calibration.DefocusCalibration`)."""
+    pairs = [calibration.apply(d, s) for d, s in zip(defocus_dof, sigma_dof, strict=True)]
+    d = np.array([p[0] for p in pairs])
+    s = np.array([p[1] for p in pairs])
+    preds = [defocus_to_slice(stack.diopters, k, d[k], stack.diopters_per_dof[k]) for k in range(len(d))]
+    return np.array(preds), d, s
 
 
 def pooled_stack_prediction(stack: EvalStack, defocus_dof: np.ndarray, sigma_dof: np.ndarray) -> float:
@@ -92,9 +109,10 @@ def evaluate_offline(
     seed: int = 0,
     camera: str = "phone_main",
     slices: int = LTA_SLICES,
-    crop_px: int = 64,
+    crop_px: int = 128,
     near_m: float | None = None,
     weights: dict[str, str | os.PathLike] | None = None,
+    calibrate: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict:
     """Render ``scenes`` stacks and score every method on them (see the module notes).
@@ -112,6 +130,9 @@ def evaluate_offline(
         Focus distance of the nearest slice (default: the lens' minimum focus distance).
     weights
         Weights file per network name (default: the shipped weights).
+    calibrate
+        Calibrate ``dp-defocus`` for the camera and region first (module notes); the raw
+        network is scored too, as ``dp-defocus uncalibrated single-slice``.
     progress
         ``progress(done, total, label)`` after each stack.
 
@@ -146,6 +167,12 @@ def evaluate_offline(
     weights = dict(weights or {})
     nets = {m: load_model(m, None if m not in weights else Path(weights[m])) for m in models}
     rows: dict[str, dict[str, list]] = {}
+    cal = None
+    if "dp-defocus" in nets and calibrate:
+        from focuslab.models.dp_calibration import calibrate_dp_network
+
+        cal = calibrate_dp_network(nets["dp-defocus"], camera, roi_px=crop_px, slices=slices,
+                                   weights=str(weights.get("dp-defocus", "")))
 
     def add(name: str, pred, true) -> None:
         r = rows.setdefault(name, {"pred": [], "true": []})
@@ -164,6 +191,10 @@ def evaluate_offline(
         info["focus_measure_slice"] = fm
         if "dp-defocus" in nets:
             pred, d, s = single_slice_predictions(nets["dp-defocus"], st)
+            if cal is not None:
+                add("dp-defocus uncalibrated single-slice", pred, np.full(n, st.true_slice))
+                info.update(dp_raw_defocus_dof=[float(v) for v in d], dp_raw_single_slice=[float(v) for v in pred])
+                pred, d, s = calibrated_predictions(st, d, s, cal)
             add("dp-defocus single-slice", pred, np.full(n, st.true_slice))
             pooled = pooled_stack_prediction(st, d, s)
             add("dp-defocus full-stack", pooled, st.true_slice)
@@ -184,8 +215,12 @@ def evaluate_offline(
         methods[name] = {"task": task, "input": tasks[task], "metrics": slice_metrics(r["pred"], r["true"],
                                                                                         slices=slices)}
     settings = {"scenes": scenes, "seed": seed, "camera": camera, "slices": slices, "crop_px": crop_px,
-                "near_m": near_m, "models": models, "weights": {k: str(v) for k, v in weights.items()}}
-    return {"settings": settings, "methods": methods, "scenes": per_scene}
+                "near_m": near_m, "models": models, "weights": {k: str(v) for k, v in weights.items()},
+                "calibrate": bool(calibrate)}
+    out = {"settings": settings, "methods": methods, "scenes": per_scene}
+    if cal is not None:
+        out["calibration"] = cal.to_dict()
+    return out
 
 
 def write_evaluation(out_dir: str | os.PathLike, results: dict, *, command: str | None = None) -> dict[str, Path]:
@@ -226,16 +261,36 @@ def write_evaluation(out_dir: str | os.PathLike, results: dict, *, command: str 
         sec = Section("dp-defocus from a single slice")
         sec.figure(fig, "Predicted in-focus slice from each input slice (dotted: the true slice of each stack).")
         sections.append(sec)
+    cal = results.get("calibration")
+    if cal:
+        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        k = np.asarray(cal["knots_dof"], dtype=float)
+        ax.plot(k, k, color="0.6", lw=0.8, ls="--", label="identity")
+        ax.plot(k, cal["values_dof"], "o-", ms=3, label="calibration (chart sweep)")
+        for sc in scenes:
+            if "dp_raw_defocus_dof" in sc:
+                ax.plot(sc["dp_raw_defocus_dof"], sc["true_defocus_dof"], ".", ms=2, color="C1", alpha=0.4)
+        ax.set_xlabel("network defocus, DoF")
+        ax.set_ylabel("true defocus, DoF")
+        ax.legend(fontsize=7)
+        res = "n/a" if cal.get("residual_dof") is None else f"{cal['residual_dof']:.2f} DoF"
+        sec = Section("Defocus calibration of dp-defocus")
+        sec.text(f"Fitted on a dead-leaves chart swept through the lens range on {cal['camera']} "
+                 f"({cal['used']} of {cal['points']} points kept, median residual {res}); "
+                 "dots: the evaluation stacks' raw predictions against the truth (focuslab.models.dp_calibration).")
+        sec.figure(fig, "Network defocus to true defocus.")
+        sections.append(sec)
     paths["report"] = write_report(out / "report.html", "focuslab evaluate", sections, command=command)
     return paths
 
 
 def format_table(results: dict) -> list[str]:
     """The metrics as aligned text lines (the CLI's output)."""
-    lines = [f"{'method':28s} {'n':>5s} {'MAE':>6s} {'RMSE':>6s} {'=0':>6s} {'<=1':>6s} {'<=2':>6s} {'<=4':>6s}"]
+    w = max([28] + [len(name) for name in results["methods"]])
+    lines = [f"{'method':{w}s} {'n':>5s} {'MAE':>6s} {'RMSE':>6s} {'=0':>6s} {'<=1':>6s} {'<=2':>6s} {'<=4':>6s}"]
     for name, m in results["methods"].items():
         mm = m["metrics"]
-        lines.append(f"{name:28s} {mm['n']:5d} {mm['mae']:6.2f} {mm['rmse']:6.2f} {mm['within_0']:6.1%} "
+        lines.append(f"{name:{w}s} {mm['n']:5d} {mm['mae']:6.2f} {mm['rmse']:6.2f} {mm['within_0']:6.1%} "
                      f"{mm['within_1']:6.1%} {mm['within_2']:6.1%} {mm['within_4']:6.1%}")
     return lines
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from focuslab.errors import InvalidParameterError
+from focuslab.errors import InvalidParameterError, check_positive
 
 #: Textures of the evaluation scenes, cycled by scene index (Learning-to-Autofocus scenes are
 #: real photographs; dead leaves has the 1/f spectrum of natural images).
@@ -156,6 +156,8 @@ def eval_stack(
     far_m: float = math.inf,
     near_m: float | None = None,
     subject_distance_m: float | None = None,
+    texture: str | None = None,
+    illuminance_lux: float | None = None,
 ) -> EvalStack:
     """Render scene ``index`` of the evaluation set (see the module notes).
 
@@ -172,6 +174,10 @@ def eval_stack(
         Side of the square AF region at the frame's centre, stream pixels.
     subject_distance_m
         The subject's distance (default: drawn, see the module notes).
+    texture, illuminance_lux
+        The plane's texture (one of :data:`EVAL_TEXTURES`) and illuminance (lux); default: the
+        index's texture and a light drawn in 300-1000 lux. The draws are made either way, so
+        the other values stay those of the default stack.
 
     Raises
     ------
@@ -202,9 +208,11 @@ def eval_stack(
     defocus = true_defocus_dof(cam, u, codes)
     blur = float(np.max(np.abs(defocus))) * cam.coc_max_um
     side, hfov = crop_field(cam, crop_px, blur, float(cam.actuator.displacement_um(int(codes[0]))))
-    texture = EVAL_TEXTURES[index % len(EVAL_TEXTURES)]
+    texture = EVAL_TEXTURES[index % len(EVAL_TEXTURES)] if texture is None else str(texture)
     tex_seed = int(rng.integers(0, 2**31 - 1))
     lux = float(rng.uniform(300.0, 1000.0))
+    if illuminance_lux is not None:
+        lux = check_positive("illuminance_lux", illuminance_lux)
     sim_seed = int(rng.integers(0, 2**31 - 1))
     scene = plane_scene(_texture(texture, (side, side), tex_seed), hfov, u)
     backend = SimulatorBackend(cam, scene, roi=centre_crop_roi(cam, crop_px), illuminance_lux=lux, seed=sim_seed,

@@ -78,11 +78,12 @@ def load_calibration(calibration) -> PhaseCalibration | None:
     )
 
 
-def preset_calibration(context: AFContext) -> PhaseCalibration | None:
-    """Calibration of the built-in camera preset named by ``context.name`` (cached), or None.
+def preset_dp_camera(context: AFContext):
+    """The built-in dual-pixel camera preset named by ``context.name``, or None.
 
-    None when no preset has that name, or when its lens or preview pitch differ from the
-    context's (a modified camera under a preset's name).
+    None when no preset has that name, when it has no dual pixel, or when its lens or preview
+    pitch differ from the context's (a modified camera under a preset's name): a calibration
+    made on the preset would not be this camera's.
     """
     from focuslab.camera.presets import camera_names, get_camera
 
@@ -98,8 +99,16 @@ def preset_calibration(context: AFContext) -> PhaseCalibration | None:
         and context.pixel_pitch_um is not None
         and math.isclose(cam.stream_sensor.pixel_pitch_um, float(context.pixel_pitch_um), rel_tol=1e-6)
     )
-    if not same or not cam.has_dual_pixel:
+    return cam if same and cam.has_dual_pixel else None
+
+
+def preset_calibration(context: AFContext) -> PhaseCalibration | None:
+    """Calibration of the built-in camera preset named by ``context.name`` (cached), or None
+    (:func:`preset_dp_camera`)."""
+    cam = preset_dp_camera(context)
+    if cam is None:
         return None
+    name = context.name
     if name not in _LAZY_CALIBRATIONS:
         _LAZY_CALIBRATIONS[name] = calibrate_phase_gain(cam)
     return _LAZY_CALIBRATIONS[name]
