@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from export_standins import TinyDP, TinyRecurrent, dp_inputs
@@ -70,3 +72,31 @@ def test_measure_latency_torch_and_onnxruntime(tmp_path):
         measure_latency(model, dp_inputs(), runtime="tflite")
     with pytest.raises(InvalidParameterError, match="threads must be an integer >= 1"):
         measure_latency(model, dp_inputs(), 0)
+
+
+def test_compile_for_cpu_failure_is_one_clear_error(monkeypatch):
+    from focuslab.export.compiled import CompileError, compile_for_cpu
+
+    def broken(model, **kw):
+        def call(*a):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found in cpp.cxx\n...")
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    with pytest.raises(CompileError, match=r"No working C\+\+ compiler found.*install one, or run eager PyTorch"):
+        compile_for_cpu(TinyDP(), dp_inputs())
+
+
+@pytest.mark.skipif(not any(shutil.which(c) for c in ("g++", "c++", "clang++")), reason="no C++ compiler")
+def test_compiled_network_matches_eager_and_is_timed():
+    """torch.compile with freezing (BatchNorm folded) and the C++ wrapper: same outputs to round-off."""
+    from focuslab.export.compiled import MAX_COMPILED_DIFF, compile_for_cpu
+
+    model = TinyDP()
+    compiled, diff = compile_for_cpu(model, dp_inputs())
+    assert 0.0 <= diff <= MAX_COMPILED_DIFF
+    with torch.no_grad():
+        x = dp_inputs()
+        torch.testing.assert_close(compiled(*x), model(*x), atol=1e-5, rtol=1e-5)
+    lat = measure_latency(model, dp_inputs(), 1, runtime="torch-compiled", repeats=10, warmup=2)
+    assert lat.runtime == "torch-compiled" and 0.0 < lat.median_ms < 1000.0

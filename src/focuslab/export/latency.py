@@ -1,10 +1,12 @@
-"""Latency of a network on the CPU, PyTorch and onnxruntime, per call (one AF region per call).
+"""Latency of a network on the CPU, PyTorch (eager or compiled) and onnxruntime, per call (one AF region per call).
 
 :func:`measure_latency` pins the runtime to ``threads`` intra-op threads (1 = one CPU core,
 the figure of DESIGN.md "Learned AF"), runs ``warmup`` untimed calls (allocations, kernel
 selection, caches), then times ``repeats`` calls with ``time.perf_counter`` and reports the
 median and the 90th percentile (linear interpolation, ``numpy.percentile``) in milliseconds.
 The median is robust to the scheduler's preemptions on a shared machine; the p90 shows them.
+``runtime="torch-compiled"`` times the network compiled by
+:func:`focuslab.export.compiled.compile_for_cpu` (the compilation, ~10 s, is not timed).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from focuslab.errors import InvalidParameterError
 from focuslab.export.signature import as_input_tuple, parameter_count
 
 #: Runtimes :func:`measure_latency` knows.
-RUNTIMES = ("torch", "onnxruntime")
+RUNTIMES = ("torch", "torch-compiled", "onnxruntime")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def measure_latency(
     threads
         Intra-op threads (>= 1). PyTorch's global thread count is restored afterwards.
     runtime
-        ``"torch"`` or ``"onnxruntime"``.
+        ``"torch"`` (eager), ``"torch-compiled"`` or ``"onnxruntime"``.
     onnx_path
         The exported model (required for onnxruntime; see :func:`~focuslab.export.onnx_export.export_onnx`).
     repeats, warmup
@@ -91,6 +93,8 @@ def measure_latency(
     ------
     InvalidParameterError
         Unknown runtime, bad counts, or onnxruntime without ``onnx_path``.
+    CompileError
+        ``torch-compiled`` on a machine where ``torch.compile`` cannot build (no C++ compiler).
     """
     import torch
 
@@ -101,12 +105,16 @@ def measure_latency(
             raise InvalidParameterError(f"{key} must be an integer >= {lo}, got {v!r}")
     ins = as_input_tuple(inputs)
     params = parameter_count(model)
-    if runtime == "torch":
+    if runtime in ("torch", "torch-compiled"):
         model = model.eval()
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
-            with torch.inference_mode():
+            if runtime == "torch-compiled":
+                from focuslab.export.compiled import compile_for_cpu
+
+                model, _ = compile_for_cpu(model, ins)
+            with torch.no_grad() if runtime == "torch-compiled" else torch.inference_mode():
                 times = time_calls(lambda: model(*ins), repeats=repeats, warmup=warmup)
         finally:
             torch.set_num_threads(before)
