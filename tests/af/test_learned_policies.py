@@ -241,3 +241,12 @@ def test_shipped_dp_network_focuses_a_simulated_still_in_the_closed_loop():
     m = rec["metrics"]
     assert rec["trace"]["error_dof"][0] > 20.0  # it starts far out of focus
     assert m["in_focus"] and m["final_error"] <= 1.0 and m["frames_to_focus"] <= 3 and m["reversals"] == 0
+
+
+def test_learned_dp_loads_the_per_sensor_weights_when_asked():
+    pol = get_policy("learned-dp", weights="pixel4")
+    pol.reset(context())
+    assert pol.model.metadata["train_config"]["dp_families"] == ["pixel4"]
+    pol = get_policy("learned-dp")
+    pol.reset(context())
+    assert pol.model.metadata["train_config"].get("dp_families") is None  # the general weights by default

@@ -157,3 +157,29 @@ def test_json_is_plain(tmp_path):
     cal = DefocusCalibration(knots_dof=(0.0, 1.0), values_dof=(0.0, 1.0))
     data = json.loads(cal.save(tmp_path / "c.json").read_text())
     assert data["knots_dof"] == [0.0, 1.0] and data["residual_dof"] is None
+
+
+def test_per_sensor_weights_are_named_by_their_family():
+    from focuslab.models.registry import resolve_weights, weights_path
+
+    general = weights_path("dp-defocus")
+    pixel4 = weights_path("dp-defocus", "pixel4")
+    assert general.name == "dp-defocus.pt" and pixel4.name == "dp-defocus-pixel4.pt"
+    assert pixel4.is_file() and pixel4.stat().st_size < 2_000_000
+    assert weights_path("dp-defocus", "general") == general
+    assert resolve_weights("dp-defocus", "general") == general and resolve_weights("dp-defocus", "pixel4") == pixel4
+    assert resolve_weights("dp-defocus", None) is None and str(resolve_weights("dp-defocus", "a.pt")) == "a.pt"
+    with pytest.raises(InvalidParameterError, match="no shipped 'two-frame' weights for the family 'pixel4'"):
+        weights_path("two-frame", "pixel4")
+
+
+def test_pixel4_weights_read_the_pixel4_response_without_its_bias():
+    """The per-sensor weights, on phone_main (the Pixel 4 response): the calibration curve is close to
+    identity (slope over +-3 DoF within 8 % of 1; the general weights read 13 % low)."""
+    from focuslab.models.registry import load_model
+
+    net = load_model("dp-defocus", "pixel4")
+    assert net.metadata["train_config"]["dp_families"] == ["pixel4"]
+    cal = calibrate_dp_network(net, "phone_main", distances=3, roi_px=64)
+    assert abs((cal.map(3.0) - cal.map(-3.0)) / 6.0 - 1.0) < 0.08
+    assert abs(cal.map(20.0) - 20.0) < 2.0

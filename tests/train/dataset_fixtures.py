@@ -32,8 +32,9 @@ def _views(rng, d_dof, n, light=1.0):
 
 
 def make_dataset(folder: Path, kind: str = "dp", *, shards: int = 3, per_shard: int = 32, crop: int = 32,
-                 seed: int = 0, frames: int = 4) -> Path:  # fmt: skip
-    """Write a fixture dataset of ``kind`` to ``folder``; returns ``folder``."""
+                 seed: int = 0, frames: int = 4, families: tuple[str, ...] | None = None) -> Path:  # fmt: skip
+    """Write a fixture dataset of ``kind`` to ``folder``; returns ``folder``. With ``families``,
+    sample i is of variant ``i % len(families)``, whose dual-pixel family is ``families[v]``."""
     entries = []
     for s in range(shards):
         rng = np.random.default_rng([seed, s])
@@ -77,11 +78,13 @@ def make_dataset(folder: Path, kind: str = "dp", *, shards: int = 3, per_shard: 
         arrays["codes_per_dof"] = cpd
         arrays["light_lux"] = np.full(n, 100.0, np.float32)
         arrays["signal_electrons"] = np.full(n, 1000.0, np.float32)
-        arrays["variant"] = np.zeros(n, np.int16)
+        arrays["variant"] = (np.arange(n) % len(families) if families else np.zeros(n)).astype(np.int16)
         entries.append(write_shard(folder, s, arrays))
     write_json_atomic(Path(folder) / "manifest.json", {
         "format": FORMAT, "kind": kind, "seed": seed, "num_samples": shards * per_shard,
-        "samples_per_shard": per_shard, "crop_px": crop, "config": {"fixture": True},
-        "variants": ["fixture"], "shards": entries,
+        "samples_per_shard": per_shard, "crop_px": crop,
+        "config": {"fixture": True} if not families else
+        {"fixture": True, "variants": {f"v{i}": {"family": f, "weight": 1.0} for i, f in enumerate(families)}},
+        "variants": ["fixture"] if not families else [f"v{i}" for i in range(len(families))], "shards": entries,
     })  # fmt: skip
     return Path(folder)

@@ -186,3 +186,34 @@ def test_missing_shard_is_a_clear_error(tmp_path):
     (data / "shard-00001.npz").unlink()
     with pytest.raises(InputFileError, match="missing"):
         train(_cfg(data, batch_size=4), out=tmp_path / "o")
+
+
+def test_dp_families_keep_only_those_samples_in_train_and_held_out(tmp_path):
+    from focuslab.train.samples import load_samples, split_train_val
+
+    folder = make_dataset(tmp_path / "fam", shards=3, per_shard=12, families=("pixel4", "analytic", "ideal"))
+    every = load_samples(folder)
+    only = load_samples(folder, dp_families=["pixel4"])
+    assert len(every) == 36 and len(only) == 12
+    np.testing.assert_array_equal(only.arrays["defocus_dof"], every.arrays["defocus_dof"][::3])
+    two = load_samples(folder, dp_families=["pixel4", "ideal"])
+    assert len(two) == 24
+    tr, va = split_train_val(folder, None, 1, dp_families=["ideal"])
+    assert len(tr) == 8 and len(va) == 4
+    cfg = _cfg(folder, dp_families=["pixel4"], steps=8, batch_size=4, val_every=8)
+    res = train(cfg, out=tmp_path / "run")
+    assert res.val_metrics["n"] == 4  # the held-out pixel4 samples of the last shard
+
+
+def test_dp_families_errors(tmp_path, dp_data):
+    from focuslab.train.samples import load_samples
+
+    folder = make_dataset(tmp_path / "fam", shards=2, per_shard=6, families=("analytic",))
+    with pytest.raises(InvalidParameterError, match="no sample of the dual-pixel families"):
+        load_samples(folder, dp_families=["pixel4"])
+    with pytest.raises(InputFileError, match="records no dual-pixel variants"):
+        load_samples(dp_data, dp_families=["pixel4"])
+    with pytest.raises(InvalidParameterError, match="dp_families must be a non-empty list"):
+        _cfg(folder, dp_families=["pixel5"])
+    with pytest.raises(InvalidParameterError, match="dp_families must be a non-empty list"):
+        _cfg(folder, dp_families=[])

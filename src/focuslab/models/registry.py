@@ -131,10 +131,35 @@ def build_model(name: str, *, seed: int = 0, **overrides: Any) -> nn.Module:
     return model
 
 
-def weights_path(name: str) -> Path:
-    """Path of the shipped weights of ``name``."""
+#: Shipped weights specialised for one dual-pixel response family, ``models/weights/<name>-<family>.pt``,
+#: beside the general ``<name>.pt`` trained over every family (docs/learned_models.md, "Per-sensor weights").
+WEIGHT_FAMILIES: dict[str, tuple[str, ...]] = {"dp-defocus": ("pixel4",)}
+
+#: The keyword that names the general shipped weights where a family's would be chosen.
+GENERAL = "general"
+
+
+def weights_path(name: str, family: str | None = None) -> Path:
+    """Path of the shipped weights of ``name``: the general ones, or those of a dual-pixel
+    response ``family`` (:data:`WEIGHT_FAMILIES`)."""
     model_spec(name)
-    return WEIGHTS_DIR / f"{name}.pt"
+    if family is None or family == GENERAL:
+        return WEIGHTS_DIR / f"{name}.pt"
+    if family not in WEIGHT_FAMILIES.get(name, ()):
+        have = ", ".join((GENERAL, *WEIGHT_FAMILIES.get(name, ())))
+        raise InvalidParameterError(f"no shipped {name!r} weights for the family {family!r}; choose from {have}")
+    return WEIGHTS_DIR / f"{name}-{family}.pt"
+
+
+def resolve_weights(name: str, weights) -> Path | None:
+    """A weights argument as a path: None stays None, a family keyword (``"general"``,
+    ``"pixel4"``) names the shipped file, anything else is a path."""
+    if weights is None:
+        return None
+    w = str(weights)
+    if w == GENERAL or w in WEIGHT_FAMILIES.get(name, ()):
+        return weights_path(name, w)
+    return Path(weights)
 
 
 def read_weights(path: Path) -> dict[str, Any]:
@@ -161,8 +186,9 @@ def load_model(name: str, weights: Path | None = None) -> nn.Module:
     name
         One of :func:`model_names`.
     weights
-        A weights file (``focuslab train`` writes ``best.pt`` / ``final.pt``); default: the
-        shipped ``models/weights/<name>.pt``.
+        A weights file (``focuslab train`` writes ``best.pt`` / ``final.pt``), or a family
+        keyword (:func:`resolve_weights`: ``"general"``, ``"pixel4"``); default: the shipped
+        general ``models/weights/<name>.pt``.
 
     Raises
     ------
@@ -172,7 +198,7 @@ def load_model(name: str, weights: Path | None = None) -> nn.Module:
         The file is missing, corrupt, holds another model or does not fit the architecture.
     """
     model_spec(name)
-    path = Path(weights) if weights is not None else weights_path(name)
+    path = resolve_weights(name, weights) or weights_path(name)
     blob = read_weights(path)
     meta = blob["metadata"]
     if meta.get("name", name) != name:

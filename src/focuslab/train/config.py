@@ -26,6 +26,7 @@ Keys (all but ``model`` and ``data`` have defaults)::
     amp: true                  # bfloat16 autocast on CUDA (ignored on CPU)
     init_weights: null         # fine-tune: start from this weights file (same model) instead of the seeded init
     init_encoder: null         # transfer: copy the per-frame DP encoder (``encoder.*``) from this weights file
+    dp_families: null          # keep only samples of these dual-pixel response families (pixel4, analytic, ideal)
     out: runs/NAME             # default output folder (``--out`` overrides)
 
 Relative paths are resolved against the current folder.
@@ -70,6 +71,7 @@ class TrainConfig:
     amp: bool = True
     init_weights: str | None = None
     init_encoder: str | None = None
+    dp_families: list | None = None
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -105,6 +107,13 @@ class TrainConfig:
             raise InvalidParameterError(f"init_weights must name a weights file or be null, got {self.init_weights!r}")
         if self.init_encoder is not None and not (isinstance(self.init_encoder, str) and self.init_encoder):
             raise InvalidParameterError(f"init_encoder must name a weights file or be null, got {self.init_encoder!r}")
+        if self.dp_families is not None:
+            from focuslab.data.generate_config import DP_FAMILIES
+
+            fams = self.dp_families
+            if not isinstance(fams, list | tuple) or not fams or not all(f in DP_FAMILIES for f in fams):
+                raise InvalidParameterError(
+                    f"dp_families must be a non-empty list of {', '.join(DP_FAMILIES)} or null, got {fams!r}")
         folders = self.data if isinstance(self.data, list | tuple) else [self.data]
         if not folders or not all(isinstance(d, str) and d for d in folders):
             raise InvalidParameterError("data must name a dataset folder (or a list) written by focuslab data generate")

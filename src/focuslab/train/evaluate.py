@@ -129,7 +129,9 @@ def evaluate_offline(
     near_m
         Focus distance of the nearest slice (default: the lens' minimum focus distance).
     weights
-        Weights file per network name (default: the shipped weights).
+        Weights file, or shipped-weights keyword (``"general"``, ``"pixel4"``:
+        :func:`focuslab.models.registry.resolve_weights`), per network name; default: the
+        shipped general weights.
     calibrate
         Calibrate ``dp-defocus`` for the camera and region first (module notes); the raw
         network is scored too, as ``dp-defocus uncalibrated single-slice``.
@@ -164,15 +166,17 @@ def evaluate_offline(
     from focuslab.train.evaluate_stacks import slice_diopters
 
     slice_diopters(get_camera(camera), slices, near_m=near_m)  # checks slices, near_m and the camera first
-    weights = dict(weights or {})
-    nets = {m: load_model(m, None if m not in weights else Path(weights[m])) for m in models}
+    from focuslab.models.registry import resolve_weights, weights_path
+
+    weights = {k: resolve_weights(k, v) for k, v in dict(weights or {}).items()}
+    nets = {m: load_model(m, weights.get(m)) for m in models}
     rows: dict[str, dict[str, list]] = {}
     cal = None
     if "dp-defocus" in nets and calibrate:
         from focuslab.models.dp_calibration import calibrate_dp_network
 
         cal = calibrate_dp_network(nets["dp-defocus"], camera, roi_px=crop_px, slices=slices,
-                                   weights=str(weights.get("dp-defocus", "")))
+                                   weights=Path(weights.get("dp-defocus") or weights_path("dp-defocus")).name)
 
     def add(name: str, pred, true) -> None:
         r = rows.setdefault(name, {"pred": [], "true": []})
@@ -215,7 +219,7 @@ def evaluate_offline(
         methods[name] = {"task": task, "input": tasks[task], "metrics": slice_metrics(r["pred"], r["true"],
                                                                                         slices=slices)}
     settings = {"scenes": scenes, "seed": seed, "camera": camera, "slices": slices, "crop_px": crop_px,
-                "near_m": near_m, "models": models, "weights": {k: str(v) for k, v in weights.items()},
+                "near_m": near_m, "models": models, "weights": {k: str(v) for k, v in weights.items() if k in nets},
                 "calibrate": bool(calibrate)}
     out = {"settings": settings, "methods": methods, "scenes": per_scene}
     if cal is not None:

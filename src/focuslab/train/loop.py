@@ -184,7 +184,8 @@ def train(
     spec = model_spec(cfg.model)
     out_dir = Path(out or cfg.out or f"runs/{cfg.model}")
     dist = distributed.detect()
-    train_set, val_set = split_train_val(cfg.data, cfg.val_data, cfg.val_shards)
+    train_set, val_set = split_train_val(cfg.data, cfg.val_data, cfg.val_shards,
+                                         dp_families=None if cfg.dp_families is None else list(cfg.dp_families))
     if train_set.kind != spec.data_kind or val_set.kind != spec.data_kind:
         raise InvalidParameterError(
             f"model {cfg.model!r} learns from {spec.data_kind!r} datasets, {cfg.data} holds {train_set.kind!r}; "

@@ -51,8 +51,12 @@ class SampleSet:
         return int(self.arrays["defocus_dof"].shape[0])
 
 
-def load_samples(folder: str | Path, *, shards: list[int] | None = None) -> SampleSet:
-    """Load the shards ``shards`` (default: all) of the training set in ``folder``."""
+def load_samples(folder: str | Path, *, shards: list[int] | None = None,
+                 dp_families: list[str] | None = None) -> SampleSet:
+    """Load the shards ``shards`` (default: all) of the training set in ``folder``; with
+    ``dp_families``, only the samples rendered with those dual-pixel response families (the
+    data config's ``variants``: ``pixel4``, ``analytic``, ``ideal``; each sample records its
+    variant)."""
     from focuslab.data.shards import load_shard, read_manifest
 
     man = read_manifest(folder)
@@ -62,15 +66,27 @@ def load_samples(folder: str | Path, *, shards: list[int] | None = None) -> Samp
     idx = list(range(len(man["shards"]))) if shards is None else list(shards)
     if not idx:
         raise InvalidParameterError(f"{folder}: no shards selected; the dataset has {len(man['shards'])}")
+    keep_variants = None
+    if dp_families is not None:
+        variants = (man.get("config") or {}).get("variants") or {}
+        if not variants:
+            raise InputFileError(f"{folder}: the dataset records no dual-pixel variants; drop dp_families for it")
+        keep_variants = [i for i, v in enumerate(variants.values()) if v.get("family") in set(dp_families)]
     parts: dict[str, list] = {k: [] for k in KIND_KEYS[kind]}
     for i in idx:
         shard = load_shard(folder, i)
         missing = [k for k in parts if k not in shard]
+        if keep_variants is not None and "variant" not in shard:
+            missing.append("variant")
         if missing:
             raise InputFileError(f"{folder}: shard {i} lacks {missing} needed by kind {kind!r}; regenerate the dataset")
+        sel = slice(None) if keep_variants is None else np.isin(np.asarray(shard["variant"]), keep_variants)
         for k in parts:
-            parts[k].append(shard[k])
+            parts[k].append(np.asarray(shard[k])[sel])
     arrays = {k: np.concatenate(v) for k, v in parts.items()}
+    if len(arrays["defocus_dof"]) == 0:
+        raise InvalidParameterError(f"{folder}: no sample of the dual-pixel families {list(dp_families or [])} "
+                                    "in the selected shards; check dp_families against the data config's variants")
     return SampleSet(kind, arrays, int(man["crop_px"]), man)
 
 
@@ -89,11 +105,14 @@ def concat_samples(sets: list[SampleSet]) -> SampleSet:
 
 
 def split_train_val(
-    folders: str | Path | list, val_folder: str | Path | None, val_shards: int
+    folders: str | Path | list, val_folder: str | Path | None, val_shards: int,
+    *, dp_families: list[str] | None = None,
 ) -> tuple[SampleSet, SampleSet]:
     """Training and held-out sets of one or several dataset folders: ``val_folder`` when given,
     else the last ``val_shards`` shards of each folder are held out (shard *i* is drawn from
-    ``rng([seed, i])``, so held-out shards share no sample with the training shards)."""
+    ``rng([seed, i])``, so held-out shards share no sample with the training shards).
+    ``dp_families`` keeps, in both, only the samples of those dual-pixel response families
+    (:func:`load_samples`)."""
     from focuslab.data.shards import read_manifest
 
     folders = [folders] if isinstance(folders, str | Path) else list(folders)
@@ -101,17 +120,17 @@ def split_train_val(
     for folder in folders:
         n = len(read_manifest(folder)["shards"])
         if val_folder is not None:
-            trains.append(load_samples(folder))
+            trains.append(load_samples(folder, dp_families=dp_families))
             continue
         if val_shards < 1 or val_shards >= n:
             raise InvalidParameterError(
                 f"{folder} has {n} shards; hold out 1..{n - 1} with val_shards (got {val_shards}) or give val_data"
             )
         cut = n - val_shards
-        trains.append(load_samples(folder, shards=list(range(cut))))
-        vals.append(load_samples(folder, shards=list(range(cut, n))))
+        trains.append(load_samples(folder, shards=list(range(cut)), dp_families=dp_families))
+        vals.append(load_samples(folder, shards=list(range(cut, n)), dp_families=dp_families))
     if val_folder is not None:
-        vals = [load_samples(val_folder)]
+        vals = [load_samples(val_folder, dp_families=dp_families)]
     return concat_samples(trains), concat_samples(vals)
 
 

@@ -7,6 +7,12 @@ jumps to the predicted focus, confirms with a second prediction after the move a
 to a short contrast search when the uncertainty stays high. Needs a dual-pixel sensor and the
 lens model (the factory code <-> distance calibration, to turn DoF into codes).
 
+Weights. ``weights=None`` loads the shipped general weights (trained over every dual-pixel
+response family); ``weights="pixel4"`` the per-sensor weights fine-tuned on the Pixel 4
+response alone (``dp-defocus-pixel4.pt``), more exact far from focus on that response but
+offset by ~1 DoF at focus on one low-contrast scene, so not the default (docs/learned_af.md);
+or a weights file.
+
 Calibration. The network's defocus goes through the camera's defocus calibration first
 (:mod:`focuslab.models.dp_calibration`: the learned reader's conversion coefficient, as a PDAF
 module is calibrated at the factory). ``calibration="auto"`` (the default) takes
@@ -102,7 +108,8 @@ class LearnedDPAF(LearnedJumpAF):
             return None
         if self._calibrate_preset:
             self._calibrate_preset = False
-            self.calibration = preset_dp_calibration(self._ctx, self.model, self.weights, min(observation.left.shape))
+            self.calibration = preset_dp_calibration(self._ctx, self.model, self.weights,
+                                                     min(observation.left.shape))
         d, s = dp_defocus(self.model, observation.left, observation.right)
         return (d, s) if self.calibration is None else self.calibration.apply(d, s)
 
