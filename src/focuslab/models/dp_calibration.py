@@ -37,8 +37,8 @@ slices, on ``phone_tele`` (an ideal split) from 3.15 to 2.12 (20 scenes each, no
 chart's seeds). In the closed loop see :mod:`focuslab.af.policies.learned_dp`.
 
 Decisions. One calibration per camera, region size and weights, made at 500 lux: on the chart
-the curve hardly moves with light (knots within 1 DoF from 6 to 500 lux, within 3 DoF at 30 DoF
-and 3 lux); the stronger shrinkage of low-contrast photographs in low light is the scene's,
+the curve hardly moves with light (knots within 1 DoF from 6 to 500 lux; at 3 lux within 1 DoF
+up to +-30 DoF, 3 DoF at the +-45 DoF knots); the stronger shrinkage of low-contrast photographs in low light is the scene's,
 not the camera's, and the policies' confirm frame absorbs it. Real modules: run the same sweep
 on the bench (chart at known distances, the lens position from the Hall sensor) and call
 :func:`fit_defocus_calibration` with the predictions and the true defocus.
