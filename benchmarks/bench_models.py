@@ -16,7 +16,7 @@ timed; "n/a" on a machine without a C++ compiler). Also timed:
 The shipped weights are used when present; else the randomly initialised network (the
 latency does not depend on the weights' values; the line says which).
 
-Run: ``python benchmarks/bench_models.py`` (about 90 s on 2 CPU cores).
+Run: ``python benchmarks/bench_models.py`` (25-40 s on 2 CPU cores, the compilations included).
 """
 
 from __future__ import annotations
