@@ -250,3 +250,22 @@ def test_learned_dp_loads_the_per_sensor_weights_when_asked():
     pol = get_policy("learned-dp")
     pol.reset(context())
     assert pol.model.metadata["train_config"].get("dp_families") is None  # the general weights by default
+
+
+def test_learned_dp_reads_raw_when_the_preset_calibration_is_refused(monkeypatch):
+    """A chart sweep the fit refuses (e.g. too few points) leaves the network raw instead of failing the run."""
+    import focuslab.models.dp_calibration as dc
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.af.policies import learned_dp
+    from focuslab.camera import get_camera
+    from focuslab.errors import InvalidParameterError
+    from focuslab.scene.library import make_scene
+
+    def refuse(*a, **k):
+        raise InvalidParameterError("a defocus calibration needs >= 20 points, got 3")
+
+    monkeypatch.setattr(dc, "calibrate_dp_network", refuse)
+    monkeypatch.setattr(learned_dp, "_CALIBRATIONS", {})
+    ctx = SimulatorBackend(get_camera("phone_main"), make_scene("dead_leaves"), roi=(0, 0, 64, 64)).context
+    assert learned_dp.preset_dp_calibration(ctx, object(), None, 64) is None
+    assert learned_dp._CALIBRATIONS == {("phone_main", "", 64): None}

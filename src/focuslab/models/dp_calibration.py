@@ -38,10 +38,11 @@ chart's seeds). In the closed loop see :mod:`focuslab.af.policies.learned_dp`.
 
 Decisions. One calibration per camera, region size and weights, made at 500 lux: on the chart
 the curve hardly moves with light (knots within 1 DoF from 6 to 500 lux; at 3 lux within 1 DoF
-up to +-30 DoF, 3 DoF at the +-45 DoF knots); the stronger shrinkage of low-contrast photographs in low light is the scene's,
-not the camera's, and the policies' confirm frame absorbs it. Real modules: run the same sweep
-on the bench (chart at known distances, the lens position from the Hall sensor) and call
-:func:`fit_defocus_calibration` with the predictions and the true defocus.
+up to +-30 DoF, 3 DoF at the +-45 DoF knots); the stronger shrinkage of low-contrast
+photographs in low light is the scene's, not the camera's, and the policies' confirm frame
+absorbs it. Real modules: run the same sweep on the bench (chart at known distances, the lens
+position from the Hall sensor) and call :func:`fit_defocus_calibration` with the predictions
+and the true defocus.
 """
 
 from __future__ import annotations

@@ -40,13 +40,16 @@ from __future__ import annotations
 from focuslab.af.policies.learned_jump import LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Observation
+from focuslab.errors import InvalidParameterError
 
 #: Calibrations made for preset cameras, by (camera, weights, region side).
 _CALIBRATIONS: dict[tuple[str, str, int], object] = {}
 
 
 def preset_dp_calibration(context: AFContext, model, weights, roi_px: int):
-    """The defocus calibration of ``model`` on the context's preset camera for ``roi_px`` regions (cached), or None."""
+    """The defocus calibration of ``model`` on the context's preset camera for ``roi_px`` regions
+    (cached), or None: not a preset, or a sweep the fit refuses (then the network is read raw,
+    as on a camera the simulator does not know)."""
     from focuslab.af.policies.phase import preset_dp_camera
     from focuslab.models.dp_calibration import calibrate_dp_network
 
@@ -55,7 +58,10 @@ def preset_dp_calibration(context: AFContext, model, weights, roi_px: int):
     roi = max(16, int(roi_px) // 2 * 2)
     key = (context.name, "" if weights is None else str(weights), roi)
     if key not in _CALIBRATIONS:
-        _CALIBRATIONS[key] = calibrate_dp_network(model, context.name, roi_px=roi, weights=key[1])
+        try:
+            _CALIBRATIONS[key] = calibrate_dp_network(model, context.name, roi_px=roi, weights=key[1])
+        except InvalidParameterError:
+            _CALIBRATIONS[key] = None
     return _CALIBRATIONS[key]
 
 
