@@ -175,11 +175,12 @@ def test_per_sensor_weights_are_named_by_their_family():
 
 def test_pixel4_weights_read_the_pixel4_response_without_its_bias():
     """The per-sensor weights, on phone_main (the Pixel 4 response): the calibration curve is close to
-    identity (slope over +-3 DoF within 8 % of 1; the general weights read 13 % low)."""
+    identity (measured: slope over +-3 DoF 0.993, f(20) = 19.94 DoF; the general weights' slope is
+    1.13, which the 5 % bound refuses)."""
     from focuslab.models.registry import load_model
 
     net = load_model("dp-defocus", "pixel4")
     assert net.metadata["train_config"]["dp_families"] == ["pixel4"]
     cal = calibrate_dp_network(net, "phone_main", distances=3, roi_px=64)
-    assert abs((cal.map(3.0) - cal.map(-3.0)) / 6.0 - 1.0) < 0.08
-    assert abs(cal.map(20.0) - 20.0) < 2.0
+    assert abs((cal.map(3.0) - cal.map(-3.0)) / 6.0 - 1.0) < 0.05
+    assert abs(cal.map(20.0) - 20.0) < 1.0

@@ -163,11 +163,10 @@ def evaluate_offline(
             f"no offline focal-stack task for {', '.join(bad)}; choose from {', '.join(OFFLINE_MODELS)} "
             "(fusion and temporal are measured in the closed loop: --closed-loop)")
     from focuslab.camera import get_camera
+    from focuslab.models.registry import resolve_weights, weights_path
     from focuslab.train.evaluate_stacks import slice_diopters
 
     slice_diopters(get_camera(camera), slices, near_m=near_m)  # checks slices, near_m and the camera first
-    from focuslab.models.registry import resolve_weights, weights_path
-
     weights = {k: resolve_weights(k, v) for k, v in dict(weights or {}).items()}
     nets = {m: load_model(m, weights.get(m)) for m in models}
     rows: dict[str, dict[str, list]] = {}

@@ -26,8 +26,8 @@ as given. Measured on the full stills suites on phone_main_tof, seeds 0-7 (112 b
 low-light cases), calibrated against raw: stills-lowlight 97.9 % against 95.8 % in focus,
 mean |error| 0.30 against 0.34 DoF, 2.85 against 2.91 frames (mean); stills-bright 100 % both,
 0.25 against 0.22 DoF, 2.26 against 2.32 frames. On phone_tele (an ideal split, which the
-network over-reads by ~25 % near focus), seeds 0-2: bright 95.2 % both, 0.36 against 0.45
-DoF, median 3 against 4 frames (docs/learned_af.md).
+network over-reads by ~35 % near focus: the 128-px chart curve's slope there is 0.74), seeds
+0-2: bright 95.2 % both, 0.36 against 0.45 DoF, median 3 against 4 frames (docs/learned_af.md).
 
 References
 ----------
