@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 from learned_standins import TruthDP, TruthFusion, TruthTemporal, TruthTwoFrame, context, true_defocus_dof
-from test_hillclimb_fakes import FakeCamera, reversals, run
+from test_hillclimb_fakes import CODES_PER_DOF, FakeCamera, reversals, run
 
 import focuslab.af.policies.learned_weights as lw
 from focuslab.af.policies.learned_jump import defocus_target_code
@@ -151,6 +151,38 @@ def test_learned_video_tracks_without_hunting_when_still(standin):
     assert max(errors[40:]) <= 1.0  # caught up: in focus (<= 1 DoF) on the still subject
     assert len(set(codes[45:])) == 1  # no hunting once still
     assert math.sqrt(np.mean(np.square(errors))) < 1.0
+
+
+OLD_VIDEO_LIMITS = {"target_accel_dof": 0.1, "max_speed_dof": 2.0, "max_accel_dof": 0.5, "max_jerk_dof": 0.25}
+
+
+@pytest.mark.parametrize("options", [{}, OLD_VIDEO_LIMITS], ids=["defaults", "previous-defaults"])
+def test_learned_video_follows_a_cut_to_another_subject_quickly(standin, options):
+    """A pan to a subject 6 DoF farther, read with a 0.8-DoF sigma: with the defaults the lens
+    is within 1 DoF 7 frames after the cut (the first frame of the new subject an outlier, the
+    second restarts the track; then the follower's critically damped approach), its mean error
+    over the first 5 frames below 5.2 DoF, without overshoot or reversal, and it rests there.
+    The previous defaults (a slow tracker and soft lens limits): 9 frames and 5.9 DoF."""
+    cam = FakeCamera(300.0, start_code=300, seed=9)
+    standin(TruthTemporal, cam, "temporal", logvar=1.0)
+    pol = get_policy("learned-video", **options)
+    pol.reset(context())
+    errors, codes = [], []
+    for i in range(40):
+        cam.best = 300.0 if i < 10 else 300.0 - 6.0 * CODES_PER_DOF
+        cmd = pol.step(cam.observe(i))
+        if cmd.target_code is not None:
+            cam.code = cmd.target_code
+        errors.append(dof_error(cam))
+        codes.append(cam.code)
+    arrive = next(i for i in range(10, 40) if errors[i] <= 1.0) - 10
+    fast = arrive <= 7 and np.mean(errors[10:15]) < 5.2
+    if options:
+        assert not fast and arrive >= 9
+        return
+    assert fast and max(errors[10 + arrive:]) <= 1.0
+    assert reversals(codes) == 0 and min(codes) >= cam.best - 1.0 * CODES_PER_DOF
+    assert len(set(codes[20 + arrive:])) == 1
 
 
 def test_defocus_target_code_inverts_the_thin_lens():

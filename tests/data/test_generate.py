@@ -245,6 +245,44 @@ def test_depth_edge_samples_are_labelled_with_the_near_card():
         assert np.mean(depths == 0.5) == pytest.approx(share, abs=0.05)
 
 
+def test_corner_cards_cover_their_share_and_small_cards_are_labelled_with_the_background():
+    """A corner card covers card_share of the crop in a corner (a square, both edges); below 30 %
+    of the crop the label is the background (the region's truth: nearest subject covering >= 30 %)."""
+    from focuslab.af.region_depth import visible_depths_m
+    from focuslab.camera import get_camera
+    from focuslab.data.generate_samples import centre_crop_roi, draw_subject_m
+    from focuslab.data.generate_scene import crop_field, edge_scene
+
+    cam = get_camera("phone_main")
+    side, hfov = crop_field(cam, 64, 50.0, 100.0)
+    tex = np.full((side, side, 1), 0.5, np.float32)
+    for share, horizontal, low in ((0.2, False, True), (0.5, True, False)):
+        scene = edge_scene(tex, tex, hfov, 0.5, 2.0, crop_fraction=64 * 1.25 / side, card_share=share,
+                           horizontal=horizontal, card_low=low, corner=True)
+        a = scene.layers[1].alpha
+        rows, cols = np.flatnonzero(a.max(axis=1) > 0.5), np.flatnonzero(a.max(axis=0) > 0.5)
+        assert (rows[-1] == a.shape[0] - 1) == (not horizontal) and (cols[0] == 0) == low  # the chosen corner
+        depths = visible_depths_m(cam, scene, centre_crop_roi(cam, 64), t_s=0.0, displacement_um=100.0, samples=64)
+        assert np.mean(depths == 0.5) == pytest.approx(share, abs=0.05)
+
+    # cards of 5-25 %: every label is the background, >= 1 D behind the card (or at infinity)
+    cfg = normalize_config({**SMALL, "num_samples": 4, "samples_per_shard": 4,
+                            "depth_edge": {"probability": 1.0, "card_share": [0.05, 0.25], "corner_probability": 0.5,
+                                           "gap_diopters": [1.0, 3.0]}})
+    s = generate_shard(cfg, 0, 0)
+    for j in range(4):
+        rng = np.random.default_rng([0, 0, j])
+        cam, _ = sample_camera(cfg, rng)
+        u = draw_subject_m(cfg, cam, rng)
+        u_f = cam.focus_distance_m(float(cam.actuator.displacement_um(int(s["lens_code"][j]))))
+        card = 1.0 / u - (0.0 if np.isinf(u_f) else 1.0 / u_f)
+        assert s["defocus_diopters"][j] < card - 0.95 * min(1.0, 1.0 / u)  # a background nearer than infinity
+    with pytest.raises(InvalidParameterError, match="card_share"):
+        normalize_config({**SMALL, "depth_edge": {"card_share": [0.0, 0.5]}})
+    with pytest.raises(InvalidParameterError, match="corner_probability"):
+        normalize_config({**SMALL, "depth_edge": {"corner_probability": 1.5}})
+
+
 def test_video_depth_edge_sequences_follow_the_moving_card(monkeypatch):
     """A video sample over a depth edge shows a moving card over a still, farther background and
     is labelled with the card (the region's truth: nearest subject covering >= 30 %): each frame's

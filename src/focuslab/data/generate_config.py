@@ -68,7 +68,8 @@ DEFAULTS: dict = {
         "quadratic_um_per_code2": [-2.0e-5, 6.0e-5],
     },
     "lens_position": {"near_fraction": 0.5, "near_dof": 6.0, "far_fraction": 0.0, "far_dof": [15.0, 45.0]},
-    "depth_edge": {"probability": 0.0, "card_share": [0.35, 0.8], "gap_diopters": [0.5, 4.0]},
+    "depth_edge": {"probability": 0.0, "card_share": [0.35, 0.8], "gap_diopters": [0.5, 4.0],
+                   "corner_probability": 0.0},
     "augment": {"hflip": 0.5, "vflip": 0.5, "gain_jitter": 0.1},
     "two_frame": {"step_codes": [15, 80]},
     "fusion": {"background_distance_m": [0.5, 8.0], "card_fraction": [0.1, 0.6], "field_deg": 62.0},
@@ -203,9 +204,11 @@ def normalize_config(raw: dict | None) -> dict:
     _range("lens_position.far_dof", cfg["lens_position"]["far_dof"], positive=True)
     _prob("depth_edge.probability", cfg["depth_edge"]["probability"])
     share = _range("depth_edge.card_share", cfg["depth_edge"]["card_share"], positive=True)
-    if share[0] < 0.3 or share[1] > 1.0:
-        raise InvalidParameterError("config depth_edge.card_share must lie in [0.3, 1] (the truth is the "
-                                    "nearest subject covering >= 30 % of the region)")
+    if share[0] <= 0.0 or share[1] > 1.0:
+        raise InvalidParameterError("config depth_edge.card_share must lie in (0, 1] (a card below 30 % of "
+                                    "the crop is labelled with the background: the nearest subject covering "
+                                    ">= 30 % of the region wins)")
+    _prob("depth_edge.corner_probability", cfg["depth_edge"]["corner_probability"])
     _range("depth_edge.gap_diopters", cfg["depth_edge"]["gap_diopters"], positive=True)
     for key in ("hflip", "vflip"):
         _prob(f"augment.{key}", cfg["augment"][key])

@@ -148,6 +148,13 @@ def _common(lab: dict, lux: float, variant: int, code) -> dict:
     }
 
 
+def _corner(depth_edge: dict, rng: np.random.Generator) -> bool:
+    """Whether a depth-edge card is a corner square (``depth_edge.corner_probability``; no draw
+    when it is 0, so that configs without it give the bytes they gave before)."""
+    p = float(depth_edge.get("corner_probability", 0.0))
+    return bool(p > 0.0 and rng.random() < p)
+
+
 def dp_sample(cfg: dict, rng: np.random.Generator) -> dict:
     """One ``dp`` sample: left/right AF crops at a random lens code, with labels."""
     cam, vi = sample_camera(cfg, rng)
@@ -157,7 +164,8 @@ def dp_sample(cfg: dict, rng: np.random.Generator) -> dict:
     de = cfg["depth_edge"]
     d_um = float(cam.actuator.displacement_um(code))
     if de["probability"] > 0 and rng.random() < de["probability"]:
-        # nearest-subject priority: the card covers >= 35 % of the crop, so the truth is the card
+        # nearest-subject priority: the label is the card where it covers >= 30 % of the crop, else
+        # the background (the benchmark's truth, focuslab.af.region_depth)
         p_bg = 1.0 / u - uniform(rng, de["gap_diopters"])
         bg_m = 1.0 / p_bg if p_bg > 1e-3 else 1e3
         blur = max(abs(blur_um(cam, u, code)), abs(blur_um(cam, bg_m, code)))
@@ -166,7 +174,7 @@ def dp_sample(cfg: dict, rng: np.random.Generator) -> dict:
         back, _ = texture_patch(cfg, (side, side), rng)
         scene = edge_scene(card, back, hfov, u, bg_m, crop_fraction=crop * SCENE_SAMPLES_PER_PX / side,
                            card_share=uniform(rng, de["card_share"]), horizontal=bool(rng.random() < 0.5),
-                           card_low=bool(rng.random() < 0.5))
+                           card_low=bool(rng.random() < 0.5), corner=_corner(de, rng))
     else:
         side, hfov = crop_field(cam, crop, blur_um(cam, u, code), d_um)
         rad, _ = texture_patch(cfg, (side, side), rng)
@@ -270,7 +278,7 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
     motion = depth_motion(dists, times)
     if de["probability"] > 0 and rng.random() < de["probability"]:
         # the moving subject is a card over a still farther background (nearest-subject
-        # priority: the card covers >= 35 % of the crop at every frame, so the truth is the card)
+        # priority: the label is the card where it covers >= 30 % of the crop, else the background)
         p_bg = min(1.0 / d for d in dists) - uniform(rng, de["gap_diopters"])
         bg_m = 1.0 / p_bg if p_bg > 1e-3 else 1e3
         blur = max(abs(blur_um(cam, d, c)) for d in (*dists, bg_m) for c in (lo, hi))
@@ -279,7 +287,7 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
         back, _ = texture_patch(cfg, (side, side), rng)
         scene = edge_scene(card, back, hfov, dists[0], bg_m, crop_fraction=crop * SCENE_SAMPLES_PER_PX / side,
                            card_share=uniform(rng, de["card_share"]), horizontal=bool(rng.random() < 0.5),
-                           card_low=bool(rng.random() < 0.5), motion=motion)
+                           card_low=bool(rng.random() < 0.5), motion=motion, corner=_corner(de, rng))
     else:
         blur = max(abs(blur_um(cam, d, c)) for d in dists for c in (lo, hi))
         side, hfov = crop_field(cam, crop, blur, 0.0)

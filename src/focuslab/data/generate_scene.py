@@ -135,22 +135,34 @@ def _coverage(n: int, lo: float, hi: float) -> np.ndarray:
 
 
 def edge_scene(card: np.ndarray, background: np.ndarray, hfov_deg: float, subject_m: float, background_m: float, *,
-               crop_fraction: float, card_share: float, horizontal: bool, card_low: bool, motion=None) -> Scene:
+               crop_fraction: float, card_share: float, horizontal: bool, card_low: bool, motion=None,
+               corner: bool = False) -> Scene:
     """A near card whose straight edge crosses the AF crop over a farther plane (a depth edge).
 
     The crop spans the central ``crop_fraction`` of the grid; the card covers ``card_share``
     of it, from the low side (left / top, ``card_low``) or the high side, with a vertical edge
-    (or a horizontal one, ``horizontal``) and exact anti-aliased coverage. ``motion``: the
-    card's (a depth motion keeps its angular coverage; the background stays still).
+    (or a horizontal one, ``horizontal``) and exact anti-aliased coverage. With ``corner`` the
+    card is a square in a corner of the crop instead (a vertical and a horizontal edge, each
+    at ``sqrt(card_share)`` of the crop; ``card_low`` picks the left or right side,
+    ``horizontal`` the top or bottom): how each quarter of an AF region sees a centred subject
+    smaller than the region. ``motion``: the card's (a depth motion keeps its angular coverage;
+    the background stays still).
     """
     card, background = _channels(card, background)
     n = card.shape[1]
     c0, c1 = n / 2 * (1 - crop_fraction), n / 2 * (1 + crop_fraction)
-    edge = c0 + card_share * (c1 - c0) if card_low else c1 - card_share * (c1 - c0)
-    cov = _coverage(n, 0.0, edge) if card_low else _coverage(n, edge, float(n))
-    alpha = np.repeat(cov[None, :], n, axis=0).astype(np.float32)
-    if horizontal:
-        alpha = np.ascontiguousarray(alpha.T)
+
+    def cover(share: float, low: bool) -> np.ndarray:
+        edge = c0 + share * (c1 - c0) if low else c1 - share * (c1 - c0)
+        return _coverage(n, 0.0, edge) if low else _coverage(n, edge, float(n))
+
+    if corner:
+        side = math.sqrt(card_share)
+        alpha = (cover(side, horizontal)[:, None] * cover(side, card_low)[None, :]).astype(np.float32)
+    else:
+        alpha = np.repeat(cover(card_share, card_low)[None, :], n, axis=0).astype(np.float32)
+        if horizontal:
+            alpha = np.ascontiguousarray(alpha.T)
     back = Layer(background, np.ones(alpha.shape, dtype=np.float32), float(background_m), name="background")
     front = Layer(card, alpha, float(subject_m), motion=motion, name="card")
     return Scene((back, front), hfov_deg, name="dataset_depth_edge", subject_layer=1,
