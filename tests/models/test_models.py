@@ -159,6 +159,49 @@ def test_predict_functions_match_the_network():
     assert dmap[0] == pytest.approx(float(o[0]), abs=1e-5)
 
 
+class SaturatingMatcher(torch.nn.Module):
+    """A stand-in DP network that saturates, like the shipped one whose correlation has a fixed
+    search range: it finds the horizontal shift of R against L by correlation and reads ``gain``
+    DoF per pixel of shift, clipped to +-``max_shift`` px (sigma 0.5)."""
+
+    def __init__(self, crop_px: int = 64, max_shift: int = 6, gain: float = 2.0) -> None:
+        super().__init__()
+        self.crop_px, self.max_shift, self.gain = crop_px, max_shift, gain
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        left, right = x[:, 0], x[:, 1]
+        left, right = left - left.mean(dim=(1, 2), keepdim=True), right - right.mean(dim=(1, 2), keepdim=True)
+        m = 16
+        shifts = range(-m, m + 1)
+        score = torch.stack([(left[:, :, m:-m] * torch.roll(right, -k, dims=2)[:, :, m:-m]).mean(dim=(1, 2))
+                             for k in shifts], dim=1)  # fmt: skip
+        best = torch.tensor(list(shifts), dtype=torch.float32)[score.argmax(dim=1)]
+        best = best.clamp(-self.max_shift, self.max_shift)
+        return torch.stack([self.gain * best, torch.full_like(best, math.log(0.25))], dim=1)
+
+
+@pytest.mark.parametrize(("shift_px", "coarse"), [(4, False), (10, True), (-10, True)])
+def test_large_defocus_is_read_again_binned_beyond_the_search_range(shift_px, coarse):
+    """A shift beyond the network's search range saturates its reading (6 px -> 12 DoF); binned
+    2 x 2 the shift halves and falls inside it, and twice the binned reading is the truth. A
+    reading below the threshold is the one-scale reading (one call of the network)."""
+    rng = np.random.default_rng(5)
+    base = rng.uniform(0.1, 1.0, (128, 160)).astype(np.float32)
+    base = (base + np.roll(base, 1, axis=1)) / 2  # a little correlated, so that binning keeps the texture
+    left = np.ascontiguousarray(base[:, 16:144])
+    right = np.ascontiguousarray(np.roll(base, shift_px, axis=1)[:, 16:144])
+    net = SaturatingMatcher()
+    d, s = P.dp_defocus(net, left, right, coarse_above_dof=10.0)
+    assert d == pytest.approx(2.0 * shift_px, abs=2.1) and net.calls == (2 if coarse else 1)
+    assert s == pytest.approx(1.0 if coarse else 0.25, rel=0.01)  # 4 crops pooled; binned: 1 crop, twice its sigma
+    d1, _ = P.dp_defocus(SaturatingMatcher(), left, right, coarse_above_dof=None)
+    assert abs(d1) == pytest.approx(12.0 if coarse else 2.0 * abs(shift_px))
+    small = SaturatingMatcher(crop_px=96)  # a region under two crops a side: one scale only
+    assert P.dp_defocus(small, left, right, coarse_above_dof=10.0)[0] == pytest.approx(d1) and small.calls == 1
+
+
 @pytest.mark.parametrize(
     ("args", "match"),
     [
