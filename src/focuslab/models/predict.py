@@ -112,7 +112,8 @@ def dp_defocus(
     itself is smaller than the first (as a halved shift must read; a reader that does not
     scale with the image, like a stand-in, keeps its one-scale reading). On the 20 evaluation
     stacks of ``focuslab evaluate`` (980 slices, raw network) the mean absolute error falls
-    from 1.25 to 1.06 DoF, beyond 25 DoF from 4.9 to 1.6; below the threshold nothing changes.
+    from 1.25 to 1.06 DoF, beyond 25 DoF (102 slices) from 3.4 to 1.6; below the threshold nothing
+    changes.
     ``None`` reads at one scale.
     """
     lt, rt, _ = _pair_tiles(model, left, right, max_tiles)
