@@ -205,6 +205,54 @@ def test_dp_families_keep_only_those_samples_in_train_and_held_out(tmp_path):
     assert res.val_metrics["n"] == 4  # the held-out pixel4 samples of the last shard
 
 
+def test_dp_family_share_fills_each_batch_with_that_share(tmp_path):
+    from focuslab.train.samples import family_share_groups, load_samples, share_batch_indices
+
+    folder = make_dataset(tmp_path / "fam", shards=3, per_shard=12, families=("pixel4", "analytic", "ideal"))
+    every = load_samples(folder)
+    assert every.families.tolist() == ["pixel4", "analytic", "ideal"] * 12
+    groups = family_share_groups(every, {"pixel4": 0.75})
+    assert [len(g) for g, _ in groups] == [12, 24] and [f for _, f in groups] == [0.75, 0.25]
+    for step in range(5):
+        idx = share_batch_indices(groups, 16, np.random.default_rng([0, step]))
+        fams = every.families[idx]
+        assert len(idx) == 16 and (fams == "pixel4").sum() == 12  # 75 % of 16
+        assert len(set(idx.tolist())) == 16  # no sample twice in a batch
+        np.testing.assert_array_equal(idx, share_batch_indices(groups, 16, np.random.default_rng([0, step])))
+    # shares summing to one: no rest group
+    assert len(family_share_groups(every, {"pixel4": 0.5, "analytic": 0.25, "ideal": 0.25})) == 3
+
+
+def test_dp_family_share_run_resumes_exactly(tmp_path):
+    folder = make_dataset(tmp_path / "fam", shards=3, per_shard=12, families=("pixel4", "analytic", "ideal"))
+    cfg = _cfg(folder, dp_family_share={"pixel4": 0.75}, steps=8, batch_size=8, val_every=8)
+    def weights(run):
+        return torch.load(run.weights_path, weights_only=True)["state_dict"]
+
+    full = weights(train(cfg, out=tmp_path / "full"))
+    train(cfg, out=tmp_path / "resumed", stop_at_step=7)  # last checkpoint at step 4
+    resumed = weights(train(cfg, out=tmp_path / "resumed", resume=True))
+    for k, v in full.items():
+        assert torch.equal(v, resumed[k]), k
+    # the share changes the batches: another share, other weights
+    other = weights(train(_cfg(folder, dp_family_share={"pixel4": 0.25}, steps=8, batch_size=8, val_every=8),
+                          out=tmp_path / "other"))
+    assert any(not torch.equal(v, other[k]) for k, v in full.items())
+
+
+def test_dp_family_share_errors(tmp_path, dp_data):
+    folder = make_dataset(tmp_path / "fam", shards=2, per_shard=6, families=("pixel4", "analytic"))
+    for bad in ({"pixel5": 0.5}, {"pixel4": 0.0}, {"pixel4": 0.7, "analytic": 0.5}, {"pixel4": True}, [0.5], {}):
+        with pytest.raises(InvalidParameterError, match="dp_family_share must map"):
+            _cfg(folder, dp_family_share=bad)
+    with pytest.raises(InvalidParameterError, match="no training sample has that family"):
+        train(_cfg(folder, dp_family_share={"ideal": 0.5}, batch_size=4), out=tmp_path / "a")
+    with pytest.raises(InvalidParameterError, match="holds no other"):
+        train(_cfg(folder, dp_family_share={"pixel4": 0.5}, dp_families=["pixel4"], batch_size=4), out=tmp_path / "b")
+    with pytest.raises(InputFileError, match="record each sample's dual-pixel variant"):
+        train(_cfg(dp_data, dp_family_share={"pixel4": 0.5}, batch_size=4), out=tmp_path / "c")
+
+
 def test_dp_families_errors(tmp_path, dp_data):
     from focuslab.train.samples import load_samples
 

@@ -27,6 +27,8 @@ Keys (all but ``model`` and ``data`` have defaults)::
     init_weights: null         # fine-tune: start from this weights file (same model) instead of the seeded init
     init_encoder: null         # transfer: copy the per-frame DP encoder (``encoder.*``) from this weights file
     dp_families: null          # keep only samples of these dual-pixel response families (pixel4, analytic, ideal)
+    dp_family_share: null      # e.g. {pixel4: 0.75}: each batch holds that share of those families' samples,
+                               # the rest drawn from the other families (batches drawn per step, not per epoch)
     out: runs/NAME             # default output folder (``--out`` overrides)
 
 Relative paths are resolved against the current folder.
@@ -72,6 +74,7 @@ class TrainConfig:
     init_weights: str | None = None
     init_encoder: str | None = None
     dp_families: list | None = None
+    dp_family_share: dict | None = None
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -114,6 +117,17 @@ class TrainConfig:
             if not isinstance(fams, list | tuple) or not fams or not all(f in DP_FAMILIES for f in fams):
                 raise InvalidParameterError(
                     f"dp_families must be a non-empty list of {', '.join(DP_FAMILIES)} or null, got {fams!r}")
+        if self.dp_family_share is not None:
+            from focuslab.data.generate_config import DP_FAMILIES
+
+            share = self.dp_family_share
+            ok = (isinstance(share, dict) and share and all(f in DP_FAMILIES for f in share)
+                  and all(not isinstance(v, bool) and isinstance(v, int | float) and 0 < v <= 1 for v in share.values())
+                  and sum(share.values()) <= 1 + 1e-9)
+            if not ok:
+                raise InvalidParameterError(
+                    f"dp_family_share must map families of {', '.join(DP_FAMILIES)} to shares in (0, 1] summing "
+                    f"to at most 1 (e.g. {{pixel4: 0.75}}), or be null; got {share!r}")
         folders = self.data if isinstance(self.data, list | tuple) else [self.data]
         if not folders or not all(isinstance(d, str) and d for d in folders):
             raise InvalidParameterError("data must name a dataset folder (or a list) written by focuslab data generate")

@@ -2,7 +2,9 @@
 
 Seeded end to end: the initial weights come from ``build_model(name, seed=seed)`` (or, to
 fine-tune, from the ``init_weights`` file: same model and architecture, optimizer fresh); the data
-order of epoch *e* is the seeded permutation of :func:`focuslab.train.distributed.epoch_order`;
+order of epoch *e* is the seeded permutation of :func:`focuslab.train.distributed.epoch_order`
+(with ``dp_family_share``, each step's batch is drawn within the family groups from
+``default_rng([seed, step, rank, 1])``: :func:`focuslab.train.samples.share_batch_indices`);
 the augmentation of step *k* draws from ``numpy.random.default_rng([seed, k, rank])``. So the
 batch of a step is a pure function of (config, step), and a run killed and resumed from its
 last checkpoint (:mod:`focuslab.train.checkpoint`) gives bit-identical weights to one that was
@@ -34,7 +36,7 @@ from focuslab.train import distributed
 from focuslab.train.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from focuslab.train.config import TrainConfig
 from focuslab.train.losses import batch_loss, forward_batch, regression_metrics
-from focuslab.train.samples import SampleSet, make_batch, split_train_val
+from focuslab.train.samples import SampleSet, family_share_groups, make_batch, share_batch_indices, split_train_val
 
 LOG_COLUMNS = ["step", "epoch", "lr", "train_loss", "train_mae_dof", "val_nll", "val_mae_dof", "val_rmse_dof",
                "val_within_1dof", "val_near_mae_dof", "zero_nll", "zero_mae_dof", "wall_s"]  # fmt: skip
@@ -191,6 +193,7 @@ def train(
             f"model {cfg.model!r} learns from {spec.data_kind!r} datasets, {cfg.data} holds {train_set.kind!r}; "
             "generate one of the right kind"
         )
+    share_groups = None if cfg.dp_family_share is None else family_share_groups(train_set, dict(cfg.dp_family_share))
     local_batch = cfg.batch_size // dist.world_size
     if local_batch < 1 or len(train_set) < cfg.batch_size:
         raise InvalidParameterError(
@@ -242,7 +245,10 @@ def train(
             if epoch != order_epoch:
                 order = distributed.epoch_order(len(train_set), dist, seed=cfg.seed, epoch=epoch)
                 order_epoch = epoch
-            idx = np.asarray(order[pos * local_batch : (pos + 1) * local_batch])
+            if share_groups is None:
+                idx = np.asarray(order[pos * local_batch : (pos + 1) * local_batch])
+            else:
+                idx = share_batch_indices(share_groups, local_batch, np.random.default_rng([cfg.seed, step, dist.rank, 1]))
             rng = np.random.default_rng([cfg.seed, step, dist.rank]) if cfg.augment else None
             inputs, extra = _to(*make_batch(train_set, idx, rng=rng, clip_dof=cfg.target_clip_dof), device)
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):

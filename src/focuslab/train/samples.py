@@ -21,7 +21,7 @@ A video sample gets the same flips on all its frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,9 @@ class SampleSet:
     arrays: dict
     crop_px: int
     manifest: dict
+    #: Dual-pixel response family of each sample (``pixel4``, ``analytic``, ``ideal``) when the
+    #: dataset records its variants, else None.
+    families: np.ndarray | None = field(default=None)
 
     def __len__(self) -> int:
         return int(self.arrays["defocus_dof"].shape[0])
@@ -66,13 +69,15 @@ def load_samples(folder: str | Path, *, shards: list[int] | None = None,
     idx = list(range(len(man["shards"]))) if shards is None else list(shards)
     if not idx:
         raise InvalidParameterError(f"{folder}: no shards selected; the dataset has {len(man['shards'])}")
+    variants = (man.get("config") or {}).get("variants") or {}
+    variant_family = np.array([str(v.get("family")) for v in variants.values()], dtype=object)
     keep_variants = None
     if dp_families is not None:
-        variants = (man.get("config") or {}).get("variants") or {}
         if not variants:
             raise InputFileError(f"{folder}: the dataset records no dual-pixel variants; drop dp_families for it")
         keep_variants = [i for i, v in enumerate(variants.values()) if v.get("family") in set(dp_families)]
     parts: dict[str, list] = {k: [] for k in KIND_KEYS[kind]}
+    fams: list | None = [] if len(variant_family) else None
     for i in idx:
         shard = load_shard(folder, i)
         missing = [k for k in parts if k not in shard]
@@ -83,11 +88,17 @@ def load_samples(folder: str | Path, *, shards: list[int] | None = None,
         sel = slice(None) if keep_variants is None else np.isin(np.asarray(shard["variant"]), keep_variants)
         for k in parts:
             parts[k].append(np.asarray(shard[k])[sel])
+        if fams is not None:
+            if "variant" not in shard:
+                fams = None
+            else:
+                fams.append(variant_family[np.asarray(shard["variant"])[sel]])
     arrays = {k: np.concatenate(v) for k, v in parts.items()}
     if len(arrays["defocus_dof"]) == 0:
         raise InvalidParameterError(f"{folder}: no sample of the dual-pixel families {list(dp_families or [])} "
                                     "in the selected shards; check dp_families against the data config's variants")
-    return SampleSet(kind, arrays, int(man["crop_px"]), man)
+    families = np.concatenate(fams) if fams else None
+    return SampleSet(kind, arrays, int(man["crop_px"]), man, families)
 
 
 def concat_samples(sets: list[SampleSet]) -> SampleSet:
@@ -101,7 +112,44 @@ def concat_samples(sets: list[SampleSet]) -> SampleSet:
     if len(sets) == 1:
         return first
     arrays = {k: np.concatenate([s.arrays[k] for s in sets]) for k in first.arrays}
-    return SampleSet(first.kind, arrays, first.crop_px, first.manifest)
+    families = None
+    if all(s.families is not None for s in sets):
+        families = np.concatenate([s.families for s in sets])
+    return SampleSet(first.kind, arrays, first.crop_px, first.manifest, families)
+
+
+def family_share_groups(samples: SampleSet, share: dict) -> list[tuple[np.ndarray, float]]:
+    """The sample groups of a ``dp_family_share`` mapping (family -> share of each batch): one
+    group per named family, then one of the samples of every other family holding the rest of
+    the share (left out when the shares sum to 1). Each group as ``(indices, share)``."""
+    if samples.families is None:
+        raise InputFileError("dp_family_share needs datasets that record each sample's dual-pixel variant; "
+                             "regenerate them with variants or drop dp_family_share")
+    groups, named = [], np.zeros(len(samples), bool)
+    for fam, frac in share.items():
+        hit = samples.families == fam
+        if not hit.any():
+            raise InvalidParameterError(f"dp_family_share names {fam!r}, but no training sample has that family; "
+                                        f"the data holds {sorted(set(samples.families.tolist()))}")
+        groups.append((np.flatnonzero(hit), float(frac)))
+        named |= hit
+    rest = 1.0 - sum(float(f) for f in share.values())
+    if rest > 1e-9:
+        if named.all():
+            raise InvalidParameterError(f"dp_family_share leaves {rest:.0%} of each batch to other families, "
+                                        "but the data holds no other; make the shares sum to 1")
+        groups.append((np.flatnonzero(~named), rest))
+    return groups
+
+
+def share_batch_indices(groups: list[tuple[np.ndarray, float]], batch: int, rng: np.random.Generator) -> np.ndarray:
+    """One batch of ``batch`` sample indices holding each group's share (rounded, the last group
+    taking the remainder), drawn at random within each group (without replacement within the
+    batch unless a group is smaller than its part), then shuffled."""
+    counts = [int(round(frac * batch)) for _, frac in groups[:-1]]
+    counts.append(batch - sum(counts))
+    parts = [rng.choice(idx, size=n, replace=n > len(idx)) for (idx, _), n in zip(groups, counts, strict=True) if n > 0]
+    return rng.permutation(np.concatenate(parts))
 
 
 def split_train_val(
