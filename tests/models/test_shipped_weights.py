@@ -53,16 +53,22 @@ def test_dp_defocus_on_fresh_bright_samples_near_focus():
 
 @pytest.mark.slow
 @pytest.mark.shared_data
-def test_dp_defocus_ranks_the_pixel4_scenes_like_the_ground_truth(shared_data):
+@pytest.mark.parametrize("reader", ["general", "cascade"])
+def test_dp_defocus_ranks_the_pixel4_scenes_like_the_ground_truth(shared_data, reader):
+    from focuslab.models.dp_cascade import FarCascade, dp_reader
     from focuslab.models.dp_real_check import pixel4_rank
 
-    rows = pixel4_rank(load_model("dp-defocus"), shared_data / "dual_pixel" / "pixel4")
+    model = load_model("dp-defocus")
+    if reader == "cascade":  # what learned-dp reads with on phone_main: the Pixel 4 weights far from focus
+        model, _ = dp_reader(model, "phone_main")
+        assert isinstance(model, FarCascade)
+    rows = pixel4_rank(model, shared_data / "dual_pixel" / "pixel4")
     rhos = {r["scene"]: r["rho"] for r in rows}
     assert len(rhos) == 8
-    # measured: median 0.696 (001-008: 0.69 0.80 0.57 0.71 0.67 0.70 0.01 0.81; the first CNN
-    # weights 0.765); an untrained or sign-flipped network gives a median near 0 or below; the
-    # classical disparity gets 0.83
-    assert np.median(list(rhos.values())) > 0.6, rhos
+    # measured: median 0.689 (001-008: 0.68 0.78 0.48 0.69 0.69 0.71 0.04 0.82; the first CNN
+    # weights 0.765), the cascade 0.710 (0.69 0.79 0.50 0.73 0.69 0.80 0.03 0.84); an untrained or
+    # sign-flipped network gives a median near 0 or below; the classical disparity gets 0.83
+    assert np.median(list(rhos.values())) > (0.6 if reader == "general" else 0.65), rhos
     assert sum(r > 0.5 for r in rhos.values()) >= 6, rhos
     # every scene lies on the near side of the focus plane (the disparity test's finding)
     assert all(r["median_defocus_dof"] > 0 for r in rows), rows

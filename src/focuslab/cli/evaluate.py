@@ -48,6 +48,9 @@ def evaluate_command(
     weights: list[str] = typer.Option(None, "--weights", help="NAME=FILE weights (repeatable; default shipped)."),
     calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
                                    help="Calibrate dp-defocus for the camera on a chart sweep first."),
+    far_weights: str = typer.Option("auto", "--far-weights",
+                                    help="dp-defocus weights for crops read beyond 6 DoF: auto (the camera's "
+                                         "per-sensor ones), none, pixel4 or a file."),
     closed_loop: bool = typer.Option(False, "--closed-loop", help="Also run the AF benchmark of the learned policies."),
     suite: list[str] = typer.Option(None, "--suite", help="Closed-loop suite (repeatable; default stills + video)."),
 ) -> None:
@@ -58,6 +61,7 @@ def evaluate_command(
     parts += ["--scenes", str(scenes), "--seed", str(seed), "--slices", str(slices), "--crop-px", str(crop_px),
               "--camera", camera] + ([] if near_m is None else ["--near-m", str(near_m)])
     parts += [] if calibrate else ["--no-calibrate"]
+    parts += [] if far_weights == "auto" else ["--far-weights", far_weights]
     command = " ".join(shlex.quote(p) for p in parts)
     wmap = parse_weights(weights)
     if closed_loop and out is None:
@@ -77,7 +81,7 @@ def evaluate_command(
 
         results = evaluate_offline(model or OFFLINE_MODELS, scenes=scenes, seed=seed, camera=camera, slices=slices,
                                    crop_px=crop_px, near_m=near_m, weights=wmap, calibrate=calibrate,
-                                   progress=progress)
+                                   far_weights=far_weights, progress=progress)
     if out is not None:
         write_evaluation(out, results, command=command)
     if closed_loop:

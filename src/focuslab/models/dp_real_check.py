@@ -105,7 +105,9 @@ def pixel4_rank(model: nn.Module, folder: str | Path, *, binning: int = 2, strid
 def main(argv: list[str] | None = None) -> int:
     """``python -m focuslab.models.dp_real_check [PIXEL4_FOLDER] [WEIGHTS]``: a table of rho per
     scene and the median (default folder ``../shared/data/dual_pixel/pixel4`` beside the checkout;
-    default weights the shipped general ones; ``pixel4`` for the per-sensor ones, or a file)."""
+    default weights the shipped general ones; ``pixel4`` for the per-sensor ones, ``cascade``
+    for the general ones with the Pixel 4 ones reading the far crops as ``learned-dp`` reads on
+    phone_main (:mod:`focuslab.models.dp_cascade`), or a file)."""
     import sys
     import time
 
@@ -117,7 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     default = Path(__file__).resolve().parents[4] / "shared" / "data" / "dual_pixel" / "pixel4"
     folder = Path(argv[0]) if argv else default
     torch.set_num_threads(1)
-    model = load_model("dp-defocus", argv[1] if len(argv) > 1 else None)
+    weights = argv[1] if len(argv) > 1 else None
+    if weights == "cascade":
+        from focuslab.models.dp_cascade import dp_reader
+
+        model, _ = dp_reader(load_model("dp-defocus"), "phone_main")
+    else:
+        model = load_model("dp-defocus", weights)
     t0 = time.perf_counter()
     rows = pixel4_rank(model, folder)
     print("| scene | rho | tiles | median defocus (DoF) | median sigma (DoF) |\n|---|---|---|---|---|")

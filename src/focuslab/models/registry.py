@@ -209,6 +209,7 @@ def load_model(name: str, weights: Path | None = None) -> nn.Module:
     except RuntimeError:
         raise InputFileError(f"weights file {str(path)!r} does not fit the {name!r} architecture; retrain it") from None
     model.metadata = dict(meta)
+    model.weights_path = Path(path)
     return model.eval()
 
 

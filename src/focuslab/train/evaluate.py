@@ -113,6 +113,7 @@ def evaluate_offline(
     near_m: float | None = None,
     weights: dict[str, str | os.PathLike] | None = None,
     calibrate: bool = True,
+    far_weights: str | os.PathLike | None = "auto",
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict:
     """Render ``scenes`` stacks and score every method on them (see the module notes).
@@ -135,6 +136,12 @@ def evaluate_offline(
     calibrate
         Calibrate ``dp-defocus`` for the camera and region first (module notes); the raw
         network is scored too, as ``dp-defocus uncalibrated single-slice``.
+    far_weights
+        ``dp-defocus`` weights that read the crops the first reads beyond 6 DoF
+        (:func:`focuslab.models.dp_cascade.dp_reader`): ``"auto"`` (default) the camera's
+        per-sensor weights when it has some (phone_main: the Pixel 4 ones) and the first network
+        is the shipped general one; ``None`` / ``"none"``: the one network; a family keyword or a
+        weights file.
     progress
         ``progress(done, total, label)`` after each stack.
 
@@ -169,13 +176,19 @@ def evaluate_offline(
     slice_diopters(get_camera(camera), slices, near_m=near_m)  # checks slices, near_m and the camera first
     weights = {k: resolve_weights(k, v) for k, v in dict(weights or {}).items()}
     nets = {m: load_model(m, weights.get(m)) for m in models}
+    reader_label = ""
+    if "dp-defocus" in nets:
+        from focuslab.models.dp_cascade import dp_reader
+
+        nets["dp-defocus"], reader_label = dp_reader(nets["dp-defocus"], camera, far_weights)
     rows: dict[str, dict[str, list]] = {}
     cal = None
     if "dp-defocus" in nets and calibrate:
         from focuslab.models.dp_calibration import calibrate_dp_network
 
+        name = Path(weights.get("dp-defocus") or weights_path("dp-defocus")).name
         cal = calibrate_dp_network(nets["dp-defocus"], camera, roi_px=crop_px, slices=slices,
-                                   weights=Path(weights.get("dp-defocus") or weights_path("dp-defocus")).name)
+                                   weights=f"{name} ({reader_label})" if reader_label else name)
 
     def add(name: str, pred, true) -> None:
         r = rows.setdefault(name, {"pred": [], "true": []})
@@ -219,7 +232,7 @@ def evaluate_offline(
                                                                                         slices=slices)}
     settings = {"scenes": scenes, "seed": seed, "camera": camera, "slices": slices, "crop_px": crop_px,
                 "near_m": near_m, "models": models, "weights": {k: str(v) for k, v in weights.items() if k in nets},
-                "calibrate": bool(calibrate)}
+                "calibrate": bool(calibrate), "dp_reader": reader_label or "one network"}
     out = {"settings": settings, "methods": methods, "scenes": per_scene}
     if cal is not None:
         out["calibration"] = cal.to_dict()

@@ -39,6 +39,8 @@ Herrmann et al., "Learning to Autofocus", CVPR 2020.
 
 from __future__ import annotations
 
+from os import PathLike
+
 from focuslab.af.policies.learned_jump import LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Observation
@@ -50,8 +52,8 @@ _CALIBRATIONS: dict[tuple[str, str, int], object] = {}
 
 def preset_dp_calibration(context: AFContext, model, weights, roi_px: int):
     """The defocus calibration of ``model`` on the context's preset camera for ``roi_px`` regions
-    (cached), or None: not a preset, or a sweep the fit refuses (then the network is read raw,
-    as on a camera the simulator does not know)."""
+    (cached by camera, ``weights`` label and region), or None: not a preset, or a sweep the fit
+    refuses (then the network is read raw, as on a camera the simulator does not know)."""
     from focuslab.af.policies.phase import preset_dp_camera
     from focuslab.models.dp_calibration import calibrate_dp_network
 
@@ -84,11 +86,16 @@ class LearnedDPAF(LearnedJumpAF):
     #: (docs/learned_af.md).
     stop_dof = (0.25, 0.3)
 
-    def __init__(self, *, calibration="auto", **options) -> None:
-        """Options of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, plus ``calibration`` (module notes)."""
+    def __init__(self, *, calibration="auto", far_weights="auto", **options) -> None:
+        """Options of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, plus ``calibration``
+        and ``far_weights`` (module notes)."""
         from focuslab.models.dp_calibration import load_defocus_calibration
 
         super().__init__(**options)
+        if far_weights is not None and not isinstance(far_weights, str | PathLike):
+            raise InvalidParameterError(f"far_weights must be 'auto', 'none', a family keyword or a weights file, "
+                                        f"got {far_weights!r}")
+        self.far_weights = far_weights
         if isinstance(calibration, str) and calibration.lower() in ("none", "off", "raw"):
             calibration = None
         if calibration is None or (isinstance(calibration, str) and calibration == "auto"):
@@ -107,6 +114,7 @@ class LearnedDPAF(LearnedJumpAF):
         if given is not None:
             self.calibration = load_defocus_calibration(given)
         self._calibrate_preset = opt == "auto" and given is None
+        self._reader = None
 
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
         """The network's defocus and sigma (DoF) of the frame's dual-pixel AF region, calibrated."""
@@ -114,12 +122,24 @@ class LearnedDPAF(LearnedJumpAF):
 
         if observation.left is None or observation.right is None:
             return None
+        if self._reader is None:
+            self._reader, self._reader_label = self._make_reader()
         if self._calibrate_preset:
             self._calibrate_preset = False
-            self.calibration = preset_dp_calibration(self._ctx, self.model, self.weights,
-                                                     min(observation.left.shape))
-        d, s = dp_defocus(self.model, observation.left, observation.right)
+            label = "" if self.weights is None else str(self.weights)
+            label += f" ({self._reader_label})" if self._reader_label else ""
+            self.calibration = preset_dp_calibration(self._ctx, self._reader, label, min(observation.left.shape))
+        d, s = dp_defocus(self._reader, observation.left, observation.right)
         return (d, s) if self.calibration is None else self.calibration.apply(d, s)
+
+    def _make_reader(self):
+        """The network alone, or cascaded with the far reader (module notes, "Far reader")."""
+        from focuslab.af.policies.phase import preset_dp_camera
+        from focuslab.models.dp_cascade import dp_reader
+
+        far = self.far_weights
+        camera = preset_dp_camera(self._ctx) if isinstance(far, str) and far == "auto" else None
+        return dp_reader(self.model, camera, far)
 
 
 @register_policy("learned-dp")
