@@ -91,7 +91,8 @@ def is_shipped_general(model: nn.Module) -> bool:
     return path is not None and Path(path).resolve() == weights_path("dp-defocus").resolve()
 
 
-def dp_reader(near: nn.Module, camera, far_weights="auto", far_above_dof: float = FAR_ABOVE_DOF) -> tuple[nn.Module, str]:
+def dp_reader(near: nn.Module, camera, far_weights="auto",
+              far_above_dof: float = FAR_ABOVE_DOF) -> tuple[nn.Module, str]:
     """The dual-pixel reader for ``camera`` and a label of it: ``near`` alone, or ``near`` cascaded
     with far weights. ``far_weights``: ``"auto"``, the camera's per-sensor weights
     (:func:`sensor_family`) when it has some and ``near`` is the shipped general network (other

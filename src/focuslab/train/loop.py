@@ -248,7 +248,8 @@ def train(
             if share_groups is None:
                 idx = np.asarray(order[pos * local_batch : (pos + 1) * local_batch])
             else:
-                idx = share_batch_indices(share_groups, local_batch, np.random.default_rng([cfg.seed, step, dist.rank, 1]))
+                pick = np.random.default_rng([cfg.seed, step, dist.rank, 1])
+                idx = share_batch_indices(share_groups, local_batch, pick)
             rng = np.random.default_rng([cfg.seed, step, dist.rank]) if cfg.augment else None
             inputs, extra = _to(*make_batch(train_set, idx, rng=rng, clip_dof=cfg.target_clip_dof), device)
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):

@@ -146,7 +146,7 @@ def share_batch_indices(groups: list[tuple[np.ndarray, float]], batch: int, rng:
     """One batch of ``batch`` sample indices holding each group's share (rounded, the last group
     taking the remainder), drawn at random within each group (without replacement within the
     batch unless a group is smaller than its part), then shuffled."""
-    counts = [int(round(frac * batch)) for _, frac in groups[:-1]]
+    counts = [round(frac * batch) for _, frac in groups[:-1]]
     counts.append(batch - sum(counts))
     parts = [rng.choice(idx, size=n, replace=n > len(idx)) for (idx, _), n in zip(groups, counts, strict=True) if n > 0]
     return rng.permutation(np.concatenate(parts))
