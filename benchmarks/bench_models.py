@@ -11,7 +11,10 @@ PyTorch's ``torch.compile`` with weight freezing and the C++ wrapper
 (:func:`focuslab.export.compiled.compile_for_cpu`; its compilation, ~10 s per network, is not
 timed; "n/a" on a machine without a C++ compiler). Also timed:
 ``predict.dp_defocus`` end to end (numpy in, normalization, pooling), and the baseline
-``focuslab.af.af_signals.roi_disparity`` on the same left/right region.
+``focuslab.af.af_signals.roi_disparity`` on the same left/right region, and a region read far
+from focus (the same pair: it reads ~10 DoF) with the general weights alone and with the far reader of a Pixel 4
+camera (``focuslab.models.dp_cascade``: a crop read beyond 6 DoF is read again by the
+per-sensor weights).
 
 The shipped weights are used when present; else the randomly initialised network (the
 latency does not depend on the weights' values; the line says which).
@@ -40,14 +43,14 @@ REGION_PX = 128
 REPEATS = 200
 
 
-def region_views(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A textured 128 x 128 left/right pair, the right shifted by 2 px (a defocused subject)."""
+def region_views(seed: int = 0, shift_px: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """A textured 128 x 128 left/right pair, the right shifted by ``shift_px`` (a defocused subject)."""
     rng = np.random.default_rng(seed)
-    base = rng.random((REGION_PX, REGION_PX + 4)).astype(np.float32)
+    base = rng.random((REGION_PX, REGION_PX + 2 * shift_px)).astype(np.float32)
     from scipy import ndimage
 
     base = ndimage.gaussian_filter(base, 1.2).astype(np.float32) * 0.4 + 0.1
-    return base[:, 2:-2].copy(), base[:, :-4].copy()
+    return base[:, shift_px:-shift_px].copy(), base[:, : -2 * shift_px].copy()
 
 
 def model_for(name: str):
@@ -62,6 +65,27 @@ def region_inputs(name: str, model) -> tuple[torch.Tensor, ...]:
     ex = example_inputs(name, batch=tiles)
     g = torch.Generator().manual_seed(1)
     return tuple(torch.randn(t.shape, generator=g) for t in ex)
+
+
+def far_reader_times(dp):
+    """End-to-end ``predict.dp_defocus`` on a region read far from focus, with the general weights
+    alone and with the far reader of a Pixel 4-response camera (:mod:`focuslab.models.dp_cascade`):
+    ``((median, p90) alone, (median, p90) cascaded, (reading alone, cascaded) in DoF)``, or None without the shipped
+    weights or when the pair does not read beyond the far threshold."""
+    from focuslab.models.dp_cascade import FAR_ABOVE_DOF, FarCascade, dp_reader
+
+    reader, _ = dp_reader(dp, "phone_main")
+    if not isinstance(reader, FarCascade):
+        return None
+    left, right = region_views()
+    with torch.inference_mode():
+        d = dp_defocus(dp, left, right)[0]
+        if abs(d) <= FAR_ABOVE_DOF:
+            return None
+        dc = dp_defocus(reader, left, right)[0]
+        alone = timing_stats_ms(time_calls(lambda: dp_defocus(dp, left, right), repeats=REPEATS, warmup=20))
+        both = timing_stats_ms(time_calls(lambda: dp_defocus(reader, left, right), repeats=REPEATS, warmup=20))
+    return alone, both, (d, dc)
 
 
 def main() -> None:
@@ -83,6 +107,7 @@ def main() -> None:
     dp = model_for("dp-defocus")[0]
     with torch.inference_mode():
         pred = timing_stats_ms(time_calls(lambda: dp_defocus(dp, left, right), repeats=REPEATS, warmup=20))
+    far = far_reader_times(dp)
     base = timing_stats_ms(time_calls(lambda: roi_disparity(left, right), repeats=REPEATS, warmup=20))
     print(f"latency per {REGION_PX} x {REGION_PX} AF region, 1 CPU thread, median / p90 ms over {REPEATS} calls")
     head = (f"{'network':12s} {'params':>8s} {'crops':>5s} {'torch eager':>15s} {'torch compiled':>15s} "
@@ -94,6 +119,11 @@ def main() -> None:
               f"{ort.median_ms:7.3f}/{ort.p90_ms:7.3f} {diff:9.1e}  {source}")
     print(f"predict.dp_defocus end to end (numpy in, normalization, pooling): {pred[0]:.3f} / {pred[1]:.3f} ms")
     print(f"baseline af_signals.roi_disparity (classical DP, same region):     {base[0]:.3f} / {base[1]:.3f} ms")
+    if far is not None:
+        (dn, sn), (dc, sc), (rn, rc) = far
+        print(f"far region (read {rn:+.1f} DoF): general weights {dn:.3f} / {sn:.3f} ms; with the far reader "
+              f"(phone_main: Pixel 4 weights beyond 6 DoF; read {rc:+.1f} DoF) {dc:.3f} / {sc:.3f} ms = {dc / dn:.2f}x "
+              f"(a reading beyond 20 DoF adds the binned pass of each network)")
     dp_row = next(r for r in rows if r[0] == "dp-defocus")
     comp = "n/a" if dp_row[5] is None else f"{dp_row[5].median_ms / base[0]:.2f}x"
     print(f"dp-defocus onnxruntime / baseline: {dp_row[6].median_ms / base[0]:.2f}x; "
