@@ -152,6 +152,9 @@ def test_evaluate_calibrates_the_network_first(zero_net):
         (["--model", "nope"], "no offline focal-stack task for nope"),
         (["--slices", "3"], "slices must be an integer >= 5"),
         (["--camera", "no_pdaf", "--scenes", "1", "--slices", "5"], "has no dual-pixel sensor"),
+        (["--model", "dp-defocus", "--scenes", "1", "--slices", "5", "--far-weights", "/nonexistent/far.pt"],
+         "far.pt"),
+        (["--model", "dp-defocus", "--scenes", "1", "--slices", "5", "--far-weights", "pixel5"], "pixel5"),
     ],
 )
 def test_evaluate_cli_bad_input_one_line_exit_2(argv, match, zero_net, capsys):

@@ -14,13 +14,15 @@ far (per-sensor) network each crop the first reads beyond ``far_above_dof``, kee
 reading there. What the closed loop ends on near focus is the general network's; the jump from
 far is the specialist's. A crop read near costs one pass, a far one two.
 
-Decisions. The threshold, 6 DoF, is where the per-sensor weights start to be better on the
-evaluation stacks (per |true defocus| bin, single-slice error in slices, general / Pixel 4:
-3-6 DoF 0.48 / 0.38, 6-12 DoF 0.95 / 0.52, 12-20 DoF 1.44 / 1.17) while a closed loop's last
-readings (within 1-2 DoF) stay the general's. :func:`sensor_family` picks the far weights from
-the camera's dual-pixel response: a camera whose response is the measured Pixel 4 one (its
-split softness, crosstalk and L/R gains; the field-dependent split shift aside) gets the Pixel 4
-weights, any other camera the general ones alone.
+Decisions. The threshold, 6 DoF: on the evaluation stacks the per-sensor weights are the
+better reader from a few DoF out (per |true defocus| bin, single-slice error in slices,
+general / Pixel 4: 3-6 DoF 0.48 / 0.38, 6-12 DoF 0.95 / 0.52, 12-20 DoF 1.44 / 1.17), and their
+offset is near focus; at 6 DoF a closed loop's confirming readings (within 1-3 DoF after the
+first jump) stay well inside the general network's range. One value was measured, not a sweep.
+:func:`sensor_family` picks the far weights from the camera's dual-pixel response: a camera
+whose response is the measured Pixel 4 one (its split softness, crosstalk and L/R gains; the
+field-dependent split shift aside) gets the Pixel 4 weights, any other camera the general ones
+alone.
 """
 
 from __future__ import annotations
