@@ -148,6 +148,41 @@ def test_cli_json_and_leaderboard(tmp_path, capsys):
     assert "low-texture" in out and "oracle" in out and "report.html" in out
 
 
+def test_method_specs_carry_options_to_the_policy():
+    from focuslab.bench.af_runner import check_methods, parse_method
+    from focuslab.errors import InvalidParameterError
+
+    assert parse_method("phase") == ("phase", {})
+    assert parse_method("phase:done_dof=0.25,max_frames=8,fallback=false,calibration=null") == (
+        "phase", {"done_dof": 0.25, "max_frames": 8, "fallback": False, "calibration": None})
+    assert parse_method("learned-dp:far_weights=none") == ("learned-dp", {"far_weights": "none"})
+    assert check_methods(["phase", "phase:max_frames=4", "phase"]) == ["phase", "phase:max_frames=4"]
+    with pytest.raises(InvalidParameterError, match="key=value"):
+        parse_method("phase:max_frames")
+    with pytest.raises(InvalidParameterError, match="rejected its options"):
+        check_methods(["phase:no_such_option=1"])
+    with pytest.raises(UnknownNameError, match="valid names"):
+        check_methods(["nope:x=1"])
+
+
+def test_a_method_variant_runs_beside_its_default(tmp_path):
+    """Two rows of one policy: the spec names the row, and the option changes the run."""
+    res = run_benchmark(tmp_path, suites=["stills-bright"], methods=["contrast-sweep", "contrast-sweep:step_dof=3.0"],
+                        workers=1, report=False)
+    rows = res["suites"]["stills-bright"]["methods"]
+    assert set(rows) == {"contrast-sweep", "contrast-sweep:step_dof=3.0"}
+    by = {}
+    for r in res["records"]:
+        by.setdefault(r["method"], []).append(len(r["trace"]["code"]))
+    assert max(by["contrast-sweep:step_dof=3.0"]) < min(by["contrast-sweep"])  # coarser steps: fewer frames
+
+
+def test_cli_method_with_a_bad_option_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["bench", "--method", "phase:done_dof=-1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("focuslab: error:") and err.count("\n") == 1 and "done_dof" in err
+
+
 def _write_png(path, shape, value=128):
     from focuslab.data.image_files import write_png
 

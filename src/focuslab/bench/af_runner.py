@@ -78,14 +78,42 @@ def default_methods() -> list[str]:
     return [m for m in REFERENCE_METHODS if m in names] + [m for m in names if m not in REFERENCE_METHODS]
 
 
+def parse_method(spec: str) -> tuple[str, dict]:
+    """A method spec ``NAME`` or ``NAME:key=value,key=value`` -> ``(NAME, options)``: the options
+    go to the policy's constructor (``learned-dp:far_weights=none``, ``phase:gain=1.1``), each
+    value read as a YAML scalar (``3`` an int, ``0.5`` a float, ``true`` a bool, ``null`` None,
+    anything else a string). The whole spec names the method's rows in the results, so variants
+    of one policy run side by side."""
+    import yaml
+
+    name, sep, rest = str(spec).partition(":")
+    name = name.strip()
+    options: dict = {}
+    if sep:
+        for item in rest.split(","):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip():
+                raise InvalidParameterError(f"method {spec!r}: options are key=value pairs separated by commas "
+                                            "(e.g. learned-dp:far_weights=none)")
+            try:
+                options[key.strip()] = yaml.safe_load(value.strip())
+            except yaml.YAMLError:
+                options[key.strip()] = value.strip()
+    return name, options
+
+
 def check_methods(methods: Sequence[str]) -> list[str]:
-    """Validate method names (``UnknownNameError`` listing the valid ones); returns them in order."""
-    from focuslab.af.registry import POLICIES, policy_names
+    """Validate method specs (:func:`parse_method`; an unknown name is an ``UnknownNameError``
+    listing the valid ones, a bad option an ``InvalidParameterError``); returns them in order."""
+    from focuslab.af.registry import POLICIES, get_policy, policy_names
 
     policy_names()
     out = []
     for m in methods:
-        POLICIES.get(m)
+        name, options = parse_method(m)
+        POLICIES.get(name)
+        if options:
+            get_policy(name, **options)  # the policy checks its options when built
         if m not in out:
             out.append(m)
     return out
@@ -129,7 +157,8 @@ def run_method(case: AFCase, method: str, scene) -> tuple[dict, object]:
     from focuslab.af.loop import run_af
     from focuslab.af.registry import get_policy
 
-    policy = get_policy(method)
+    name, options = parse_method(method)
+    policy = get_policy(name, **options)
     rec = {"suite": case.suite, "case_id": case.case_id, "method": method, "label": case.label,
            "start_code": case.start_code, "status": "ok", "reason": ""}
     if case.video and not runs_video(policy):

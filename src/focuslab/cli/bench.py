@@ -32,7 +32,9 @@ def _default_workers() -> int:
 
 def bench_command(
     suite: list[str] = typer.Option(None, "--suite", help="Built-in suite (repeatable; default: all)."),
-    method: list[str] = typer.Option(None, "--method", help="AF method (repeatable; default: every registered one)."),
+    method: list[str] = typer.Option(None, "--method",
+                                     help="AF method, or NAME:key=value,... with options for it (e.g. "
+                                          "learned-dp:far_weights=none; repeatable; default: every registered one)."),
     stack: list[Path] = typer.Option(None, "--stack", help="Focal-stack folder to replay (repeatable)."),
     camera: str = typer.Option(DEFAULT_CAMERA, "--camera", help="Camera preset of the built-in suites."),
     out: Path = typer.Option(Path("bench_out"), "--out", help="Output folder."),
