@@ -82,6 +82,11 @@ def test_auto_cascades_the_shipped_general_weights_with_the_cameras_own():
     assert dp_reader(general, "phone_main", None) == (general, "")
     # named far weights apply on any camera
     assert isinstance(dp_reader(general, "phone_tele", "pixel4")[0], FarCascade)
+    # another dual-pixel response gets the Pixel 4 far reader only when the pair is calibrated
+    tele, label = dp_reader(general, "phone_tele", calibrated=True)
+    assert isinstance(tele, FarCascade) and label == "far=dp-defocus-pixel4.pt above 6 DoF"
+    assert dp_reader(general, "no_pdaf", calibrated=True) == (general, "")
+    assert dp_reader(pixel4, "phone_tele", calibrated=True) == (pixel4, "")
 
 
 def test_the_cascade_reads_a_far_region_with_the_far_weights_and_a_near_one_with_the_general():
@@ -101,23 +106,49 @@ def test_the_cascade_reads_a_far_region_with_the_far_weights_and_a_near_one_with
     assert dp_defocus(reader, near_l, near_l) == pytest.approx(dp_defocus(general, near_l, near_l), rel=1e-6)
 
 
-def test_learned_dp_reads_with_the_cascade_on_a_pixel4_camera_only():
+def test_learned_dp_reads_with_the_cascade_on_a_pixel4_camera_or_a_calibrated_one():
     from focuslab.af.backends import SimulatorBackend
     from focuslab.af.registry import get_policy
     from focuslab.camera import get_camera
     from focuslab.scene.library import make_scene
 
-    def reader_of(camera, **options):
-        pol = get_policy("learned-dp", calibration=None, **options)
+    def reader_of(camera, calibrating=False, **options):
+        pol = get_policy("learned-dp", calibration="auto" if calibrating else None, **options)
         backend = SimulatorBackend(get_camera(camera), make_scene("dead_leaves"), roi=(0, 0, 64, 64))
         pol.reset(backend.context)
-        reader, label = pol._make_reader()  # what the first predict reads with
+        assert pol._calibrate_preset == calibrating
+        reader, label = pol._make_reader(calibrating)  # what the first predict reads with
         assert (label != "") == isinstance(reader, FarCascade)
         return reader
 
-    assert isinstance(reader_of("phone_main"), FarCascade)
-    assert not isinstance(reader_of("phone_tele"), FarCascade)
+    assert isinstance(reader_of("phone_main"), FarCascade)  # its own response: raw or calibrated
+    assert isinstance(reader_of("phone_main", True), FarCascade)
+    assert not isinstance(reader_of("phone_tele"), FarCascade)  # another response, read raw
+    assert isinstance(reader_of("phone_tele", True), FarCascade)  # ... calibrated for the pair
     assert not isinstance(reader_of("phone_main", far_weights="none"), FarCascade)
     assert not isinstance(reader_of("phone_main", weights="pixel4"), FarCascade)
     with pytest.raises(InvalidParameterError, match="far_weights must be"):
         get_policy("learned-dp", far_weights=3)
+
+
+def test_a_refused_calibration_leaves_another_response_with_the_general_weights_alone(monkeypatch):
+    """On phone_tele the Pixel 4 far reader needs the pair's calibration; if the chart sweep is
+    refused, the policy reads as on a camera it cannot calibrate: the general network alone."""
+    import focuslab.models.dp_calibration as dc
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.af.policies import learned_dp
+    from focuslab.af.registry import get_policy
+    from focuslab.camera import get_camera
+    from focuslab.scene.library import make_scene
+
+    def refuse(*a, **k):
+        raise InvalidParameterError("a defocus calibration needs >= 20 points, got 3")
+
+    monkeypatch.setattr(dc, "calibrate_dp_network", refuse)
+    monkeypatch.setattr(learned_dp, "_CALIBRATIONS", {})
+    backend = SimulatorBackend(get_camera("phone_tele"), make_scene("dead_leaves"), roi=(0, 0, 64, 64))
+    pol = get_policy("learned-dp")
+    pol.reset(backend.context)
+    obs = backend.observe(0, 0.0)
+    assert pol.predict(obs, float(obs.lens_code), 1.0) is not None
+    assert pol.calibration is None and not isinstance(pol._reader, FarCascade) and pol._reader_label == ""

@@ -19,10 +19,17 @@ better reader from a few DoF out (per |true defocus| bin, single-slice error in 
 general / Pixel 4: 3-6 DoF 0.48 / 0.38, 6-12 DoF 0.95 / 0.52, 12-20 DoF 1.44 / 1.17), and their
 offset is near focus; at 6 DoF a closed loop's confirming readings (within 1-3 DoF after the
 first jump) stay well inside the general network's range. One value was measured, not a sweep.
-:func:`sensor_family` picks the far weights from the camera's dual-pixel response: a camera
-whose response is the measured Pixel 4 one (its split softness, crosstalk and L/R gains; the
-field-dependent split shift aside) gets the Pixel 4 weights, any other camera the general ones
-alone.
+:func:`dp_reader` with ``"auto"`` picks the far weights: a camera whose response is the measured
+Pixel 4 one (:func:`sensor_family`: its split softness, crosstalk and L/R gains; the
+field-dependent split shift aside) gets the Pixel 4 weights, read raw or calibrated; any other
+dual-pixel camera gets them only when the pair is calibrated for it (``calibrated=True``: the
+chart sweep of :mod:`focuslab.models.dp_calibration` fitted to the cascade), since on another
+response the Pixel 4 weights misjudge the scale (phone_tele's ideal split, raw: LtA
+single-slice 6.09 slices against the general weights' 3.15) and the calibration is what maps
+it (calibrated: 1.62 against 2.12; closed loop, full stills suites, seeds 0-2: bright 95.2 %
+both, median 2 against 3 frames; low light 77.8 % against 75.0 %, median 2 against 4, 1.09
+against 1.32 DoF). Without a calibration made for the pair (a camera the simulator does not
+know, a calibration the user gives for the one network) the general weights read alone.
 """
 
 from __future__ import annotations
@@ -85,6 +92,14 @@ def sensor_family(camera) -> str | None:
     return "pixel4" if same else None
 
 
+def has_dual_pixel(camera) -> bool:
+    """Whether ``camera`` (a :class:`~focuslab.camera.Camera` or a preset name) has a dual-pixel sensor."""
+    from focuslab.camera import get_camera
+
+    cam = get_camera(camera) if isinstance(camera, str) else camera
+    return bool(getattr(getattr(cam, "sensor", None), "dual_pixel", False))
+
+
 def is_shipped_general(model: nn.Module) -> bool:
     """Whether ``model`` was loaded from the shipped general ``dp-defocus`` weights."""
     from focuslab.models.registry import weights_path
@@ -93,20 +108,30 @@ def is_shipped_general(model: nn.Module) -> bool:
     return path is not None and Path(path).resolve() == weights_path("dp-defocus").resolve()
 
 
-def dp_reader(near: nn.Module, camera, far_weights="auto",
-              far_above_dof: float = FAR_ABOVE_DOF) -> tuple[nn.Module, str]:
+#: The far reader ``"auto"`` gives a calibrated dual-pixel camera without per-sensor weights of its own.
+CALIBRATED_FAR_FAMILY = "pixel4"
+
+
+def dp_reader(near: nn.Module, camera, far_weights="auto", far_above_dof: float = FAR_ABOVE_DOF, *,
+              calibrated: bool = False) -> tuple[nn.Module, str]:
     """The dual-pixel reader for ``camera`` and a label of it: ``near`` alone, or ``near`` cascaded
-    with far weights. ``far_weights``: ``"auto"``, the camera's per-sensor weights
-    (:func:`sensor_family`) when it has some and ``near`` is the shipped general network (other
-    weights, chosen by hand, are read alone); ``None`` / ``"none"``, none; a family keyword or a
-    weights file. The label is ``""`` for ``near`` alone, else ``"far=<file> above <t> DoF"``."""
+    with far weights. ``far_weights``: ``"auto"`` (module notes, "Decisions"), when ``near`` is the
+    shipped general network (other weights, chosen by hand, are read alone): the camera's
+    per-sensor weights (:func:`sensor_family`), else with ``calibrated`` (the reader will be
+    calibrated for ``camera`` as a whole) :data:`CALIBRATED_FAR_FAMILY`'s on any dual-pixel
+    camera; ``None`` / ``"none"``, none; a family keyword or a weights file. The label is ``""``
+    for ``near`` alone, else ``"far=<file> above <t> DoF"``."""
     from focuslab.models.registry import resolve_weights
 
     if far_weights is None or (isinstance(far_weights, str) and far_weights.lower() in ("none", "off")):
         return near, ""
     if isinstance(far_weights, str) and far_weights == "auto":
-        family = sensor_family(camera) if camera is not None else None
-        if family is None or not is_shipped_general(near):
+        if camera is None or not is_shipped_general(near):
+            return near, ""
+        family = sensor_family(camera)
+        if family is None and calibrated and has_dual_pixel(camera):
+            family = CALIBRATED_FAR_FAMILY
+        if family is None:
             return near, ""
         far_weights = family
     path = resolve_weights("dp-defocus", far_weights)

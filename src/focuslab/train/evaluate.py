@@ -138,9 +138,10 @@ def evaluate_offline(
         network is scored too, as ``dp-defocus uncalibrated single-slice``.
     far_weights
         ``dp-defocus`` weights that read the crops the first reads beyond 6 DoF
-        (:func:`focuslab.models.dp_cascade.dp_reader`): ``"auto"`` (default) the camera's
-        per-sensor weights when it has some (phone_main: the Pixel 4 ones) and the first network
-        is the shipped general one; ``None`` / ``"none"``: the one network; a family keyword or a
+        (:func:`focuslab.models.dp_cascade.dp_reader`): ``"auto"`` (default), when the first
+        network is the shipped general one, the camera's per-sensor weights (phone_main: the Pixel
+        4 ones), or with ``calibrate`` the Pixel 4 ones on any dual-pixel camera (the calibration
+        is fitted to the pair); ``None`` / ``"none"``: the one network; a family keyword or a
         weights file.
     progress
         ``progress(done, total, label)`` after each stack.
@@ -180,7 +181,7 @@ def evaluate_offline(
     if "dp-defocus" in nets:
         from focuslab.models.dp_cascade import dp_reader
 
-        nets["dp-defocus"], reader_label = dp_reader(nets["dp-defocus"], camera, far_weights)
+        nets["dp-defocus"], reader_label = dp_reader(nets["dp-defocus"], camera, far_weights, calibrated=calibrate)
     rows: dict[str, dict[str, list]] = {}
     cal = None
     if "dp-defocus" in nets and calibrate:
