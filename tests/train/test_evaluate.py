@@ -122,6 +122,7 @@ def test_evaluate_cli_runs_and_writes(tmp_path, zero_net, capsys):
     m = res["methods"]
     assert "calibration" not in res and "dp-defocus uncalibrated single-slice" not in m
     assert res["settings"]["dp_reader"] == "one network"  # a stand-in is not the shipped general network
+    assert "dp-defocus reader: one network" in (tmp_path / "ev" / "report.html").read_text()
     assert m["dp-defocus single-slice"]["metrics"] == m["no-move single-slice"]["metrics"]
     assert m["dp-defocus single-slice"]["metrics"]["n"] == 5 and m["focus-measure full-stack"]["metrics"]["n"] == 1
     assert (tmp_path / "ev" / "evaluate.json").is_file() and (tmp_path / "ev" / "report.html").is_file()

@@ -258,6 +258,8 @@ def write_evaluation(out_dir: str | os.PathLike, results: dict, *, command: str 
     head.text(f"{s['scenes']} simulated {s['slices']}-slice dual-pixel focal stacks, evenly spaced in diopters "
               f"from infinity to {near}, camera {s['camera']}, {s['crop_px']}-px AF region, "
               f"seed {s['seed']}. Errors are |predicted - true| in slices (Herrmann et al., CVPR 2020).")
+    if "dp_reader" in s:
+        head.text(f"dp-defocus reader: {s['dp_reader']} (focuslab.models.dp_cascade; --far-weights).")
     rows = []
     for name, m in results["methods"].items():
         mm = m["metrics"]
