@@ -38,7 +38,8 @@ def test_far_reader_reads_only_the_crops_read_beyond_the_threshold():
     np.testing.assert_allclose(out[:, 1].numpy(), [0.0, 0.0, 1.5, 1.5])
     assert near.calls == [4] and far.calls == [2]  # the far reader sees the two far crops only
     # a region read near costs the near network alone
-    near.calls.clear(), far.calls.clear()
+    near.calls.clear()
+    far.calls.clear()
     cas(torch.full((4, 3, 16, 16), 2.0))
     assert near.calls == [4] and far.calls == []
     assert cas.crop_px == 16 and FAR_ABOVE_DOF == 6.0

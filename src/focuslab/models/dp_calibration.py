@@ -32,9 +32,12 @@ prediction's sigma is stretched by f's slope there where it exceeds 1
 
 Measured (``focuslab evaluate --model dp-defocus --scenes 20``, docs/learned_models.md): on
 ``phone_main``, a 128-px region, 7 distances x 49 lens positions (~5 s on one core), the
-Learning-to-Autofocus single-slice MAE of the shipped ``dp-defocus`` falls from 1.52 to 1.24
-slices, on ``phone_tele`` (an ideal split) from 3.15 to 2.12 (20 scenes each, none of them the
-chart's seeds). In the closed loop see :mod:`focuslab.af.policies.learned_dp`.
+Learning-to-Autofocus single-slice MAE of the shipped general ``dp-defocus`` weights alone falls
+from 1.29 to 1.09 slices (1.52 to 1.24 before the two-scale reading of
+:func:`~focuslab.models.predict.dp_defocus`), on ``phone_tele`` (an ideal split) from 3.15 to 2.12
+(20 scenes each, none of them the chart's seeds); for the far reader of
+:mod:`focuslab.models.dp_cascade` the sweep calibrates the pair as one reader. In the closed loop see
+:mod:`focuslab.af.policies.learned_dp`.
 
 Decisions. One calibration per camera, region size and weights, made at 500 lux: on the chart
 the curve hardly moves with light (knots within 1 DoF from 6 to 500 lux; at 3 lux within 1 DoF

@@ -63,8 +63,6 @@ class FarCascade(nn.Module):
             raise InvalidParameterError(f"far_above_dof must be a number >= 0, got {far_above_dof!r}")
         self.near, self.far, self.far_above_dof = near, far, t
         self.crop_px = int(near.crop_px)
-        self.model_name = getattr(near, "model_name", "dp-defocus")
-        self.metadata = dict(getattr(near, "metadata", {}) or {})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.near(x)
@@ -75,29 +73,26 @@ class FarCascade(nn.Module):
         return out
 
 
+def _camera(camera):
+    from focuslab.camera import get_camera
+
+    return get_camera(camera) if isinstance(camera, str) else camera
+
+
 def sensor_family(camera) -> str | None:
     """The dual-pixel response family whose shipped per-sensor weights fit ``camera`` (a
     :class:`~focuslab.camera.Camera` or a preset name): ``"pixel4"`` when its response is the
     measured Pixel 4 one (:data:`focuslab.optics.PIXEL4_DP_RESPONSE`; the field-dependent split
     shift may differ), else None (no per-sensor weights; also a camera without dual pixel)."""
-    from focuslab.camera import get_camera
     from focuslab.optics import PIXEL4_DP_RESPONSE
 
-    cam = get_camera(camera) if isinstance(camera, str) else camera
-    resp = getattr(getattr(cam, "psf", None), "dp_response", None)
-    if resp is None or not getattr(getattr(cam, "sensor", None), "dual_pixel", True):
+    cam = _camera(camera)
+    resp = getattr(cam.psf, "dp_response", None)
+    if resp is None or not cam.has_dual_pixel:
         return None
     same = all(math.isclose(float(getattr(resp, k)), float(getattr(PIXEL4_DP_RESPONSE, k)), abs_tol=1e-9)
                for k in ("split_softness", "crosstalk", "left_gain", "right_gain"))
     return "pixel4" if same else None
-
-
-def has_dual_pixel(camera) -> bool:
-    """Whether ``camera`` (a :class:`~focuslab.camera.Camera` or a preset name) has a dual-pixel sensor."""
-    from focuslab.camera import get_camera
-
-    cam = get_camera(camera) if isinstance(camera, str) else camera
-    return bool(getattr(getattr(cam, "sensor", None), "dual_pixel", False))
 
 
 def is_shipped_general(model: nn.Module) -> bool:
@@ -129,7 +124,7 @@ def dp_reader(near: nn.Module, camera, far_weights="auto", far_above_dof: float 
         if camera is None or not is_shipped_general(near):
             return near, ""
         family = sensor_family(camera)
-        if family is None and calibrated and has_dual_pixel(camera):
+        if family is None and calibrated and _camera(camera).has_dual_pixel:
             family = CALIBRATED_FAR_FAMILY
         if family is None:
             return near, ""

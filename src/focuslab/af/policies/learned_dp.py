@@ -141,8 +141,8 @@ class LearnedDPAF(LearnedJumpAF):
             self._reader, self._reader_label = self._make_reader(self._calibrate_preset)
         if self._calibrate_preset:
             self._calibrate_preset = False
-            label = "" if self.weights is None else str(self.weights)
-            label += f" ({self._reader_label})" if self._reader_label else ""
+            parts = ([] if self.weights is None else [str(self.weights)])
+            label = " ".join(parts + ([f"({self._reader_label})"] if self._reader_label else []))
             self.calibration = preset_dp_calibration(self._ctx, self._reader, label, min(observation.left.shape))
             if self.calibration is None:  # the sweep was refused: read as an uncalibrated camera would
                 self._reader, self._reader_label = self._make_reader(False)
