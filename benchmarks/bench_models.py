@@ -6,7 +6,10 @@ An AF region is the benchmark's default 128 x 128 stream pixels; the networks se
 crops of ``focuslab.models.predict`` (``tile_origins``: 2 x 2 crops of 64 px), so one region
 is one forward call on a batch of 4 (the temporal cell: its 4 crops with their states). The
 figures: median and p90 of ``focuslab.export.measure_latency`` (1 intra-op thread, 20
-warm-up calls), the parameter count, and the ONNX export's max abs difference. "compiled" is
+warm-up calls), the parameter count, and the ONNX export's max abs difference. "torch eager"
+is what focuslab runs (``dp-defocus``: its inference form, ``focuslab.models.dp_inference``,
+BatchNorm folded and the correlation volume as one matrix product, the same numbers);
+"unfused" is the training form, the baseline of that rewrite (same run). "compiled" is
 PyTorch's ``torch.compile`` with weight freezing and the C++ wrapper
 (:func:`focuslab.export.compiled.compile_for_cpu`; its compilation, ~10 s per network, is not
 timed; "n/a" on a machine without a C++ compiler). Also timed:
@@ -98,24 +101,26 @@ def main() -> None:
             ins = region_inputs(name, model)
             onnx = export_onnx(model, ins, Path(tmp) / f"{name}.onnx")
             pt = measure_latency(model, ins, 1, repeats=REPEATS)
+            unfused = measure_latency(model, ins, 1, runtime="torch-unfused", repeats=REPEATS)
             try:
                 comp = measure_latency(model, ins, 1, runtime="torch-compiled", repeats=REPEATS)
             except CompileError:
                 comp = None
             ort = measure_latency(model, ins, 1, runtime="onnxruntime", onnx_path=onnx.path, repeats=REPEATS)
-            rows.append((name, source, pt.parameters, ins[0].shape[0], pt, comp, ort, onnx.max_abs_diff))
+            rows.append((name, source, pt.parameters, ins[0].shape[0], pt, unfused, comp, ort, onnx.max_abs_diff))
     dp = model_for("dp-defocus")[0]
     with torch.inference_mode():
         pred = timing_stats_ms(time_calls(lambda: dp_defocus(dp, left, right), repeats=REPEATS, warmup=20))
     far = far_reader_times(dp)
     base = timing_stats_ms(time_calls(lambda: roi_disparity(left, right), repeats=REPEATS, warmup=20))
     print(f"latency per {REGION_PX} x {REGION_PX} AF region, 1 CPU thread, median / p90 ms over {REPEATS} calls")
-    head = (f"{'network':12s} {'params':>8s} {'crops':>5s} {'torch eager':>15s} {'torch compiled':>15s} "
-            f"{'onnxruntime':>15s} {'onnx diff':>9s}")
+    head = (f"{'network':12s} {'params':>8s} {'crops':>5s} {'torch eager':>15s} {'eager unfused':>15s} "
+            f"{'torch compiled':>15s} {'onnxruntime':>15s} {'onnx diff':>9s}")
     print(head + "  weights")
-    for name, source, params, tiles, pt, comp, ort, diff in rows:
+    for name, source, params, tiles, pt, unfused, comp, ort, diff in rows:
         compiled = f"{comp.median_ms:7.3f}/{comp.p90_ms:7.3f}" if comp is not None else f"{'n/a':>15s}"
-        print(f"{name:12s} {params:8d} {tiles:5d} {pt.median_ms:7.3f}/{pt.p90_ms:7.3f} {compiled} "
+        print(f"{name:12s} {params:8d} {tiles:5d} {pt.median_ms:7.3f}/{pt.p90_ms:7.3f} "
+              f"{unfused.median_ms:7.3f}/{unfused.p90_ms:7.3f} {compiled} "
               f"{ort.median_ms:7.3f}/{ort.p90_ms:7.3f} {diff:9.1e}  {source}")
     print(f"predict.dp_defocus end to end (numpy in, normalization, pooling): {pred[0]:.3f} / {pred[1]:.3f} ms")
     print(f"baseline af_signals.roi_disparity (classical DP, same region):     {base[0]:.3f} / {base[1]:.3f} ms")
@@ -125,9 +130,10 @@ def main() -> None:
               f"(phone_main: Pixel 4 weights beyond 6 DoF; read {rc:+.1f} DoF) {dc:.3f} / {sc:.3f} ms = {dc / dn:.2f}x "
               f"(a reading beyond 20 DoF adds the binned pass of each network)")
     dp_row = next(r for r in rows if r[0] == "dp-defocus")
-    comp = "n/a" if dp_row[5] is None else f"{dp_row[5].median_ms / base[0]:.2f}x"
-    print(f"dp-defocus onnxruntime / baseline: {dp_row[6].median_ms / base[0]:.2f}x; "
+    comp = "n/a" if dp_row[6] is None else f"{dp_row[6].median_ms / base[0]:.2f}x"
+    print(f"dp-defocus onnxruntime / baseline: {dp_row[7].median_ms / base[0]:.2f}x; "
           f"torch eager / baseline: {dp_row[4].median_ms / base[0]:.2f}x; torch compiled / baseline: {comp}; "
+          f"eager unfused / eager: {dp_row[5].median_ms / dp_row[4].median_ms:.2f}x; "
           "goal <= 1 ms per region, <= 200k parameters")
 
 

@@ -5,6 +5,11 @@ the figure of DESIGN.md "Learned AF"), runs ``warmup`` untimed calls (allocation
 selection, caches), then times ``repeats`` calls with ``time.perf_counter`` and reports the
 median and the 90th percentile (linear interpolation, ``numpy.percentile``) in milliseconds.
 The median is robust to the scheduler's preemptions on a shared machine; the p90 shows them.
+``runtime="torch"`` times the network as focuslab runs it in eager PyTorch: its inference form
+where it has one (:func:`focuslab.models.dp_inference.inference_form`: ``dp-defocus`` with
+BatchNorm folded and the correlation volume as one matrix product, the same numbers; as
+onnxruntime's figure includes its own graph optimizations), else the module itself;
+``"torch-unfused"`` times the module as given (the training form).
 ``runtime="torch-compiled"`` times the network compiled by
 :func:`focuslab.export.compiled.compile_for_cpu` (the compilation, ~10 s, is not timed).
 """
@@ -21,7 +26,7 @@ from focuslab.errors import InvalidParameterError
 from focuslab.export.signature import as_input_tuple, parameter_count
 
 #: Runtimes :func:`measure_latency` knows.
-RUNTIMES = ("torch", "torch-compiled", "onnxruntime")
+RUNTIMES = ("torch", "torch-unfused", "torch-compiled", "onnxruntime")
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,8 @@ def measure_latency(
     threads
         Intra-op threads (>= 1). PyTorch's global thread count is restored afterwards.
     runtime
-        ``"torch"`` (eager), ``"torch-compiled"`` or ``"onnxruntime"``.
+        ``"torch"`` (eager, the inference form), ``"torch-unfused"`` (eager, the module as
+        given), ``"torch-compiled"`` or ``"onnxruntime"``.
     onnx_path
         The exported model (required for onnxruntime; see :func:`~focuslab.export.onnx_export.export_onnx`).
     repeats, warmup
@@ -105,8 +111,12 @@ def measure_latency(
             raise InvalidParameterError(f"{key} must be an integer >= {lo}, got {v!r}")
     ins = as_input_tuple(inputs)
     params = parameter_count(model)
-    if runtime in ("torch", "torch-compiled"):
+    if runtime in ("torch", "torch-unfused", "torch-compiled"):
         model = model.eval()
+        if runtime == "torch":
+            from focuslab.models.dp_inference import inference_form
+
+            model = inference_form(model)
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:

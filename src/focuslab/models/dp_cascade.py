@@ -64,6 +64,20 @@ class FarCascade(nn.Module):
         self.near, self.far, self.far_above_dof = near, far, t
         self.crop_px = int(near.crop_px)
 
+    def inference_form(self) -> nn.Module:
+        """The cascade of the two networks' :func:`~focuslab.models.dp_inference.inference_form`
+        (itself when neither has one; kept while they stay the same)."""
+        from focuslab.models.dp_inference import inference_form
+
+        near, far = inference_form(self.near), inference_form(self.far)
+        if near is self.near and far is self.far:
+            return self
+        cached = self.__dict__.get("_inference_cache")
+        if cached is None or cached[0] is not near or cached[1] is not far:
+            cached = (near, far, FarCascade(near, far, self.far_above_dof))
+            self.__dict__["_inference_cache"] = cached
+        return cached[2]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.near(x)
         far = out[:, 0].abs() > self.far_above_dof

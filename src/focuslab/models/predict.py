@@ -22,6 +22,7 @@ from torch import nn
 
 from focuslab.errors import InvalidParameterError
 from focuslab.models.dp_defocus import LOGVAR_RANGE, normalize_dp
+from focuslab.models.dp_inference import inference_form
 from focuslab.models.fusion import normalize_fusion
 from focuslab.models.temporal import normalize_move
 from focuslab.models.two_frame import normalize_two_frame
@@ -115,7 +116,11 @@ def dp_defocus(
     from 1.25 to 1.06 DoF, beyond 25 DoF (102 slices) from 3.4 to 1.6; below the threshold nothing
     changes.
     ``None`` reads at one scale.
+
+    The network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`:
+    the same numbers, ~1.6x faster in eager PyTorch).
     """
+    model = inference_form(model)
     lt, rt, _ = _pair_tiles(model, left, right, max_tiles)
     with torch.no_grad():
         d, s = pool(model(normalize_dp(lt, rt)))
@@ -132,7 +137,9 @@ def dp_defocus(
 
 def dp_defocus_map(model: nn.Module, left, right, *, stride_px: int | None = None, batch: int = 256):
     """Per-crop predictions over a whole DP image: ``(centres_yx N x 2, defocus_dof N, sigma_dof
-    N)`` on a grid of crops of the model's size every ``stride_px`` (default: half a crop)."""
+    N)`` on a grid of crops of the model's size every ``stride_px`` (default: half a crop); the
+    network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`)."""
+    model = inference_form(model)
     left = _plane("left", left)
     right = _plane("right", right)
     if left.shape != right.shape:
