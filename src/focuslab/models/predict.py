@@ -118,7 +118,7 @@ def dp_defocus(
     ``None`` reads at one scale.
 
     The network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`:
-    the same numbers, ~1.6x faster in eager PyTorch).
+    the same numbers, 1.7-1.8x faster in eager PyTorch).
     """
     model = inference_form(model)
     lt, rt, _ = _pair_tiles(model, left, right, max_tiles)
