@@ -11,8 +11,9 @@ from torch import nn
 from focuslab.models import load_model
 from focuslab.models.dp_cascade import FarCascade
 from focuslab.models.dp_defocus import DPDefocusNet, normalize_dp
-from focuslab.models.dp_inference import FusedCorrelationDP, fold_conv_bn, inference_form
-from focuslab.models.predict import dp_defocus, dp_defocus_map, pool
+from focuslab.models.dp_inference import FusedCorrelationDP, FusedTemporal, fold_conv_bn, inference_form
+from focuslab.models.predict import TemporalTracker, dp_defocus, dp_defocus_map, pool
+from focuslab.models.temporal import TemporalNet
 
 LAYOUTS = [
     # the shipped layout
@@ -84,7 +85,7 @@ def test_same_function_as_the_training_form(layout):
 def test_float64_form_matches_to_float64_rounding():
     net = _net(4, **LAYOUTS[0]).double()
     fused = inference_form(net)
-    assert fused.w1.dtype == torch.float64
+    assert fused.encoder.w1.dtype == torch.float64
     x = _pair_input().double()
     with torch.no_grad():
         torch.testing.assert_close(fused(x), net(x), atol=1e-10, rtol=1e-10)
@@ -201,3 +202,56 @@ def test_latency_times_the_inference_form(monkeypatch):
     assert fast.parameters == sum(p.numel() for p in net.parameters())
     slow = measure_latency(net, x, 1, runtime="torch-unfused", repeats=5, warmup=1)
     assert calls["fused"] == 6 and slow.runtime == "torch-unfused"
+
+
+def _run_steps(net, xs, moves):
+    h = torch.zeros(xs[0].shape[0], net.hidden)
+    outs = []
+    with torch.no_grad():
+        for x, m in zip(xs, moves, strict=True):
+            out, h = net(x, m, h)
+            outs.append(out)
+    return torch.stack(outs), h
+
+
+@pytest.mark.parametrize("shipped", [False, True], ids=["random", "shipped"])
+def test_temporal_steps_the_same(shipped):
+    if shipped:
+        net = load_model("temporal")
+    else:
+        torch.manual_seed(12)
+        net = TemporalNet(arch="correlation", **LAYOUTS[0])
+        _randomize_bn(net, 12)
+        net.eval()
+    fused = inference_form(net)
+    assert isinstance(fused, FusedTemporal) and fused.hidden == net.hidden and inference_form(net) is fused
+    xs = [_pair_input(shift=k % 3, seed=k) for k in range(4)]
+    g = torch.Generator().manual_seed(3)
+    moves = [torch.cat([torch.randn(4, 1, generator=g), torch.ones(4, 1)], dim=1) for _ in xs]
+    ref, h_ref = _run_steps(net, xs, moves)
+    got, h_got = _run_steps(fused, xs, moves)
+    assert ref.abs().max() > 0.1
+    torch.testing.assert_close(got, ref, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(h_got, h_ref, atol=1e-5, rtol=1e-4)
+
+
+def test_temporal_tracker_runs_the_inference_form(monkeypatch):
+    net = load_model("temporal")
+    calls = {"n": 0}
+    forward = FusedTemporal.forward
+
+    def counting(self, *a):
+        calls["n"] += 1
+        return forward(self, *a)
+
+    monkeypatch.setattr(FusedTemporal, "forward", counting)
+    rng = np.random.default_rng(4)
+    base = rng.random((128, 132)).astype(np.float32) * 0.3 + 0.1
+    tracker = TemporalTracker(net)
+    d1 = [tracker.step(base[:, 2:-2], base[:, :-4], 300 + 5 * i, 10.0) for i in range(3)]
+    assert calls["n"] == 3
+    # the same readings as the training form, frame by frame
+    monkeypatch.setattr("focuslab.models.predict.inference_form", lambda m: m)
+    tracker = TemporalTracker(net)
+    d0 = [tracker.step(base[:, 2:-2], base[:, :-4], 300 + 5 * i, 10.0) for i in range(3)]
+    assert np.allclose(np.array(d1), np.array(d0), atol=1e-4)

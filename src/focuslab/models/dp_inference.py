@@ -63,31 +63,31 @@ def _pair(v) -> tuple[int, int]:
     return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
-class FusedCorrelationDP(nn.Module):
-    """``forward(x)``: as :class:`~focuslab.models.dp_defocus.DPDefocusNet` (``x`` =
-    :func:`~focuslab.models.dp_defocus.normalize_dp` output ``B x 3 x H x W`` -> ``B x 2``),
-    computed in ``dtype`` from ``net``'s weights as they are now (module notes). ``net`` must use
-    ``arch="correlation"``; the copy does not follow later changes to ``net`` (see
-    :func:`inference_form`). The weights are plain tensor attributes, not parameters or buffers
-    (an attribute lookup through ``nn.Module`` costs ~50 us per forward here): the module has no
-    state dict and ``.to()`` does not move it; build another for another dtype."""
+class FusedCorrelationEncoder(nn.Module):
+    """The correlation encoder's inference form: ``forward(x)`` (``x`` =
+    :func:`~focuslab.models.dp_defocus.normalize_dp` output ``B x 3 x H x W``) -> ``(a, v)``, the
+    aggregation features ``B x widths[-1]`` and the volume's crop mean times ``1 / vol_scale``
+    (``B x (2S + 2)``; the training encoder's output is ``cat([a, v * vol_scale])``, see
+    :meth:`features`, and a consumer that is linear in ``v`` folds ``vol_scale`` into its weights).
+    Computed in ``dtype`` from ``enc``'s weights as they are now (module notes). The weights are
+    plain tensor attributes, not parameters or buffers (an attribute lookup through
+    ``nn.Module`` costs ~50 us per forward here): the module has no state dict and ``.to()`` does
+    not move it; build another for another dtype."""
 
     #: The tensor attributes (converted to ``dtype`` together).
-    _TENSORS = ("w1", "b1", "w2", "b2", "head_wa", "head_wv", "head_b1", "head_w2", "head_b2", "ones")
+    _TENSORS = ("w1", "b1", "w2", "b2", "ones", "vol_scale")
 
-    def __init__(self, net: DPDefocusNet, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, enc: nn.Module, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         from focuslab.models.dp_correlation import CorrelationEncoder
 
-        enc = net.encoder
         if not isinstance(enc, CorrelationEncoder):
-            raise TypeError(f"the inference form takes a correlation dp-defocus network, got arch={net.arch!r}")
-        self.crop_px, self.arch = int(net.crop_px), "correlation-fused"
+            raise TypeError(f"the inference form takes the correlation encoder, got {type(enc).__name__}")
         self.shift = int(enc.max_shift_px)
         self.row_bin = int(enc.row_bin)
         first, second = enc.siamese[0][0], enc.siamese[1]
         nf = int(first.out_channels)
-        self.features = nf
+        self.features_per_view = nf
         r = self.row_bin
         sy1, sx1 = _pair(first.stride)
         if sx1 != 1 or _pair(first.padding) != (1, 1) or _pair(first.kernel_size) != (3, 3):
@@ -110,9 +110,10 @@ class FusedCorrelationDP(nn.Module):
         self.b2 = torch.cat([second.bias.detach(), second.bias.detach()]).double()
         n_vol = 2 * self.shift + 2
         # the training form's volume: channel means (1/nf), energy 0.5/nf, then a column-pair mean (1/2);
-        # here sums, the factors moved into the first aggregation convolution and the head
+        # here sums, the factors moved into the first aggregation convolution (and the consumer of v)
         vol_scale = torch.full((n_vol,), 0.5 / nf, dtype=f64)
         vol_scale[-1] = 0.25 / nf
+        self.vol_scale = vol_scale
         agg_w, agg_b, self.agg_strides = [], [], []
         for i, block in enumerate(list(enc.aggregate)[1:]):
             w, b = fold_conv_bn(block[0], block[1])
@@ -121,30 +122,18 @@ class FusedCorrelationDP(nn.Module):
             agg_w.append(w.contiguous(memory_format=torch.channels_last))
             agg_b.append(b)
             self.agg_strides.append(_pair(block[0].stride))
-        self.agg_w, self.agg_b = agg_w, agg_b
-        l1, l2 = net.head.net[0], net.head.net[2]
-        w = l1.weight.detach().to(f64, copy=True)
-        n_agg = w.shape[1] - n_vol
-        w[:, n_agg:] *= vol_scale
-        self.head_wa = w[:, :n_agg].T.contiguous()
-        self.head_wv = w[:, n_agg:].T.contiguous()
-        self.head_b1 = l1.bias.detach().to(f64, copy=True)
-        out_scale = torch.tensor([OUTPUT_SCALE_DOF, 1.0], dtype=f64)
-        self.head_w2 = (l2.weight.detach().double() * out_scale.view(2, 1)).contiguous()
-        shift = torch.tensor([0.0, 2.0 * math.log(OUTPUT_SCALE_DOF)], dtype=f64)
-        self.head_b2 = l2.bias.detach().double() * out_scale + shift
         self.ones = torch.ones(4 * nf, dtype=f64)
         for name in self._TENSORS:
             setattr(self, name, getattr(self, name).to(dtype))
-        self.agg_w = [t.to(dtype) for t in self.agg_w]
-        self.agg_b = [t.to(dtype) for t in self.agg_b]
+        self.agg_w = [t.to(dtype) for t in agg_w]
+        self.agg_b = [t.to(dtype) for t in agg_b]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"dp-defocus input: expected (B, 3, H, W), got {tuple(x.shape)}")
         if x.shape[2] % self.row_bin:
             raise ValueError(f"dp-defocus input: height {x.shape[2]} is not a multiple of row_bin {self.row_bin}")
-        b, s, nf = x.shape[0], self.shift, self.features
+        b, s, nf = x.shape[0], self.shift, self.features_per_view
         f = F.relu_(F.conv2d(x[:, :2], self.w1, self.b1, self.stride1, self.pad1))
         f = F.conv2d(f, self.w2, self.b2, self.stride2, 1, 1, 2)  # siamese: two groups
         h, w = int(f.shape[2]), int(f.shape[3])
@@ -167,9 +156,71 @@ class FusedCorrelationDP(nn.Module):
         g = vol.permute(0, 3, 1, 2)  # channels-last view
         for weight, bias, stride in zip(self.agg_w, self.agg_b, self.agg_strides, strict=True):
             g = F.relu_(F.conv2d(g, weight, bias, stride, 1))
-        hidden = torch.addmm(self.head_b1, g.mean(dim=(2, 3)), self.head_wa)
-        hidden = F.relu_(hidden.addmm_(vol.reshape(b, -1, vol.shape[-1]).mean(dim=1), self.head_wv))
+        return g.mean(dim=(2, 3)), vol.reshape(b, -1, vol.shape[-1]).mean(dim=1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The training encoder's output ``B x out_features``."""
+        a, v = self(x)
+        return torch.cat([a, v * self.vol_scale], dim=1)
+
+
+class FusedCorrelationDP(nn.Module):
+    """``forward(x)``: as :class:`~focuslab.models.dp_defocus.DPDefocusNet` (``x`` =
+    :func:`~focuslab.models.dp_defocus.normalize_dp` output ``B x 3 x H x W`` -> ``B x 2``),
+    computed in ``dtype`` from ``net``'s weights as they are now (module notes): the
+    :class:`FusedCorrelationEncoder` and the head with the volume's scale, the output scale and
+    the log-variance shift folded into its weights. ``net`` must use ``arch="correlation"``; the
+    copy does not follow later changes to ``net`` (see :func:`inference_form`)."""
+
+    _TENSORS = ("head_wa", "head_wv", "head_b1", "head_w2", "head_b2")
+
+    def __init__(self, net: DPDefocusNet, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        from focuslab.models.dp_correlation import CorrelationEncoder
+
+        if not isinstance(net.encoder, CorrelationEncoder):
+            raise TypeError(f"the inference form takes a correlation dp-defocus network, got arch={net.arch!r}")
+        self.crop_px, self.arch = int(net.crop_px), "correlation-fused"
+        self.encoder = FusedCorrelationEncoder(net.encoder, dtype)
+        f64 = torch.float64
+        vol_scale = self.encoder.vol_scale.to(f64)
+        n_vol = vol_scale.numel()
+        l1, l2 = net.head.net[0], net.head.net[2]
+        w = l1.weight.detach().to(f64, copy=True)
+        n_agg = w.shape[1] - n_vol
+        w[:, n_agg:] *= vol_scale
+        self.head_wa = w[:, :n_agg].T.contiguous()
+        self.head_wv = w[:, n_agg:].T.contiguous()
+        self.head_b1 = l1.bias.detach().to(f64, copy=True)
+        out_scale = torch.tensor([OUTPUT_SCALE_DOF, 1.0], dtype=f64)
+        self.head_w2 = (l2.weight.detach().double() * out_scale.view(2, 1)).contiguous()
+        shift = torch.tensor([0.0, 2.0 * math.log(OUTPUT_SCALE_DOF)], dtype=f64)
+        self.head_b2 = l2.bias.detach().double() * out_scale + shift
+        for name in self._TENSORS:
+            setattr(self, name, getattr(self, name).to(dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, v = self.encoder(x)
+        hidden = torch.addmm(self.head_b1, a, self.head_wa)
+        hidden = F.relu_(hidden.addmm_(v, self.head_wv))
         return F.linear(hidden, self.head_w2, self.head_b2)
+
+
+class FusedTemporal(nn.Module):
+    """``forward(x, move, h)``: as :class:`~focuslab.models.temporal.TemporalNet` with the
+    correlation encoder, its per-frame encoder in the inference form
+    (:class:`FusedCorrelationEncoder`), the recurrent cell and the head the network's own."""
+
+    def __init__(self, net: nn.Module, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.crop_px, self.hidden, self.arch = int(net.crop_px), int(net.hidden), "correlation-fused"
+        self.encoder = FusedCorrelationEncoder(net.encoder, dtype)
+        self.cell, self.head = net.cell, net.head
+
+    def forward(self, x: torch.Tensor, move: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.encoder.features(x)
+        h_new = self.cell(torch.cat([f, move], dim=1), h)
+        return self.head(torch.cat([f, h_new, move], dim=1)), h_new
 
 
 def _stamp(tensors: tuple[torch.Tensor, ...]) -> tuple:
@@ -184,12 +235,17 @@ def inference_form(model: nn.Module) -> nn.Module:
     ``load_state_dict``, or it moves to another dtype / device; a parameter replaced by a new
     object is not seen: call ``inference_form`` on a freshly loaded model instead); a
     :class:`~focuslab.models.dp_cascade.FarCascade` -> the cascade of its networks' inference
-    forms; anything else (training mode, the ``cnn`` encoder, other models, stand-ins) ->
-    ``model`` itself."""
+    forms; a correlation ``temporal`` network -> its :class:`FusedTemporal` (kept the same way);
+    anything else (training mode, the ``cnn`` encoder, other models, stand-ins, a network off
+    the CPU) -> ``model`` itself."""
     form = getattr(model, "inference_form", None)
     if callable(form):
         return form()
-    if not isinstance(model, DPDefocusNet) or model.arch != "correlation" or model.training:
+    from focuslab.models.temporal import TemporalNet
+
+    kinds = ((DPDefocusNet, FusedCorrelationDP), (TemporalNet, FusedTemporal))
+    kind = next((fused for cls, fused in kinds if isinstance(model, cls)), None)
+    if kind is None or model.arch != "correlation" or model.training:
         return model
     cached = model.__dict__.get("_inference_cache")
     if cached is not None and cached[0] == _stamp(cached[1]):
@@ -197,6 +253,6 @@ def inference_form(model: nn.Module) -> nn.Module:
     tensors = tuple(model.parameters()) + tuple(model.buffers())
     if not tensors or tensors[0].device.type != "cpu":
         return model
-    fused = FusedCorrelationDP(model, tensors[0].dtype).eval()
+    fused = kind(model, tensors[0].dtype).eval()
     model.__dict__["_inference_cache"] = (_stamp(tensors), tensors, fused)
     return fused

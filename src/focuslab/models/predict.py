@@ -210,6 +210,7 @@ class TemporalTracker:
     ``step(left, right, lens_code, codes_per_dof) -> (defocus_dof, sigma_dof)`` of the current
     frame; the lens target is ``lens_code + defocus_dof * codes_per_dof``. One state per crop
     of the AF region; a change of region size restarts from the zero state (:meth:`reset`).
+    The network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`).
     """
 
     def __init__(self, model: nn.Module, *, max_tiles: int = 4) -> None:
@@ -228,15 +229,16 @@ class TemporalTracker:
         code, cpd = _codes("lens_code", lens_code), _codes("codes_per_dof", codes_per_dof)
         if cpd <= 0:
             raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
-        lt, rt, origins = _pair_tiles(self.model, left, right, self.max_tiles)
+        net = inference_form(self.model)
+        lt, rt, origins = _pair_tiles(net, left, right, self.max_tiles)
         k = len(origins)
         if self._shape != np.shape(left) or self._h is None:
             self.reset()
             self._shape = np.shape(left)
-            self._h = torch.zeros(k, self.model.hidden)
+            self._h = torch.zeros(k, net.hidden)
         prev = None if self._prev_code is None else torch.full((k,), self._prev_code)
         move = normalize_move(torch.full((k,), code), prev, torch.full((k,), cpd))
         with torch.no_grad():
-            out, self._h = self.model(normalize_dp(lt, rt), move, self._h)
+            out, self._h = net(normalize_dp(lt, rt), move, self._h)
         self._prev_code = code
         return pool(out)
