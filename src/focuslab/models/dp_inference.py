@@ -5,8 +5,9 @@ A trained :class:`~focuslab.models.dp_defocus.DPDefocusNet` with the correlation
 PyTorch operations; on one 128-px AF region (4 crops) in eager mode the operations' own cost,
 not the arithmetic, sets the latency (1.5-1.7 ms on one core of the 2-core benchmark machine,
 ``benchmarks/bench_models.py``). :class:`FusedCorrelationDP` computes the same function in
-about 20 operations laid out for this runtime: 0.88-0.95 ms, 1.75x faster in the same runs
-(docs/learned_models.md). We write it ourselves because the latency is the product's;
+about 20 operations laid out for this runtime: 0.78-0.96 ms, 1.7-1.8x faster in the same runs
+(docs/learned_models.md). ``temporal`` has the same per-frame encoder
+(:class:`FusedTemporal`: 1.73 -> 1.06-1.14 ms). We write it ourselves because the latency is the product's;
 ``torch.compile`` reaches the like (0.88-0.96 ms) with a C++ compiler and ~10 s of compilation
 (:mod:`focuslab.export.compiled`). What it does:
 
@@ -32,8 +33,8 @@ The numbers agree with the training form to float32 rounding (tests/models/test_
 max abs difference < 1e-4 DoF on the shipped weights and on random networks of three
 correlation layouts; the closed-loop figures of docs/learned_af.md came out the same).
 Training, export (ONNX / Core ML) and the registry keep the training form;
-:func:`inference_form` is what :mod:`focuslab.models.predict` and ``measure_latency``'s
-``"torch"`` runtime run.
+:func:`inference_form` is what :mod:`focuslab.models.predict` (``dp_defocus``,
+``dp_defocus_map``, ``TemporalTracker``) and ``measure_latency``'s ``"torch"`` runtime run.
 """
 
 from __future__ import annotations
