@@ -82,6 +82,15 @@ def test_same_function_as_the_training_form(layout):
     torch.testing.assert_close(got, ref, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.parametrize("size", [32, 96, 128])
+def test_other_crop_sizes(size):
+    net = _net(13, **LAYOUTS[0])
+    fused = FusedCorrelationDP(net)
+    x = _pair_input(batch=3, size=size, seed=size)
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x), net(x), atol=1e-4, rtol=1e-4)
+
+
 def test_float64_form_matches_to_float64_rounding():
     net = _net(4, **LAYOUTS[0]).double()
     fused = inference_form(net)
