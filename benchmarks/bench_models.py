@@ -7,10 +7,10 @@ crops of ``focuslab.models.predict`` (``tile_origins``: 2 x 2 crops of 64 px), s
 is one forward call on a batch of 4 (the temporal cell: its 4 crops with their states). The
 figures: median and p90 of ``focuslab.export.measure_latency`` (1 intra-op thread, 20
 warm-up calls), the parameter count, and the ONNX export's max abs difference. "torch eager"
-is what focuslab runs (``dp-defocus`` and ``temporal``'s encoder: the inference form,
-``focuslab.models.dp_inference``, BatchNorm folded and the correlation volume as one matrix
-product, the same numbers); "unfused" is the training form, the baseline of that rewrite (same
-run). "compiled" is
+is what focuslab runs (each network's inference form, ``focuslab.models.dp_inference``:
+BatchNorm folded, channels-last, ``dp-defocus``'s correlation volume as one matrix product; the
+same numbers); "unfused" is the training form, the baseline of that rewrite (same run).
+"compiled" is
 PyTorch's ``torch.compile`` with weight freezing and the C++ wrapper
 (:func:`focuslab.export.compiled.compile_for_cpu`; its compilation, ~10 s per network, is not
 timed; "n/a" on a machine without a C++ compiler). Also timed:

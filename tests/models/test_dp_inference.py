@@ -10,8 +10,14 @@ from torch import nn
 
 from focuslab.models import load_model
 from focuslab.models.dp_cascade import FarCascade
-from focuslab.models.dp_defocus import DPDefocusNet, normalize_dp
-from focuslab.models.dp_inference import FusedCorrelationDP, FusedTemporal, fold_conv_bn, inference_form
+from focuslab.models.dp_defocus import DPDefocusNet, DPEncoder, normalize_dp
+from focuslab.models.dp_inference import (
+    FusedCNNEncoder,
+    FusedCorrelationDP,
+    FusedCorrelationEncoder,
+    fold_conv_bn,
+    inference_form,
+)
 from focuslab.models.predict import TemporalTracker, dp_defocus, dp_defocus_map, pool
 from focuslab.models.temporal import TemporalNet
 
@@ -146,12 +152,23 @@ def test_what_keeps_its_own_form():
     net = _net(7, **LAYOUTS[0])
     net.train()
     assert inference_form(net) is net  # BatchNorm on batch statistics
-    cnn = DPDefocusNet(arch="cnn").eval()
-    assert inference_form(cnn) is cnn
     other = nn.Linear(3, 2)
     assert inference_form(other) is other
     with pytest.raises(TypeError, match="correlation"):
-        FusedCorrelationDP(cnn)
+        FusedCorrelationDP(DPDefocusNet(arch="cnn").eval())
+
+
+def test_cnn_dp_defocus_gets_its_encoder_fused():
+    torch.manual_seed(14)
+    cnn = DPDefocusNet(arch="cnn").eval()
+    _randomize_bn(cnn, 14)
+    fused = inference_form(cnn)
+    assert fused is not cnn and isinstance(fused.encoder, FusedCNNEncoder) and fused.head is cnn.head
+    assert isinstance(cnn.encoder, DPEncoder)  # the network itself is untouched
+    x = _pair_input()
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x), cnn(x), atol=1e-4, rtol=1e-4)
+    assert set(cnn.state_dict()) == set(DPDefocusNet(arch="cnn").state_dict())
 
 
 def test_far_cascade_runs_both_networks_fused():
@@ -164,8 +181,14 @@ def test_far_cascade_runs_both_networks_fused():
     x = _pair_input()
     with torch.no_grad():
         torch.testing.assert_close(fast(x), cascade(x), atol=1e-4, rtol=1e-4)
-    # a cascade of networks without an inference form is itself
-    plain = FarCascade(DPDefocusNet(arch="cnn").eval(), DPDefocusNet(arch="cnn").eval())
+    # a cascade of networks without an inference form (stand-ins) is itself
+    class StandIn(nn.Module):
+        crop_px = 64
+
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 2)
+
+    plain = FarCascade(StandIn(), StandIn())
     assert inference_form(plain) is plain
 
 
@@ -233,7 +256,8 @@ def test_temporal_steps_the_same(shipped):
         _randomize_bn(net, 12)
         net.eval()
     fused = inference_form(net)
-    assert isinstance(fused, FusedTemporal) and fused.hidden == net.hidden and inference_form(net) is fused
+    assert isinstance(fused, TemporalNet) and fused is not net and inference_form(net) is fused
+    assert fused.cell is net.cell and fused.head is net.head and fused.encoder is not net.encoder
     xs = [_pair_input(shift=k % 3, seed=k) for k in range(4)]
     g = torch.Generator().manual_seed(3)
     moves = [torch.cat([torch.randn(4, 1, generator=g), torch.ones(4, 1)], dim=1) for _ in xs]
@@ -247,13 +271,13 @@ def test_temporal_steps_the_same(shipped):
 def test_temporal_tracker_runs_the_inference_form(monkeypatch):
     net = load_model("temporal")
     calls = {"n": 0}
-    forward = FusedTemporal.forward
+    features = FusedCorrelationEncoder.features
 
-    def counting(self, *a):
+    def counting(self, x):
         calls["n"] += 1
-        return forward(self, *a)
+        return features(self, x)
 
-    monkeypatch.setattr(FusedTemporal, "forward", counting)
+    monkeypatch.setattr(FusedCorrelationEncoder, "features", counting)
     rng = np.random.default_rng(4)
     base = rng.random((128, 132)).astype(np.float32) * 0.3 + 0.1
     tracker = TemporalTracker(net)
@@ -264,3 +288,20 @@ def test_temporal_tracker_runs_the_inference_form(monkeypatch):
     tracker = TemporalTracker(net)
     d0 = [tracker.step(base[:, 2:-2], base[:, :-4], 300 + 5 * i, 10.0) for i in range(3)]
     assert np.allclose(np.array(d1), np.array(d0), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["two-frame", "fusion"])
+def test_cnn_networks_shipped_weights(name):
+    from focuslab.models import example_inputs
+
+    net = load_model(name)
+    fused = inference_form(net)
+    assert type(fused) is type(net) and isinstance(fused.encoder, FusedCNNEncoder)
+    assert inference_form(net) is fused
+    g = torch.Generator().manual_seed(5)
+    ins = tuple(torch.randn(t.shape, generator=g) for t in example_inputs(name, batch=4))
+    with torch.no_grad():
+        ref = net(*ins)
+        got = fused(*ins)
+    assert ref.abs().max() > 0.1
+    torch.testing.assert_close(got, ref, atol=1e-4, rtol=1e-4)

@@ -7,8 +7,8 @@ median and the 90th percentile (linear interpolation, ``numpy.percentile``) in m
 The median is robust to the scheduler's preemptions on a shared machine; the p90 shows them.
 ``runtime="torch"`` times the network as focuslab runs it in eager PyTorch: its inference form
 where it has one (:func:`focuslab.models.dp_inference.inference_form`: ``dp-defocus`` with
-BatchNorm folded and the correlation volume as one matrix product, the same numbers; also
-``temporal``'s per-frame encoder; as onnxruntime's figure includes its own graph
+BatchNorm folded and the correlation volume as one matrix product, the same numbers; the
+other networks' per-frame encoder likewise; as onnxruntime's figure includes its own graph
 optimizations), else the module itself;
 ``"torch-unfused"`` times the module as given (the training form).
 ``runtime="torch-compiled"`` times the network compiled by

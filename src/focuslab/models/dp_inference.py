@@ -5,9 +5,11 @@ A trained :class:`~focuslab.models.dp_defocus.DPDefocusNet` with the correlation
 PyTorch operations; on one 128-px AF region (4 crops) in eager mode the operations' own cost,
 not the arithmetic, sets the latency (1.5-1.7 ms on one core of the 2-core benchmark machine,
 ``benchmarks/bench_models.py``). :class:`FusedCorrelationDP` computes the same function in
-about 20 operations laid out for this runtime: 0.78-0.96 ms, 1.7-1.8x faster in the same runs
-(docs/learned_models.md). ``temporal`` has the same per-frame encoder
-(:class:`FusedTemporal`: 1.73 -> 1.06-1.14 ms). We write it ourselves because the latency is the product's;
+about 20 operations laid out for this runtime: 0.78-0.96 ms, 1.7-1.9x faster in the same runs
+(docs/learned_models.md). The other networks get the same treatment of their per-frame
+encoder (:func:`with_fused_encoder`: ``temporal``'s correlation encoder, 1.7 -> 1.05-1.14 ms;
+the plain CNN encoder of ``two-frame`` and ``fusion``, :class:`FusedCNNEncoder`, BatchNorm
+folded and channels-last, 1.2-1.3 -> 0.84-0.89 ms). We write it ourselves because the latency is the product's;
 ``torch.compile`` reaches the like (0.88-0.96 ms) with a C++ compiler and ~10 s of compilation
 (:mod:`focuslab.export.compiled`). What it does:
 
@@ -39,6 +41,7 @@ Training, export (ONNX / Core ML) and the registry keep the training form;
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -207,21 +210,76 @@ class FusedCorrelationDP(nn.Module):
         return F.linear(hidden, self.head_w2, self.head_b2)
 
 
-class FusedTemporal(nn.Module):
-    """``forward(x, move, h)``: as :class:`~focuslab.models.temporal.TemporalNet` with the
-    correlation encoder, its per-frame encoder in the inference form
-    (:class:`FusedCorrelationEncoder`), the recurrent cell and the head the network's own."""
+class FusedCNNEncoder(nn.Module):
+    """The plain CNN encoder's (:class:`~focuslab.models.dp_defocus.DPEncoder`) inference form:
+    ``forward(x)`` -> its ``B x out_features`` output, BatchNorm folded into each convolution,
+    channels-last weights (so every convolution answers channels-last). Plain tensor attributes
+    (see :class:`FusedCorrelationEncoder`)."""
 
-    def __init__(self, net: nn.Module, dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, enc: nn.Module, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.crop_px, self.hidden, self.arch = int(net.crop_px), int(net.hidden), "correlation-fused"
-        self.encoder = FusedCorrelationEncoder(net.encoder, dtype)
-        self.cell, self.head = net.cell, net.head
+        from focuslab.models.dp_defocus import DPEncoder
 
-    def forward(self, x: torch.Tensor, move: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        f = self.encoder.features(x)
-        h_new = self.cell(torch.cat([f, move], dim=1), h)
-        return self.head(torch.cat([f, h_new, move], dim=1)), h_new
+        if not isinstance(enc, DPEncoder):
+            raise TypeError(f"the inference form takes the CNN encoder, got {type(enc).__name__}")
+        self.layers = []
+        for block in enc.features:
+            w, b = fold_conv_bn(block[0], block[1])
+            conv = block[0]
+            self.layers.append((w.to(dtype).contiguous(memory_format=torch.channels_last), b.to(dtype),
+                                _pair(conv.stride), _pair(conv.padding)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = x
+        for weight, bias, stride, padding in self.layers:
+            g = F.relu_(F.conv2d(g, weight, bias, stride, padding))
+        return g.mean(dim=(2, 3))
+
+
+class _CorrelationFeatures(nn.Module):
+    """:class:`FusedCorrelationEncoder` answering the training encoder's output (its ``features``)."""
+
+    def __init__(self, enc: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.fused = FusedCorrelationEncoder(enc, dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fused.features(x)
+
+
+def fused_encoder(enc: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module | None:
+    """The inference form of a per-frame encoder (``forward(x)`` -> the same features), or None
+    for an encoder it does not know."""
+    from focuslab.models.dp_correlation import CorrelationEncoder
+    from focuslab.models.dp_defocus import DPEncoder
+
+    if isinstance(enc, CorrelationEncoder):
+        return _CorrelationFeatures(enc, dtype)
+    if isinstance(enc, DPEncoder):
+        return FusedCNNEncoder(enc, dtype)
+    return None
+
+
+def with_fused_encoder(net: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """A shallow copy of ``net`` whose ``encoder`` is its inference form (:func:`fused_encoder`):
+    ``net``'s own ``forward`` and other layers (heads, recurrent cell, depth branch), shared with
+    ``net``. Used for ``temporal``, ``two-frame``, ``fusion`` and a ``cnn`` ``dp-defocus``."""
+    enc = fused_encoder(net.encoder, dtype)
+    if enc is None:
+        raise TypeError(f"no inference form for the encoder {type(net.encoder).__name__}")
+    new = copy.copy(net)
+    new.__dict__.pop("_inference_cache", None)
+    new._modules = dict(net._modules)
+    new._modules["encoder"] = enc.eval()
+    return new
+
+
+def fused_encoder_kind(enc: nn.Module) -> str | None:
+    """``"correlation"``, ``"cnn"`` or None: which inference form :func:`fused_encoder` gives ``enc``."""
+    from focuslab.models.dp_correlation import CorrelationEncoder
+    from focuslab.models.dp_defocus import DPEncoder
+
+    return "correlation" if isinstance(enc, CorrelationEncoder) else "cnn" if isinstance(enc, DPEncoder) else None
 
 
 def _stamp(tensors: tuple[torch.Tensor, ...]) -> tuple:
@@ -236,17 +294,23 @@ def inference_form(model: nn.Module) -> nn.Module:
     ``load_state_dict``, or it moves to another dtype / device; a parameter replaced by a new
     object is not seen: call ``inference_form`` on a freshly loaded model instead); a
     :class:`~focuslab.models.dp_cascade.FarCascade` -> the cascade of its networks' inference
-    forms; a correlation ``temporal`` network -> its :class:`FusedTemporal` (kept the same way);
-    anything else (training mode, the ``cnn`` encoder, other models, stand-ins, a network off
-    the CPU) -> ``model`` itself."""
+    forms; a ``temporal``, ``two-frame``, ``fusion`` or ``cnn`` ``dp-defocus`` network ->
+    :func:`with_fused_encoder` (kept the same way); anything else (training mode, other models,
+    stand-ins, a network off the CPU) -> ``model`` itself."""
     form = getattr(model, "inference_form", None)
     if callable(form):
         return form()
+    from focuslab.models.fusion import FusionNet
     from focuslab.models.temporal import TemporalNet
+    from focuslab.models.two_frame import TwoFrameNet
 
-    kinds = ((DPDefocusNet, FusedCorrelationDP), (TemporalNet, FusedTemporal))
-    kind = next((fused for cls, fused in kinds if isinstance(model, cls)), None)
-    if kind is None or model.arch != "correlation" or model.training:
+    if isinstance(model, DPDefocusNet) and model.arch == "correlation":
+        kind = FusedCorrelationDP
+    elif isinstance(model, (DPDefocusNet, TemporalNet, TwoFrameNet, FusionNet)):
+        kind = with_fused_encoder
+    else:
+        return model
+    if model.training or fused_encoder_kind(model.encoder) is None:
         return model
     cached = model.__dict__.get("_inference_cache")
     if cached is not None and cached[0] == _stamp(cached[1]):
@@ -254,6 +318,7 @@ def inference_form(model: nn.Module) -> nn.Module:
     tensors = tuple(model.parameters()) + tuple(model.buffers())
     if not tensors or tensors[0].device.type != "cpu":
         return model
-    fused = kind(model, tensors[0].dtype).eval()
+    fused = kind(model, tensors[0].dtype)
+    fused.eval()
     model.__dict__["_inference_cache"] = (_stamp(tensors), tensors, fused)
     return fused

@@ -5,6 +5,9 @@ holds it (float, black level removed, any size) and returns the signed defocus i
 depth-of-focus units (positive = subject nearer than the focus plane = move to a larger code)
 and its 1-sigma uncertainty, both floats.
 
+Every network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`:
+the same numbers, faster in eager PyTorch).
+
 An AF region larger than the network's crop is cut into a grid of crops (as few as cover it,
 evenly spaced, at most ``max_tiles``); one smaller is reflect-padded. The crops' predictions
 are combined by inverse-variance weighting, ``d = sum(w_i d_i) / sum(w_i)``, ``w_i = exp(-s_i)``
@@ -174,6 +177,7 @@ def two_frame_defocus(
     c0, c1, cpd = _codes("code0", code0), _codes("code1", code1), _codes("codes_per_dof", codes_per_dof)
     if cpd <= 0:
         raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
+    model = inference_form(model)
     a, b, origins = _pair_tiles(model, image0, image1, max_tiles, names=("image0", "image1"))
     k = len(origins)
     x, move = normalize_two_frame(a, b, torch.full((k,), c0), torch.full((k,), c1), torch.full((k,), cpd))
@@ -194,6 +198,7 @@ def fusion_defocus(
     ds = np.asarray(depth_sigma_m, dtype=np.float32)
     if dm.ndim != 2 or ds.shape != dm.shape:
         raise InvalidParameterError(f"depth_m and depth_sigma_m must be 2-D grids alike: {dm.shape} {ds.shape}")
+    model = inference_form(model)
     lt, rt, origins = _pair_tiles(model, left, right, max_tiles)
     k = len(origins)
     z = normalize_fusion(
