@@ -249,15 +249,11 @@ class _CorrelationFeatures(nn.Module):
 
 def fused_encoder(enc: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module | None:
     """The inference form of a per-frame encoder (``forward(x)`` -> the same features), or None
-    for an encoder it does not know."""
-    from focuslab.models.dp_correlation import CorrelationEncoder
-    from focuslab.models.dp_defocus import DPEncoder
-
-    if isinstance(enc, CorrelationEncoder):
-        return _CorrelationFeatures(enc, dtype)
-    if isinstance(enc, DPEncoder):
-        return FusedCNNEncoder(enc, dtype)
-    return None
+    for an encoder it does not know (:func:`fused_encoder_kind`)."""
+    kind = fused_encoder_kind(enc)
+    if kind is None:
+        return None
+    return (_CorrelationFeatures if kind == "correlation" else FusedCNNEncoder)(enc, dtype)
 
 
 def with_fused_encoder(net: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
