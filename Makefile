@@ -1,5 +1,6 @@
 # Every target sets itself up on a fresh machine: it creates .venv, installs the CPU build of
-# torch (pinned first, so no dependency can pull a CUDA build) and this package.
+# torch (pinned first, so no dependency can pull a CUDA build) and this package, every dependency at the
+# exact version in constraints.txt (the versions that produced the README's figures).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,10 +9,10 @@ DEMO_OUT ?= demo_out
 
 .PHONY: demo test test-slow bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
