@@ -1,6 +1,6 @@
 # Every target sets itself up on a fresh machine: it creates .venv, installs the CPU build of
 # torch (pinned first, so no dependency can pull a CUDA build) and this package, every dependency at the
-# exact version in constraints.txt (the versions that produced the README's figures).
+# exact version in constraints.txt (the versions that measured the README's demo leaderboard).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
