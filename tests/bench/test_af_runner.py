@@ -248,15 +248,21 @@ def test_replay_real_stack_near_bottom_focuses_earlier(shared_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_oracle_row_is_exact_on_every_suite():
-    """The reference row: the oracle ends every case of every built-in suite in focus (issue 4)."""
+@pytest.mark.parametrize("camera", ["phone_main_tof", "phone_tele", "no_pdaf"])
+def test_oracle_row_is_exact_on_every_suite(camera):
+    """The reference row: the oracle ends every case of every built-in suite in focus (issue 4), on
+    every kind of preset: the suites draw only subjects the camera's lens can focus (``phone_tele``
+    focuses no nearer than 0.35 m; before the draws were limited its oracle missed 3 of 19 cases)."""
     from focuslab.bench.suites import suite_names
 
+    # no_pdaf's open-loop VCM has 3 um of play and 0.4 um of jitter (~10 codes): where the
+    # oracle's command lands is up to ~0.6 DoF off (0.55 at the end of its recede clip)
+    limit = {"no_pdaf": 0.75}.get(camera, 0.5)
     for suite in suite_names():
-        for case in suite_cases(suite):
+        for case in suite_cases(suite, camera=camera):
             rec = run_case(case, ["oracle"])[0]
             m = rec["metrics"]
-            assert m["in_focus"] and m["final_error_dof"] < 0.5, (suite, case.case_id, m["final_error_dof"])
+            assert m["in_focus"] and m["final_error_dof"] < limit, (suite, case.case_id, m["final_error_dof"])
             if case.video:  # tracked every frame: the RMS error over the clip stays inside the depth of focus
                 assert m["rms_error_dof"] < 1.0, (suite, case.case_id, m["rms_error_dof"])
 

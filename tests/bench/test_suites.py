@@ -14,6 +14,7 @@ from focuslab.bench.suites import (
     centre_roi,
     code_range,
     describe_suite,
+    focusable_range_m,
     grey_electrons_per_pixel,
     register_suite,
     suite_cases,
@@ -123,6 +124,24 @@ def test_video_cases_move_the_subject():
         else:  # the pan ends with the region on the background
             assert u0 == pytest.approx(c.subject_distance_m)
             assert u1 == pytest.approx(c.options["background_distance_m"])
+
+
+def test_drawn_subjects_are_within_every_presets_focus_range():
+    from focuslab.camera import camera_names
+
+    tele = get_camera("phone_tele")  # focuses no nearer than 0.35 m
+    assert focusable_range_m(tele, 0.25, 3.0) == pytest.approx((0.385, 3.0))
+    assert focusable_range_m(tele, 0.3, 0.35) == pytest.approx((0.385, 0.385 * 0.35 / 0.3))  # ratio kept
+    assert focusable_range_m(get_camera("phone_main"), 0.25, 3.0) == (0.25, 3.0)  # 0.10 m: unchanged
+    for cam_name in camera_names():
+        cam = get_camera(cam_name)
+        mod = cam.lens.min_focus_distance_m
+        for name in SUITES:
+            for c in suite_cases(name, camera=cam_name, full=True, seed=3):
+                near = [c.subject_distance_m, c.options.get("start_distance_m")]
+                assert all(d is None or d >= 1.1 * mod - 5e-3 for d in near), (cam_name, c.case_id, near)
+    stills = suite_cases("stills-bright", camera="phone_tele", full=True, seed=3)
+    assert min(c.subject_distance_m for c in stills if c.subject_distance_m) < 0.6  # still reaches near
 
 
 def test_case_round_trips_through_json():

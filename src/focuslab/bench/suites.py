@@ -161,6 +161,26 @@ def code_range(camera: Camera) -> tuple[int, int]:
     return camera.focus_code_for_distance(math.inf), camera.focus_code_for_distance(camera.lens.min_focus_distance_m)
 
 
+#: A drawn subject is at least this many times the lens's minimum focus distance away.
+MIN_FOCUS_MARGIN = 1.1
+
+
+def focusable_range_m(camera: Camera, lo_m: float, hi_m: float) -> tuple[float, float]:
+    """A suite's subject-distance range ``[lo_m, hi_m]`` limited to what ``camera`` can focus.
+
+    The near end is raised to ``MIN_FOCUS_MARGIN`` x the lens's minimum focus distance, so every
+    case has a lens position that focuses it (a subject nearer than the macro end is a case no
+    method can win, not a test of AF: on ``phone_tele``, 0.35 m, the 0.25 m end of the stills
+    draws and the 0.3 m end of ``depth-edge`` fell outside the lens's travel). Where that passes
+    the far end the range keeps its ratio ``hi / lo``. The presets with a 0.10 m minimum
+    (``phone_main``, ``phone_main_tof``, ``no_pdaf``) keep the suites' own ranges, and every
+    draw takes the same random numbers, so their cases do not change.
+    """
+    lo = max(float(lo_m), MIN_FOCUS_MARGIN * float(camera.lens.min_focus_distance_m))
+    hi = float(hi_m) if lo < hi_m else lo * float(hi_m) / float(lo_m)
+    return lo, hi
+
+
 def centre_roi(camera: Camera, size_px: int = DEFAULT_ROI_PX) -> tuple[int, int, int, int]:
     """A ``size_px`` square AF region at the centre of the preview stream (even origin: CFA phase kept)."""
     h, w = camera.stream_sensor.shape_px
@@ -223,7 +243,7 @@ def _stills(suite: str, camera: Camera, camera_name: str, rng: np.random.Generat
     for i in range(n):
         scene, opts = textures[i % len(textures)]
         lux = float(lux_choices[i % len(lux_choices)])
-        d = None if scene in ("middlebury", "rgbd") else _log_uniform(rng, *dist)
+        d = None if scene in ("middlebury", "rgbd") else _log_uniform(rng, *focusable_range_m(camera, *dist))
         cases.append(AFCase(suite=suite, case_id=f"{i:02d}-{scene}", scene=scene, scene_options=opts,
                             subject_distance_m=d, illuminance_lux=lux, camera=camera_name, roi=roi,
                             start_code=_start_code(rng, camera, i), seed=int(rng.integers(0, 2**31 - 1))))
@@ -277,8 +297,8 @@ def depth_edge(camera: Camera, camera_name: str, *, full: bool, rng: np.random.G
     cases = []
     n = 6 if full else 3
     for i in range(n):
-        near = _log_uniform(rng, 0.3, 1.0)
-        far = float(round(rng.uniform(3.0, 6.0), 2))
+        near = _log_uniform(rng, *focusable_range_m(camera, 0.3, 1.0))
+        far = float(round(rng.uniform(*focusable_range_m(camera, 3.0, 6.0)), 2))
         fg = fronts[i % len(fronts)]
         opts = (("background", "dead_leaves"), ("background_distance_m", far), ("card_fraction", 0.4),
                 ("foreground", fg))
@@ -305,9 +325,11 @@ def video_tracking(camera: Camera, camera_name: str, *, full: bool, rng: np.rand
         fg = fronts[i % len(fronts)]
         seed = int(rng.integers(0, 2**31 - 1))
         if kind == "approach":
-            start, end = float(round(rng.uniform(2.0, 3.0), 2)), float(round(rng.uniform(0.5, 0.8), 2))
+            start = float(round(rng.uniform(*focusable_range_m(camera, 2.0, 3.0)), 2))
+            end = float(round(rng.uniform(*focusable_range_m(camera, 0.5, 0.8)), 2))
         elif kind == "recede":
-            start, end = float(round(rng.uniform(0.4, 0.6), 2)), float(round(rng.uniform(1.5, 2.5), 2))
+            start = float(round(rng.uniform(*focusable_range_m(camera, 0.4, 0.6)), 2))
+            end = float(round(rng.uniform(*focusable_range_m(camera, 1.5, 2.5)), 2))
         if kind in ("approach", "recede"):
             opts = (("background_distance_m", 8.0), ("card_fraction", 0.1), ("duration_s", dur),
                     ("foreground", fg), ("start_distance_m", start))
@@ -316,7 +338,7 @@ def video_tracking(camera: Camera, camera_name: str, *, full: bool, rng: np.rand
                           roi=roi, start_code=camera.focus_code_for_distance(start), seed=seed, video=True,
                           duration_s=dur)
         else:
-            near = float(round(rng.uniform(0.4, 0.8), 2))
+            near = float(round(rng.uniform(*focusable_range_m(camera, 0.4, 0.8)), 2))
             opts = (("background", "dead_leaves"), ("background_distance_m", 4.0), ("card_fraction", 0.3),
                     ("foreground", fg))
             # the card's half-width is atan(sqrt(0.3) tan 20 deg) = 11.3 deg, the AF region's ~4.7 deg: an 18 deg
