@@ -25,8 +25,8 @@ network), or weights chosen by hand read one network; ``"none"`` turns it off, a
 or a weights file names the far reader on any camera. Full stills suites, seeds 0-7,
 phone_main_tof: bright 100 % in focus, median 2 / mean 2.15 frames, 0.22 DoF (general alone
 2.26, 0.26); low light 96.9 %, 2 / 2.68, 0.33 DoF (general alone 95.8 %, 2.82, 0.32; hybrid
-92.7 %, 2.74, 0.45). phone_tele, seeds 0-2: bright 95.2 % both, median 2 against 3 frames; low
-light 77.8 % against 75.0 %, median 2 against 4, 1.09 against 1.32 DoF.
+92.7 %, 2.74, 0.45). phone_tele, seeds 0-2 (7 Dec 2026): bright 100 % both, median 2 against 3
+frames; low light 88.9 % against 91.7 %, median 2 against 4, 0.42 against 0.44 DoF.
 
 Calibration. The network's defocus goes through the camera's defocus calibration first
 (:mod:`focuslab.models.dp_calibration`: the learned reader's conversion coefficient, as a PDAF
@@ -44,7 +44,8 @@ frames; bright 100 %, 0.26 DoF, 2.26 frames): stills-lowlight 97.9 % against 95.
 mean |error| 0.30 against 0.34 DoF, 2.85 against 2.91 frames (mean); stills-bright 100 % both,
 0.25 against 0.22 DoF, 2.26 against 2.32 frames. On phone_tele (an ideal split, which the
 network over-reads by ~35 % near focus: the 128-px chart curve's slope there is 0.74), seeds
-0-2: bright 95.2 % both, 0.36 against 0.45 DoF, median 3 against 4 frames (docs/learned_af.md).
+0-2: bright 95.2 % both, 0.36 against 0.45 DoF, median 3 against 4 frames (docs/learned_af.md;
+measured before the suites kept subjects beyond the tele's 0.35 m minimum focus).
 
 References
 ----------
