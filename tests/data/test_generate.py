@@ -335,6 +335,26 @@ def test_video_cuts_jump_the_truth_once_and_the_lens_holds():
         normalize_config({**SMALL, "kind": "video", "camera": "phone_main_tof", "video": {"jump_probability": 1.5}})
 
 
+def test_video_far_starts_rest_the_lens_far_from_focus_then_track():
+    """``video.start_far_probability``: the lens starts anywhere in its range and rests there for
+    the first frames (the defocus then reaches far beyond the tracking error), then tracks."""
+    cfg = normalize_config({**SMALL, "kind": "video", "camera": "phone_main_tof", "num_samples": 6,
+                            "samples_per_shard": 6, "light_lux": [500.0, 1000.0],
+                            "video": {"frames": 5, "speed_diopters_per_s": [0.0, 0.5], "tracking_error_dof": [0.0, 0.5],
+                                      "start_far_probability": 1.0}})
+    s = generate_shard(cfg, 0, 0)
+    first = np.abs(s["defocus_dof"][:, 0])
+    assert (first > 1.0).sum() >= 4 and first.max() > 8.0, first  # tracking alone stays within 0.5 DoF
+    off = np.abs(s["lens_code"][:, 0] - s["true_code"][:, 0])
+    assert (off > 0.5 * 17 + 1).sum() >= 4, off  # frame 0's lens was not commanded onto the subject
+    for code, true in zip(s["lens_code"], s["true_code"], strict=True):
+        assert code[1] == code[0] or abs(code[1] - true[1]) <= 0.5 * 17 + 1  # rested, or tracking from frame 1
+        assert abs(code[-1] - true[-1]) <= 0.5 * 17 + 1, (code, true)  # commanded onto the subject at the end
+    with pytest.raises(InvalidParameterError, match=r"video\.start_far_probability"):
+        normalize_config({**SMALL, "kind": "video", "camera": "phone_main_tof",
+                          "video": {"start_far_probability": -0.1}})
+
+
 @pytest.mark.parametrize("camera", ["phone_main", "no_pdaf"])
 def test_signal_electrons_follow_the_camera_photometry(camera):
     """On a uniform 45 % grey plane, the green pixels of the crop hold what the camera equation gives.

@@ -74,7 +74,7 @@ DEFAULTS: dict = {
     "two_frame": {"step_codes": [15, 80]},
     "fusion": {"background_distance_m": [0.5, 8.0], "card_fraction": [0.1, 0.6], "field_deg": 62.0},
     "video": {"frames": 8, "speed_diopters_per_s": [0.0, 6.0], "tracking_error_dof": [0.0, 4.0],
-              "jump_probability": 0.0, "jump_diopters": [0.5, 4.0]},
+              "jump_probability": 0.0, "jump_diopters": [0.5, 4.0], "start_far_probability": 0.0},
 }
 
 
@@ -225,6 +225,7 @@ def normalize_config(raw: dict | None) -> dict:
     _range("video.tracking_error_dof", cfg["video"]["tracking_error_dof"])
     _prob("video.jump_probability", cfg["video"]["jump_probability"])
     _range("video.jump_diopters", cfg["video"]["jump_diopters"], positive=True)
+    _prob("video.start_far_probability", cfg["video"]["start_far_probability"])
     return cfg
 
 

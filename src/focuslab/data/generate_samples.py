@@ -243,7 +243,14 @@ def fusion_sample(cfg: dict, rng: np.random.Generator) -> dict:
 def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
     """One ``video`` sample: T frames of a plane moving in depth (optionally a card over a farther
     background, ``depth_edge``, and a cut to another depth between two frames, ``video.jump_*``),
-    the lens tracking it with an error."""
+    the lens tracking it with an error.
+
+    With ``video.start_far_probability`` the lens instead starts at a code drawn uniformly over
+    its range (a video that opens with the lens parked or focused elsewhere, up to ~40 DoF off on
+    ``phone_main``) and rests there for 1 to T - 1 frames before it tracks: without such frames a
+    recurrent reader sees only the tracking error (<= ``tracking_error_dof``) from a fresh state
+    and learns that prior, reading a lens at rest 6-10 DoF off as ~3 DoF.
+    """
     cam, vi = sample_camera(cfg, rng)
     crop, vc = cfg["crop_px"], cfg["video"]
     n = int(vc["frames"])
@@ -296,6 +303,10 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
     err_max = uniform(rng, vc["tracking_error_dof"])
     err = float(rng.uniform(-err_max, err_max))
     code = int(np.clip(round(cam.focus_code_for_distance(dists[0]) + err / dof_per_code(cam, lo + 1)), lo, hi))
+    rest = range(0)
+    if vc["start_far_probability"] > 0 and rng.random() < vc["start_far_probability"]:
+        code = int(rng.integers(lo, hi + 1))  # the lens starts anywhere and rests there at first
+        rest = range(0, int(rng.integers(1, n)))
     be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     keys = ("defocus_dof", "defocus_diopters", "defocus_codes", "true_code")
     out = {k: np.zeros(n, np.float32) for k in keys}
@@ -304,7 +315,7 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
         t = k * dt
         best = be.truth(t).best_code
         err = float(np.clip(err + rng.normal(0.0, 0.5 * err_max + 1e-3), -err_max, err_max))
-        if k not in hold:
+        if k not in hold and k not in rest:
             code = be.command(round(best + err / dof_per_code(cam, best)), t)
         obs = be.observe(k, t)
         lab = labels(be, t, code, obs.image)
