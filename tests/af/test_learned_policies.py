@@ -248,6 +248,68 @@ def test_bad_options_are_one_line_errors():
         get_policy("learned-two-frame", probe_dof=-1)
     with pytest.raises(InvalidParameterError, match="rejected its options"):
         get_policy("learned-video", nonsense=1)
+    for bad in ("bogus", -0.5, 0.0):
+        with pytest.raises(InvalidParameterError, match="calibration"):
+            get_policy("learned-video", calibration=bad)
+
+
+def test_learned_video_scales_readings_by_a_given_gain(standin):
+    """``calibration=<gain>``: every reading (and its sigma) is multiplied by the gain before the
+    tracker sees it: a network reading 1.6x the defocus, given 1 / 1.6, reads the truth."""
+    cam = FakeCamera(300.0, start_code=300 - 40, seed=4)
+    standin(TruthTemporal, cam, "temporal", gain=1.6, logvar=-1.0)
+    truth = true_defocus_dof(cam.best, cam.code)
+    sigmas = []
+    for cal, want in (("none", 1.6 * truth), (1 / 1.6, truth)):
+        pol = get_policy("learned-video", calibration=cal)
+        pol.reset(context())
+        pol.step(cam.observe(0))
+        assert pol.predictions[0][2] == pytest.approx(want, rel=1e-5), cal
+        sigmas.append(pol.predictions[0][3])
+    assert sigmas[1] == pytest.approx(sigmas[0] / 1.6, rel=1e-5)
+
+
+@pytest.mark.parametrize(("camera", "measured", "applied"),
+                         [("phone_tele", 0.64, 0.64), ("phone_main", 1.05, None), ("phone_main", None, None)])
+def test_learned_video_auto_gain_scales_only_an_over_reading(monkeypatch, camera, measured, applied):
+    """``calibration="auto"`` measures the preset's gain once per camera and region size and
+    applies it only below one (an over-reading network); a refused sweep reads raw."""
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.af.policies import learned_video
+    from focuslab.camera import get_camera
+    from focuslab.errors import InvalidParameterError
+    from focuslab.models import temporal_calibration as tc
+    from focuslab.scene.library import make_scene
+
+    calls = []
+
+    def fake_gain(model, cam, *, roi_px, **kw):
+        calls.append((cam, roi_px))
+        if measured is None:
+            raise InvalidParameterError("a gain calibration needs >= 10 readings")
+        return measured
+
+    monkeypatch.setattr(tc, "temporal_rest_gain", fake_gain)
+    monkeypatch.setattr(learned_video, "_GAINS", {})
+    backend = SimulatorBackend(get_camera(camera), make_scene("dead_leaves", shape=(96, 128)), roi=(0, 0, 64, 64))
+    for _ in range(2):  # the second run takes the cached gain
+        pol = get_policy("learned-video")
+        pol.reset(backend.context)
+        pol.step(backend.observe(0, 0.0))
+        assert pol.gain == applied
+    assert calls == [(camera, 64)]
+
+
+def test_learned_video_reads_raw_on_a_camera_the_simulator_does_not_know(standin, monkeypatch):
+    from focuslab.models import temporal_calibration as tc
+
+    monkeypatch.setattr(tc, "temporal_rest_gain", lambda *a, **k: pytest.fail("no sweep for an unknown camera"))
+    cam = FakeCamera(300.0, start_code=300, seed=4)
+    standin(TruthTemporal, cam, "temporal")
+    pol = get_policy("learned-video")
+    pol.reset(context())
+    pol.step(cam.observe(0))
+    assert pol.gain is None
 
 
 def test_learned_dp_moves_on_an_uncertain_prediction_whose_side_is_sure(standin):

@@ -14,6 +14,19 @@ the exposure (the Hall reading, half a frame's travel back while the lens moved)
   until the target is ``deadband_dof`` away (no hunting on a static scene), and it never
   reverses on an error below ``reverse_dof``.
 
+Gain calibration. Each reading is first multiplied by the camera's gain g
+(:mod:`focuslab.models.temporal_calibration`: the network's reading scale near focus, from a
+chart sweep at rest, like a PDAF module's conversion coefficient). ``calibration="auto"`` (the
+default) measures g on a built-in dual-pixel preset the first time a region of that size is
+read (~5 s on one core, cached per process) and applies it only where it is below one: an
+over-reading network (phone_tele's ideal split, g = 0.64) closes a loop gain above one and
+hunts, an under-reading one only arrives a frame later. Measured on the full video-tracking
+suite, seeds 0-2: phone_tele 9 / 11 / 16 direction reversals -> 1 / 1 / 2, RMS 0.99 / 0.95 /
+0.92 -> 1.01 / 1.04 / 0.90 DoF (the first readings after a pan are scaled down too);
+phone_main_tof's g = 1.02 is left at one (1.06, applied, added 1 / 0 / 3 reversals for -0.01 to
++0.02 DoF of RMS). A camera the simulator does not know reads raw; ``"none"`` reads raw; a number
+is used as the gain.
+
 ``done`` is never set. Needs dual pixel and the lens model.
 
 References
@@ -32,6 +45,27 @@ from focuslab.af.policies.video_tracking import STILL_DOF_PER_FRAME, LensFollowe
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
+
+#: Gains measured for preset cameras, by (camera, weights, region side); None: refused.
+_GAINS: dict[tuple[str, str, int], float | None] = {}
+
+
+def preset_temporal_gain(context: AFContext, model, weights, roi_px: int) -> float | None:
+    """The ``temporal`` gain of ``model`` on the context's built-in dual-pixel preset for
+    ``roi_px`` regions (cached), or None: not a preset, or a sweep refused (then read raw)."""
+    from focuslab.af.policies.phase import preset_dp_camera
+    from focuslab.models.temporal_calibration import temporal_rest_gain
+
+    if preset_dp_camera(context) is None:
+        return None
+    roi = max(16, int(roi_px) // 2 * 2)
+    key = (context.name, "" if weights is None else str(weights), roi)
+    if key not in _GAINS:
+        try:
+            _GAINS[key] = temporal_rest_gain(model, context.name, roi_px=roi)
+        except InvalidParameterError:
+            _GAINS[key] = None
+    return _GAINS[key]
 
 
 class LearnedVideoAF:
@@ -54,6 +88,8 @@ class LearnedVideoAF:
         follows the blended reading of a receding card's region more closely (docs/learned_af.md).
     min_sigma_dof
         Floor of the measurement sigma (DoF) the tracker assumes.
+    calibration
+        ``"auto"``, ``"none"`` or a gain > 0 (module notes, "Gain calibration").
     """
 
     name = "learned-video"
@@ -63,8 +99,19 @@ class LearnedVideoAF:
 
     def __init__(self, *, weights=None, max_speed_dof: float = 4.0, max_accel_dof: float = 1.5,
                  max_jerk_dof: float = 1.0, deadband_dof: float = 0.6, stop_band_dof: float = 0.2,
-                 reverse_dof: float = 1.0, target_accel_dof: float = 1.0, min_sigma_dof: float = 0.2) -> None:
+                 reverse_dof: float = 1.0, target_accel_dof: float = 1.0, min_sigma_dof: float = 0.2,
+                 calibration="auto") -> None:
         self.weights = weights
+        if isinstance(calibration, str) and calibration.lower() in ("none", "off", "raw"):
+            calibration = None
+        if not (calibration is None or calibration == "auto"):
+            try:
+                calibration = check_positive("calibration", float(calibration))
+            except (TypeError, ValueError):
+                raise InvalidParameterError(f"calibration must be 'auto', 'none' or a gain > 0, "
+                                            f"got {calibration!r}") from None
+        self.calibration = calibration
+        self.gain: float | None = None
         self.max_speed_dof = check_positive("max_speed_dof", max_speed_dof)
         self.max_accel_dof = check_positive("max_accel_dof", max_accel_dof)
         self.max_jerk_dof = check_positive("max_jerk_dof", max_jerk_dof)
@@ -84,6 +131,8 @@ class LearnedVideoAF:
             raise InvalidParameterError(f"context must be an AFContext, got {type(context).__name__}")
         self.model = learned_model(self.name, self.model_name, self.weights)
         self._ctx = context
+        self.gain = self.calibration if isinstance(self.calibration, float) else None
+        self._measure_gain = self.calibration == "auto"
         self._tracker = TemporalTracker(self.model)
         self._lens: LensFollower | None = None
         self._x: float | None = None  # tracked target code
@@ -128,7 +177,13 @@ class LearnedVideoAF:
             return Command()
         share = min(obs.exposure_s / ctx.frame_interval_s, 1.0) if ctx.frame_interval_s > 0 else 0.0
         mid = pos - 0.5 * share * (pos - (pos if prev is None else prev))
+        if self._measure_gain:
+            self._measure_gain = False
+            g = preset_temporal_gain(ctx, self.model, self.weights, min(obs.left.shape))
+            self.gain = None if g is None or g >= 1.0 else g  # only an over-reading is scaled down
         d, s = self._tracker.step(obs.left, obs.right, mid, dof)
+        if self.gain is not None:
+            d, s = d * self.gain, s * self.gain
         self.predictions.append((int(obs.frame_index), mid, float(d), float(s)))
         if math.isfinite(d) and math.isfinite(s):
             self._track(mid + d * dof, max(s, self.min_sigma_dof) * dof, dof)
