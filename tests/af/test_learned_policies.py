@@ -43,7 +43,10 @@ def test_learned_dp_jumps_once_and_confirms(standin, best, start):
     assert done and frames == 2 and len(cmds) == 2  # predict + jump, confirm: done
     assert abs(final - best) <= 1.0 and dof_error(cam) < 0.2
     binned = abs(true_defocus_dof(best, start)) > COARSE_ABOVE_DOF  # a far start is read again binned 2 x 2
-    assert net.calls == 2 + binned and not pol.fell_back
+    # within 6 DoF each reading is repeated as overlapping crops (nearest subject; one batch, and the
+    # stand-in's crops agree, so its pooled reading stands): the confirm, and a start that near
+    crops = 1 + (abs(true_defocus_dof(best, start)) <= pol.near_within_dof)
+    assert net.calls == 2 + binned + crops and not pol.fell_back
 
 
 def test_learned_dp_corrects_an_under_stepping_network(standin):
@@ -365,3 +368,25 @@ def test_learned_dp_reads_raw_when_the_preset_calibration_is_refused(monkeypatch
     ctx = SimulatorBackend(get_camera("phone_main"), make_scene("dead_leaves"), roi=(0, 0, 64, 64)).context
     assert learned_dp.preset_dp_calibration(ctx, object(), None, 64) is None
     assert learned_dp._CALIBRATIONS == {("phone_main", "", 64): None}
+
+
+def test_learned_dp_focuses_the_near_card_of_a_depth_edge():
+    """A near card over 5/8 of the region and a background 3-6 m away: pooled over every crop
+    the reading is a blend and the lens settles between the depths; with the nearest-subject
+    pooling (the default) it ends on the card (depth-edge quick suite, seed 0: measured 3 of 3
+    in focus, 0 of 3 with ``nearest_subject=False``)."""
+    from focuslab.bench.af_case import build_scene
+    from focuslab.bench.af_runner import run_method
+    from focuslab.bench.suites import suite_cases
+
+    ends = {"learned-dp": [], "learned-dp:nearest_subject=false": []}
+    for case in suite_cases("depth-edge"):
+        scene = build_scene(case)
+        for m in ends:
+            ends[m].append(run_method(case, m, scene)[0]["metrics"])
+    assert sum(m["in_focus"] for m in ends["learned-dp"]) >= 2, ends
+    assert sum(m["in_focus"] for m in ends["learned-dp:nearest_subject=false"]) == 0, ends
+    from focuslab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="nearest_subject"):
+        get_policy("learned-dp", nearest_subject="yes")
