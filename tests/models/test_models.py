@@ -157,6 +157,12 @@ def test_predict_functions_match_the_network():
     centres, dmap, smap = P.dp_defocus_map(dp, np.tile(left, (2, 3)), np.tile(right, (2, 3)), stride_px=32)
     assert centres.shape == (3 * 5, 2) and dmap.shape == smap.shape == (15,) and (smap > 0).all()
     assert dmap[0] == pytest.approx(float(o[0]), abs=1e-5)
+    zones, zsig = np.full((4, 4), 0.8), np.full((4, 4), 0.02)
+    fc, fd, fs = P.fusion_defocus_map(fu, np.tile(left, (2, 2)), np.tile(right, (2, 2)), zones, zsig, 400, 15.0)
+    assert fc.shape == (9, 2) and fd.shape == fs.shape == (9,) and (fs > 0).all()
+    assert fd[0] == pytest.approx(d, abs=1e-5) and fd[8] == pytest.approx(d, abs=1e-5)  # the same crop, tiled
+    with pytest.raises(InvalidParameterError, match="2-D grids"):
+        P.fusion_defocus_map(fu, left, right, np.full(4, 0.8), np.full(4, 0.02), 400, 15.0)
 
 
 class SaturatingMatcher(torch.nn.Module):

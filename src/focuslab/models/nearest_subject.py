@@ -90,3 +90,32 @@ def nearest_subject_defocus(defocus_dof, sigma_dof, *, chi2_per_dof: float = CHI
     mu = float(np.sum(wu * du) / np.sum(wu))
     spread = float(np.sum(wu * (du - mu) ** 2) / np.sum(wu))
     return mu, math.sqrt(1.0 / float(np.sum(wu)) + spread), used
+
+
+class NearestSubjectRun:
+    """The rule over one still AF run: once any reading found the crops disagreeing
+    (reduced chi-square >= ``chi2_per_dof``), every later reading pools the nearest subject's crops.
+
+    Why the memory: a crop's sigma grows with its blur, so with the lens on the near subject
+    the blurred background's crops can pass the test, and without memory the lens flipped
+    between the subject and the blend (phone_tele depth-edge, seeds 0-2: 16.7 % in focus without,
+    27.8 % with; phone_main_tof, seeds 0-7: 60.4 % and 62.5 %).
+    """
+
+    def __init__(self, chi2_per_dof: float = CHI2_PER_DOF) -> None:
+        self.chi2_per_dof = float(chi2_per_dof)
+        self.two_depths = False
+
+    def read(self, defocus_dof, sigma_dof) -> tuple[float, float] | None:
+        """The nearest subject's ``(defocus, sigma)``, or None while the region is one depth so far
+        (or a crop's reading is not finite: keep the caller's whole-region reading)."""
+        d = np.asarray(defocus_dof, dtype=float)
+        s = np.asarray(sigma_dof, dtype=float)
+        if d.size < 2 or not (np.all(np.isfinite(d)) and np.all(np.isfinite(s)) and np.all(s > 0)):
+            return None
+        if reduced_chi2(d, s) >= self.chi2_per_dof:
+            self.two_depths = True
+        if not self.two_depths:
+            return None
+        mu, sigma, _ = nearest_subject_defocus(d, s, chi2_per_dof=0.0)
+        return mu, sigma

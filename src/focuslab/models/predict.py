@@ -209,6 +209,42 @@ def fusion_defocus(
         return pool(model(normalize_dp(lt, rt), z))
 
 
+def fusion_defocus_map(model: nn.Module, left, right, depth_m, depth_sigma_m, lens_code, codes_per_dof, *,
+                       stride_px: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-crop ``fusion`` predictions over a DP region: ``(centres_yx N x 2, defocus_dof N,
+    sigma_dof N)`` on a grid of crops every ``stride_px`` (default: half a crop), each crop read
+    with the whole depth-zone grid and the lens state, as :func:`fusion_defocus` reads its tiles."""
+    code, cpd = _codes("lens_code", lens_code), _codes("codes_per_dof", codes_per_dof)
+    if cpd <= 0:
+        raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
+    dm = np.asarray(depth_m, dtype=np.float32)
+    ds = np.asarray(depth_sigma_m, dtype=np.float32)
+    if dm.ndim != 2 or ds.shape != dm.shape:
+        raise InvalidParameterError(f"depth_m and depth_sigma_m must be 2-D grids alike: {dm.shape} {ds.shape}")
+    model = inference_form(model)
+    left, right = _plane("left", left), _plane("right", right)
+    if left.shape != right.shape:
+        raise InvalidParameterError(f"left and right differ in shape: {left.shape} vs {right.shape}")
+    n = model.crop_px
+    st = int(stride_px or n // 2)
+    if st < 1:
+        raise InvalidParameterError(f"stride_px must be >= 1, got {stride_px}")
+    origins = [(y, x) for y in range(0, left.shape[0] - n + 1, st) for x in range(0, left.shape[1] - n + 1, st)]
+    if not origins:
+        raise InvalidParameterError(f"image {left.shape} is smaller than the model's crop {n} x {n}")
+    k = len(origins)
+    z = normalize_fusion(
+        torch.from_numpy(dm)[None].expand(k, -1, -1), torch.from_numpy(ds)[None].expand(k, -1, -1),
+        torch.full((k,), code), torch.full((k,), cpd),
+    )  # fmt: skip
+    with torch.no_grad():
+        lt, rt = torch.from_numpy(crops(left, n, origins)), torch.from_numpy(crops(right, n, origins))
+        out = model(normalize_dp(lt, rt), z)
+    out = out.double().numpy()
+    centres = np.array(origins, dtype=float) + (n - 1) / 2.0
+    return centres, out[:, 0], np.exp(0.5 * np.clip(out[:, 1], *LOGVAR_RANGE))
+
+
 class TemporalTracker:
     """Runs the ``temporal`` cell frame by frame over a video, carrying its state.
 

@@ -74,6 +74,7 @@ from focuslab.af.policies.learned_jump import LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Observation
 from focuslab.errors import InvalidParameterError
+from focuslab.models.nearest_subject import NearestSubjectRun
 
 #: Calibrations made for preset cameras, by (camera, weights, region side).
 _CALIBRATIONS: dict[tuple[str, str, int], object] = {}
@@ -152,7 +153,7 @@ class LearnedDPAF(LearnedJumpAF):
             self.calibration = load_defocus_calibration(given)
         self._calibrate_preset = opt == "auto" and given is None
         self._reader = None
-        self._two_depths = False
+        self._nearest = NearestSubjectRun()
 
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
         """The network's defocus and sigma (DoF) of the frame's dual-pixel AF region, calibrated."""
@@ -183,7 +184,6 @@ class LearnedDPAF(LearnedJumpAF):
         nearest subject once any reading of the run found them disagreeing
         (:mod:`focuslab.models.nearest_subject`); None before that, or when the region holds
         fewer than two crops a side."""
-        from focuslab.models.nearest_subject import CHI2_PER_DOF, nearest_subject_defocus, reduced_chi2
         from focuslab.models.predict import dp_defocus_map
 
         if min(np.shape(observation.left)) < 2 * int(self._reader.crop_px):
@@ -193,14 +193,7 @@ class LearnedDPAF(LearnedJumpAF):
             pairs = [self.calibration.apply(float(a), float(b)) for a, b in zip(d, s, strict=True)]
             d = np.array([p[0] for p in pairs])
             s = np.array([p[1] for p in pairs])
-        if not (np.all(np.isfinite(d)) and np.all(np.isfinite(s)) and np.all(s > 0)):
-            return None
-        if reduced_chi2(d, s) >= CHI2_PER_DOF:
-            self._two_depths = True  # a still scene: the region keeps holding two depths
-        if not self._two_depths:
-            return None
-        mu, sigma, _ = nearest_subject_defocus(d, s, chi2_per_dof=0.0)
-        return mu, sigma
+        return self._nearest.read(d, s)
 
     def _make_reader(self, calibrating: bool):
         """The network alone, or cascaded with the far reader (module notes, "Far reader");

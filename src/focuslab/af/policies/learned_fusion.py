@@ -7,6 +7,14 @@ confirm / fall-back logic of :class:`~focuslab.af.policies.learned_jump.LearnedJ
 depth sensor runs slower than the frames: a frame without a new reading reuses the last one,
 and before the first reading the grid is all "no return". Needs dual pixel, depth and the
 lens model.
+
+Nearest subject (``nearest_subject=True``, the default; as ``learned-dp``,
+:class:`~focuslab.models.nearest_subject.NearestSubjectRun`): within 6 DoF of focus the region
+is read again as overlapping crops (every half crop, each with the whole zone grid); once their
+readings disagree beyond their sigmas the nearest subject's crops are pooled for the rest of
+the run. Full suites, phone_main_tof, seeds 0-2: depth-edge 38.9 % -> 77.8 % in focus,
+stills-bright 97.6 % -> 100 %, stills-lowlight 97.2 % and low-texture 95.8 % both. ``False``
+pools every crop.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ import numpy as np
 from focuslab.af.policies.learned_jump import LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import Observation
+from focuslab.errors import InvalidParameterError
+from focuslab.models.nearest_subject import NearestSubjectRun
 
 #: Zone grid assumed before the first depth reading (VL53L5CX-class 8 x 8).
 DEFAULT_ZONES = (8, 8)
@@ -34,12 +44,23 @@ class LearnedFusionAF(LearnedJumpAF):
     #: the previous weights gave 95.2 / 94.4 / 27.8 / 83.3 % (docs/learned_af.md).
     stop_dof = (0.25, 0.3)
 
+    #: Within this defocus (DoF) a region holding two depths is read as its nearest subject.
+    near_within_dof = 6.0
+
+    def __init__(self, *, nearest_subject: bool = True, **options) -> None:
+        """Options of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, plus ``nearest_subject``."""
+        super().__init__(**options)
+        if not isinstance(nearest_subject, bool | np.bool_):
+            raise InvalidParameterError(f"nearest_subject must be true or false, got {nearest_subject!r}")
+        self.nearest_subject = bool(nearest_subject)
+
     def on_reset(self) -> None:
         self._depth: tuple[np.ndarray, np.ndarray] | None = None
+        self._nearest = NearestSubjectRun()
 
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
         """The network's defocus and sigma (DoF) from the frame's DP region, the depth zones and the lens."""
-        from focuslab.models.predict import fusion_defocus
+        from focuslab.models.predict import fusion_defocus, fusion_defocus_map
 
         if observation.left is None or observation.right is None:
             return None
@@ -52,7 +73,14 @@ class LearnedFusionAF(LearnedJumpAF):
             depth_m, sigma_m = empty, empty
         else:
             depth_m, sigma_m = self._depth
-        return fusion_defocus(self.model, observation.left, observation.right, depth_m, sigma_m, code, dof)
+        d, s = fusion_defocus(self.model, observation.left, observation.right, depth_m, sigma_m, code, dof)
+        two_crops = min(np.shape(observation.left)) >= 2 * int(self.model.crop_px)
+        if self.nearest_subject and abs(d) <= self.near_within_dof and two_crops:
+            _, dc, sc = fusion_defocus_map(self.model, observation.left, observation.right, depth_m, sigma_m, code, dof)
+            near = self._nearest.read(dc, sc)
+            if near is not None:
+                return near
+        return d, s
 
 
 @register_policy("learned-fusion")
