@@ -14,6 +14,7 @@ import focuslab.af.policies.learned_weights as lw
 from focuslab.af.policies.learned_jump import defocus_target_code
 from focuslab.af.registry import get_policy, policy_names
 from focuslab.errors import InputFileError
+from focuslab.models.nearest_subject import NEAR_WITHIN_DOF
 from focuslab.models.predict import COARSE_ABOVE_DOF
 
 LEARNED = {"learned-dp": "dp-defocus", "learned-two-frame": "two-frame", "learned-fusion": "fusion",
@@ -45,7 +46,7 @@ def test_learned_dp_jumps_once_and_confirms(standin, best, start):
     binned = abs(true_defocus_dof(best, start)) > COARSE_ABOVE_DOF  # a far start is read again binned 2 x 2
     # within 6 DoF each reading is repeated as overlapping crops (nearest subject; one batch, and the
     # stand-in's crops agree, so its pooled reading stands): the confirm, and a start that near
-    crops = 1 + (abs(true_defocus_dof(best, start)) <= pol.near_within_dof)
+    crops = 1 + (abs(true_defocus_dof(best, start)) <= NEAR_WITHIN_DOF)
     assert net.calls == 2 + binned + crops and not pol.fell_back
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from focuslab.errors import InvalidParameterError
-from focuslab.models.nearest_subject import nearest_subject_defocus, reduced_chi2
+from focuslab.models.nearest_subject import NEAR_WITHIN_DOF, NearestSubjectRun, nearest_subject_defocus, reduced_chi2
 
 
 def test_one_depth_gives_the_inverse_variance_pool():
@@ -42,3 +42,28 @@ def test_bad_readings_are_refused():
         nearest_subject_defocus([1.0, np.nan], [0.5, 0.5])
     with pytest.raises(InvalidParameterError, match="finite"):
         nearest_subject_defocus([1.0, 2.0], [0.5, 0.0])
+
+
+def test_a_run_keeps_the_nearest_subject_once_two_depths_were_seen():
+    """``NearestSubjectRun``: nothing while the crops agree; the nearer subject once they
+    disagree; and from then on even readings that pass the test (the background's crops blurred
+    to wide sigmas) are pooled on the nearest subject, not on all crops."""
+    run = NearestSubjectRun()
+    one = np.full(9, 0.2) + 0.05 * np.sin(np.arange(9))
+    assert run.read(one, np.full(9, 0.4)) is None and not run.two_depths
+    two = np.array([4.0] * 4 + [0.0] * 5)
+    assert run.read(two, np.full(9, 0.4))[0] == pytest.approx(4.0) and run.two_depths
+    near_in_focus = np.array([0.0] * 4 + [-4.0] * 5)  # lens on the card; background 4 DoF behind
+    wide = np.array([0.4] * 4 + [3.0] * 5)  # the blurred background's sigmas pass the test alone
+    assert reduced_chi2(near_in_focus, wide) < 3.0
+    assert run.read(near_in_focus, wide)[0] == pytest.approx(0.0, abs=0.05)
+    assert NearestSubjectRun().read(near_in_focus, wide) is None  # without memory: the caller's blend
+    assert run.read([1.0], [0.5]) is None and run.read([1.0, np.nan], [0.5, 0.5]) is None
+
+
+def test_region_applies_the_rule_only_near_focus():
+    run = NearestSubjectRun()
+    two = (np.array([4.0] * 4 + [0.0] * 5), np.full(9, 0.4))
+    assert run.region(NEAR_WITHIN_DOF + 1, 0.3, lambda: pytest.fail("no crops read far from focus")) == (7.0, 0.3)
+    assert run.region(1.8, 0.3, lambda: None) == (1.8, 0.3)  # fewer than two crops a side
+    assert run.region(1.8, 0.3, lambda: two)[0] == pytest.approx(4.0)

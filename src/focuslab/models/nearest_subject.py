@@ -50,13 +50,9 @@ def _wquantile(v: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(v[order][min(int(np.searchsorted(cw, q * cw[-1])), v.size - 1)])
 
 
-def reduced_chi2(defocus_dof, sigma_dof) -> float:
-    """``sum w (d - m)^2 / (n - 1)`` of readings d with sigmas s (w = 1 / s^2, m their weighted mean)."""
-    d, w = _readings(defocus_dof, sigma_dof)
-    if d.size < 2:
-        return 0.0
-    m = float(np.sum(w * d) / np.sum(w))
-    return float(np.sum(w * (d - m) ** 2) / (d.size - 1))
+#: Within this defocus (DoF) of the region's reading a policy applies the rule; beyond it the
+#: first jump uses the whole region, whose crops are all far out of focus.
+NEAR_WITHIN_DOF = 6.0
 
 
 def _readings(defocus_dof, sigma_dof) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +65,32 @@ def _readings(defocus_dof, sigma_dof) -> tuple[np.ndarray, np.ndarray]:
     return d, 1.0 / s**2
 
 
+def _chi2(d: np.ndarray, w: np.ndarray) -> float:
+    if d.size < 2:
+        return 0.0
+    m = float(np.sum(w * d) / np.sum(w))
+    return float(np.sum(w * (d - m) ** 2) / (d.size - 1))
+
+
+def _nearest(d: np.ndarray, w: np.ndarray, quantile: float, tol_floor_dof: float) -> np.ndarray:
+    """Mask of the crops within max(3 robust sigma, ``tol_floor_dof``) of the weighted ``quantile``."""
+    med = _wquantile(d, w, 0.5)
+    mad = _wquantile(np.abs(d - med), w, 0.5)
+    keep = np.abs(d - _wquantile(d, w, quantile)) <= max(3.0 * 1.4826 * mad, tol_floor_dof)
+    return keep if keep.any() else np.ones(d.size, dtype=bool)
+
+
+def _pool(d: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    mu = float(np.sum(w * d) / np.sum(w))
+    spread = float(np.sum(w * (d - mu) ** 2) / np.sum(w))
+    return mu, math.sqrt(1.0 / float(np.sum(w)) + spread)
+
+
+def reduced_chi2(defocus_dof, sigma_dof) -> float:
+    """``sum w (d - m)^2 / (n - 1)`` of readings d with sigmas s (w = 1 / s^2, m their weighted mean)."""
+    return _chi2(*_readings(defocus_dof, sigma_dof))
+
+
 def nearest_subject_defocus(defocus_dof, sigma_dof, *, chi2_per_dof: float = CHI2_PER_DOF, quantile: float = 0.75,
                             tol_floor_dof: float = 1.0) -> tuple[float, float, np.ndarray]:
     """``(defocus, sigma, used)`` of a region from its crops' readings (module notes).
@@ -78,18 +100,15 @@ def nearest_subject_defocus(defocus_dof, sigma_dof, *, chi2_per_dof: float = CHI
     the pooled crops, as :func:`focuslab.models.predict.pool`.
     """
     d, w = _readings(defocus_dof, sigma_dof)
-    used = np.ones(d.size, dtype=bool)
-    if reduced_chi2(defocus_dof, sigma_dof) >= chi2_per_dof:
-        med = _wquantile(d, w, 0.5)
-        mad = _wquantile(np.abs(d - med), w, 0.5)
-        q = _wquantile(d, w, quantile)
-        keep = np.abs(d - q) <= max(3.0 * 1.4826 * mad, tol_floor_dof)
-        if keep.any():
-            used = keep
-    wu, du = w[used], d[used]
-    mu = float(np.sum(wu * du) / np.sum(wu))
-    spread = float(np.sum(wu * (du - mu) ** 2) / np.sum(wu))
-    return mu, math.sqrt(1.0 / float(np.sum(wu)) + spread), used
+    used = _nearest(d, w, quantile, tol_floor_dof) if _chi2(d, w) >= chi2_per_dof else np.ones(d.size, dtype=bool)
+    return (*_pool(d[used], w[used]), used)
+
+
+def nearest_subject_option(value) -> bool:
+    """A policy's ``nearest_subject`` option, checked: true or false."""
+    if not isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(f"nearest_subject must be true or false, got {value!r}")
+    return bool(value)
 
 
 class NearestSubjectRun:
@@ -109,13 +128,25 @@ class NearestSubjectRun:
     def read(self, defocus_dof, sigma_dof) -> tuple[float, float] | None:
         """The nearest subject's ``(defocus, sigma)``, or None while the region is one depth so far
         (or a crop's reading is not finite: keep the caller's whole-region reading)."""
-        d = np.asarray(defocus_dof, dtype=float)
-        s = np.asarray(sigma_dof, dtype=float)
-        if d.size < 2 or not (np.all(np.isfinite(d)) and np.all(np.isfinite(s)) and np.all(s > 0)):
+        try:
+            d, w = _readings(defocus_dof, sigma_dof)
+        except InvalidParameterError:
             return None
-        if reduced_chi2(d, s) >= self.chi2_per_dof:
-            self.two_depths = True
+        if d.size < 2:
+            return None
+        self.two_depths = self.two_depths or _chi2(d, w) >= self.chi2_per_dof
         if not self.two_depths:
             return None
-        mu, sigma, _ = nearest_subject_defocus(d, s, chi2_per_dof=0.0)
-        return mu, sigma
+        used = _nearest(d, w, 0.75, 1.0)
+        return _pool(d[used], w[used])
+
+    def region(self, defocus_dof: float, sigma_dof: float, read_crops) -> tuple[float, float]:
+        """The region's ``(defocus, sigma)``: the whole region's reading as given, or within
+        ``NEAR_WITHIN_DOF`` of focus its nearest subject's from ``read_crops()`` (the crops'
+        ``(defocus, sigma)`` arrays, or None when the region holds fewer than two a side)."""
+        if abs(defocus_dof) <= NEAR_WITHIN_DOF:
+            crops = read_crops()
+            near = None if crops is None else self.read(*crops)
+            if near is not None:
+                return near
+        return defocus_dof, sigma_dof

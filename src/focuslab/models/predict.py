@@ -138,11 +138,9 @@ def dp_defocus(
     return d, s
 
 
-def dp_defocus_map(model: nn.Module, left, right, *, stride_px: int | None = None, batch: int = 256):
-    """Per-crop predictions over a whole DP image: ``(centres_yx N x 2, defocus_dof N, sigma_dof
-    N)`` on a grid of crops of the model's size every ``stride_px`` (default: half a crop); the
-    network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`)."""
-    model = inference_form(model)
+def _crop_grid(model: nn.Module, left, right, stride_px: int | None):
+    """``(left, right, origins)``: the DP planes and the origins of the model's crops every
+    ``stride_px`` (default: half a crop) over them."""
     left = _plane("left", left)
     right = _plane("right", right)
     if left.shape != right.shape:
@@ -151,11 +149,26 @@ def dp_defocus_map(model: nn.Module, left, right, *, stride_px: int | None = Non
     s = int(stride_px or n // 2)
     if s < 1:
         raise InvalidParameterError(f"stride_px must be >= 1, got {stride_px}")
-    ys = range(0, left.shape[0] - n + 1, s)
-    xs = range(0, left.shape[1] - n + 1, s)
-    origins = [(y, x) for y in ys for x in xs]
+    origins = [(y, x) for y in range(0, left.shape[0] - n + 1, s) for x in range(0, left.shape[1] - n + 1, s)]
     if not origins:
         raise InvalidParameterError(f"image {left.shape} is smaller than the model's crop {n} x {n}")
+    return left, right, origins
+
+
+def _per_crop(out: torch.Tensor, origins, crop_px: int):
+    """``(centres_yx N x 2, defocus_dof N, sigma_dof N)`` of ``N x 2`` network outputs."""
+    o = out.double().numpy()
+    centres = np.array(origins, dtype=float) + (crop_px - 1) / 2.0
+    return centres, o[:, 0], np.exp(0.5 * np.clip(o[:, 1], *LOGVAR_RANGE))
+
+
+def dp_defocus_map(model: nn.Module, left, right, *, stride_px: int | None = None, batch: int = 256):
+    """Per-crop predictions over a whole DP image: ``(centres_yx N x 2, defocus_dof N, sigma_dof
+    N)`` on a grid of crops of the model's size every ``stride_px`` (default: half a crop); the
+    network runs in its inference form (:func:`~focuslab.models.dp_inference.inference_form`)."""
+    model = inference_form(model)
+    left, right, origins = _crop_grid(model, left, right, stride_px)
+    n = model.crop_px
     outs = []
     with torch.no_grad():
         for i in range(0, len(origins), batch):
@@ -163,9 +176,7 @@ def dp_defocus_map(model: nn.Module, left, right, *, stride_px: int | None = Non
             lt = torch.from_numpy(crops(left, n, o))
             rt = torch.from_numpy(crops(right, n, o))
             outs.append(model(normalize_dp(lt, rt)))
-    out = torch.cat(outs).double().numpy()
-    centres = np.array(origins, dtype=float) + (n - 1) / 2.0
-    return centres, out[:, 0], np.exp(0.5 * np.clip(out[:, 1], *LOGVAR_RANGE))
+    return _per_crop(torch.cat(outs), origins, n)
 
 
 def two_frame_defocus(
@@ -186,11 +197,8 @@ def two_frame_defocus(
     return d0 - (c1 - c0) / cpd, sigma
 
 
-def fusion_defocus(
-    model: nn.Module, left, right, depth_m, depth_sigma_m, lens_code, codes_per_dof, *, max_tiles: int = 16
-) -> tuple[float, float]:
-    """Signed defocus (DoF) and its sigma from the DP AF region, the depth zones ``Zy x Zx``
-    (metres, NaN = no return) with their 1-sigma, and the lens state (``fusion``)."""
+def _fusion_state(depth_m, depth_sigma_m, lens_code, codes_per_dof, k: int) -> torch.Tensor:
+    """The ``fusion`` network's depth-zone and lens input, repeated for ``k`` crops."""
     code, cpd = _codes("lens_code", lens_code), _codes("codes_per_dof", codes_per_dof)
     if cpd <= 0:
         raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
@@ -198,13 +206,20 @@ def fusion_defocus(
     ds = np.asarray(depth_sigma_m, dtype=np.float32)
     if dm.ndim != 2 or ds.shape != dm.shape:
         raise InvalidParameterError(f"depth_m and depth_sigma_m must be 2-D grids alike: {dm.shape} {ds.shape}")
-    model = inference_form(model)
-    lt, rt, origins = _pair_tiles(model, left, right, max_tiles)
-    k = len(origins)
-    z = normalize_fusion(
+    return normalize_fusion(
         torch.from_numpy(dm)[None].expand(k, -1, -1), torch.from_numpy(ds)[None].expand(k, -1, -1),
         torch.full((k,), code), torch.full((k,), cpd),
     )  # fmt: skip
+
+
+def fusion_defocus(
+    model: nn.Module, left, right, depth_m, depth_sigma_m, lens_code, codes_per_dof, *, max_tiles: int = 16
+) -> tuple[float, float]:
+    """Signed defocus (DoF) and its sigma from the DP AF region, the depth zones ``Zy x Zx``
+    (metres, NaN = no return) with their 1-sigma, and the lens state (``fusion``)."""
+    model = inference_form(model)
+    lt, rt, origins = _pair_tiles(model, left, right, max_tiles)
+    z = _fusion_state(depth_m, depth_sigma_m, lens_code, codes_per_dof, len(origins))
     with torch.no_grad():
         return pool(model(normalize_dp(lt, rt), z))
 
@@ -214,35 +229,14 @@ def fusion_defocus_map(model: nn.Module, left, right, depth_m, depth_sigma_m, le
     """Per-crop ``fusion`` predictions over a DP region: ``(centres_yx N x 2, defocus_dof N,
     sigma_dof N)`` on a grid of crops every ``stride_px`` (default: half a crop), each crop read
     with the whole depth-zone grid and the lens state, as :func:`fusion_defocus` reads its tiles."""
-    code, cpd = _codes("lens_code", lens_code), _codes("codes_per_dof", codes_per_dof)
-    if cpd <= 0:
-        raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
-    dm = np.asarray(depth_m, dtype=np.float32)
-    ds = np.asarray(depth_sigma_m, dtype=np.float32)
-    if dm.ndim != 2 or ds.shape != dm.shape:
-        raise InvalidParameterError(f"depth_m and depth_sigma_m must be 2-D grids alike: {dm.shape} {ds.shape}")
     model = inference_form(model)
-    left, right = _plane("left", left), _plane("right", right)
-    if left.shape != right.shape:
-        raise InvalidParameterError(f"left and right differ in shape: {left.shape} vs {right.shape}")
+    left, right, origins = _crop_grid(model, left, right, stride_px)
     n = model.crop_px
-    st = int(stride_px or n // 2)
-    if st < 1:
-        raise InvalidParameterError(f"stride_px must be >= 1, got {stride_px}")
-    origins = [(y, x) for y in range(0, left.shape[0] - n + 1, st) for x in range(0, left.shape[1] - n + 1, st)]
-    if not origins:
-        raise InvalidParameterError(f"image {left.shape} is smaller than the model's crop {n} x {n}")
-    k = len(origins)
-    z = normalize_fusion(
-        torch.from_numpy(dm)[None].expand(k, -1, -1), torch.from_numpy(ds)[None].expand(k, -1, -1),
-        torch.full((k,), code), torch.full((k,), cpd),
-    )  # fmt: skip
+    z = _fusion_state(depth_m, depth_sigma_m, lens_code, codes_per_dof, len(origins))
     with torch.no_grad():
         lt, rt = torch.from_numpy(crops(left, n, origins)), torch.from_numpy(crops(right, n, origins))
         out = model(normalize_dp(lt, rt), z)
-    out = out.double().numpy()
-    centres = np.array(origins, dtype=float) + (n - 1) / 2.0
-    return centres, out[:, 0], np.exp(0.5 * np.clip(out[:, 1], *LOGVAR_RANGE))
+    return _per_crop(out, origins, n)
 
 
 class TemporalTracker:

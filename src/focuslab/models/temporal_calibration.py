@@ -25,8 +25,8 @@ from a fresh state, ``temporal`` saturates beyond ~3 DoF (a lens resting 6 or 10
 as ~3 on ``phone_main``: its training sequences start within the tracking error, <= 4 DoF, and
 follow the subject), so a curve fitted there is not monotone, and applying one made the tele's
 video suite worse (RMS 0.99 -> 3.0 DoF). In the loop the network reads far defocus only for the
-frame or two after a cut, and the tracker restarts on those. Measured gains (the defaults
-below): ``phone_main`` 1.02, ``phone_tele`` 0.64.
+frame or two after a cut, and the tracker restarts on those. Measured gains (with the
+defaults of :func:`temporal_rest_gain`): ``phone_main`` 1.02, ``phone_tele`` 0.64.
 """
 
 from __future__ import annotations

@@ -74,29 +74,37 @@ from focuslab.af.policies.learned_jump import LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Observation
 from focuslab.errors import InvalidParameterError
-from focuslab.models.nearest_subject import NearestSubjectRun
+from focuslab.models.nearest_subject import NearestSubjectRun, nearest_subject_option
 
 #: Calibrations made for preset cameras, by (camera, weights, region side).
 _CALIBRATIONS: dict[tuple[str, str, int], object] = {}
 
 
-def preset_dp_calibration(context: AFContext, model, weights, roi_px: int):
-    """The defocus calibration of ``model`` on the context's preset camera for ``roi_px`` regions
-    (cached by camera, ``weights`` label and region), or None: not a preset, or a sweep the fit
-    refuses (then the network is read raw, as on a camera the simulator does not know)."""
+def preset_sweep(cache: dict, context: AFContext, weights, roi_px: int, sweep):
+    """``sweep(camera, roi_px, weights_label)`` on the context's built-in dual-pixel preset, cached
+    in ``cache`` by camera, weights label and region side (even, >= 16); None when the context
+    is not such a preset, or when the sweep refuses (``InvalidParameterError``; the policy then
+    reads raw, as on a camera the simulator does not know)."""
     from focuslab.af.policies.phase import preset_dp_camera
-    from focuslab.models.dp_calibration import calibrate_dp_network
 
     if preset_dp_camera(context) is None:
         return None
-    roi = max(16, int(roi_px) // 2 * 2)
-    key = (context.name, "" if weights is None else str(weights), roi)
-    if key not in _CALIBRATIONS:
+    key = (context.name, "" if weights is None else str(weights), max(16, int(roi_px) // 2 * 2))
+    if key not in cache:
         try:
-            _CALIBRATIONS[key] = calibrate_dp_network(model, context.name, roi_px=roi, weights=key[1])
+            cache[key] = sweep(key[0], key[2], key[1])
         except InvalidParameterError:
-            _CALIBRATIONS[key] = None
-    return _CALIBRATIONS[key]
+            cache[key] = None
+    return cache[key]
+
+
+def preset_dp_calibration(context: AFContext, model, weights, roi_px: int):
+    """The defocus calibration of ``model`` on the context's preset camera for ``roi_px`` regions
+    (:func:`preset_sweep`: cached, or None)."""
+    from focuslab.models.dp_calibration import calibrate_dp_network
+
+    return preset_sweep(_CALIBRATIONS, context, weights, roi_px,
+                        lambda cam, roi, label: calibrate_dp_network(model, cam, roi_px=roi, weights=label))
 
 
 class LearnedDPAF(LearnedJumpAF):
@@ -116,20 +124,13 @@ class LearnedDPAF(LearnedJumpAF):
     #: (docs/learned_af.md).
     stop_dof = (0.25, 0.3)
 
-    #: Within this defocus (DoF) of the region's reading, a region that holds two depths is read
-    #: as its nearest subject (module notes, "Nearest subject"); beyond it the first jump uses
-    #: the whole region, whose crops are all far out of focus.
-    near_within_dof = 6.0
-
     def __init__(self, *, calibration="auto", far_weights="auto", nearest_subject: bool = True, **options) -> None:
         """Options of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, plus ``calibration``,
         ``far_weights`` and ``nearest_subject`` (module notes)."""
         from focuslab.models.dp_calibration import load_defocus_calibration
 
         super().__init__(**options)
-        if not isinstance(nearest_subject, bool | np.bool_):
-            raise InvalidParameterError(f"nearest_subject must be true or false, got {nearest_subject!r}")
-        self.nearest_subject = bool(nearest_subject)
+        self.nearest_subject = nearest_subject_option(nearest_subject)
         if far_weights is not None and not isinstance(far_weights, str | PathLike):
             raise InvalidParameterError(f"far_weights must be 'auto', 'none', a family keyword or a weights file, "
                                         f"got {far_weights!r}")
@@ -173,17 +174,13 @@ class LearnedDPAF(LearnedJumpAF):
         d, s = dp_defocus(self._reader, observation.left, observation.right)
         if self.calibration is not None:
             d, s = self.calibration.apply(d, s)
-        if self.nearest_subject and abs(d) <= self.near_within_dof:
-            near = self._nearest_subject(observation)
-            if near is not None:
-                return near
-        return d, s
+        if not self.nearest_subject:
+            return d, s
+        return self._nearest.region(d, s, lambda: self._crop_readings(observation))
 
-    def _nearest_subject(self, observation: Observation) -> tuple[float, float] | None:
-        """The region read as overlapping crops (every half crop), calibrated, pooled on its
-        nearest subject once any reading of the run found them disagreeing
-        (:mod:`focuslab.models.nearest_subject`); None before that, or when the region holds
-        fewer than two crops a side."""
+    def _crop_readings(self, observation: Observation) -> tuple[np.ndarray, np.ndarray] | None:
+        """The region read as overlapping crops (every half crop), calibrated; None when it holds
+        fewer than two crops a side (module notes, "Nearest subject")."""
         from focuslab.models.predict import dp_defocus_map
 
         if min(np.shape(observation.left)) < 2 * int(self._reader.crop_px):
@@ -193,7 +190,7 @@ class LearnedDPAF(LearnedJumpAF):
             pairs = [self.calibration.apply(float(a), float(b)) for a, b in zip(d, s, strict=True)]
             d = np.array([p[0] for p in pairs])
             s = np.array([p[1] for p in pairs])
-        return self._nearest.read(d, s)
+        return d, s
 
     def _make_reader(self, calibrating: bool):
         """The network alone, or cascaded with the far reader (module notes, "Far reader");

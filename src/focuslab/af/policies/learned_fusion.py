@@ -24,8 +24,7 @@ import numpy as np
 from focuslab.af.policies.learned_jump import LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import Observation
-from focuslab.errors import InvalidParameterError
-from focuslab.models.nearest_subject import NearestSubjectRun
+from focuslab.models.nearest_subject import NearestSubjectRun, nearest_subject_option
 
 #: Zone grid assumed before the first depth reading (VL53L5CX-class 8 x 8).
 DEFAULT_ZONES = (8, 8)
@@ -44,15 +43,10 @@ class LearnedFusionAF(LearnedJumpAF):
     #: the previous weights gave 95.2 / 94.4 / 27.8 / 83.3 % (docs/learned_af.md).
     stop_dof = (0.25, 0.3)
 
-    #: Within this defocus (DoF) a region holding two depths is read as its nearest subject.
-    near_within_dof = 6.0
-
     def __init__(self, *, nearest_subject: bool = True, **options) -> None:
         """Options of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, plus ``nearest_subject``."""
         super().__init__(**options)
-        if not isinstance(nearest_subject, bool | np.bool_):
-            raise InvalidParameterError(f"nearest_subject must be true or false, got {nearest_subject!r}")
-        self.nearest_subject = bool(nearest_subject)
+        self.nearest_subject = nearest_subject_option(nearest_subject)
 
     def on_reset(self) -> None:
         self._depth: tuple[np.ndarray, np.ndarray] | None = None
@@ -74,13 +68,16 @@ class LearnedFusionAF(LearnedJumpAF):
         else:
             depth_m, sigma_m = self._depth
         d, s = fusion_defocus(self.model, observation.left, observation.right, depth_m, sigma_m, code, dof)
-        two_crops = min(np.shape(observation.left)) >= 2 * int(self.model.crop_px)
-        if self.nearest_subject and abs(d) <= self.near_within_dof and two_crops:
+        if not self.nearest_subject:
+            return d, s
+
+        def crop_readings():
+            if min(np.shape(observation.left)) < 2 * int(self.model.crop_px):
+                return None
             _, dc, sc = fusion_defocus_map(self.model, observation.left, observation.right, depth_m, sigma_m, code, dof)
-            near = self._nearest.read(dc, sc)
-            if near is not None:
-                return near
-        return d, s
+            return dc, sc
+
+        return self._nearest.region(d, s, crop_readings)
 
 
 @register_policy("learned-fusion")

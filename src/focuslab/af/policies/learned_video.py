@@ -23,8 +23,8 @@ over-reading network (phone_tele's ideal split, g = 0.64) closes a loop gain abo
 hunts, an under-reading one only arrives a frame later. Measured on the full video-tracking
 suite, seeds 0-2: phone_tele 9 / 11 / 16 direction reversals -> 1 / 1 / 2, RMS 0.99 / 0.95 /
 0.92 -> 1.01 / 1.04 / 0.90 DoF (the first readings after a pan are scaled down too);
-phone_main_tof's g = 1.02 is left at one (1.06, applied, added 1 / 0 / 3 reversals for -0.01 to
-+0.02 DoF of RMS). A camera the simulator does not know reads raw; ``"none"`` reads raw; a number
+phone_main_tof's g = 1.02 is left at one (1.06, applied, added 1 / 0 / 3 reversals for -0.02 to
++0.01 DoF of RMS). A camera the simulator does not know reads raw; ``"none"`` reads raw; a number
 is used as the gain.
 
 ``done`` is never set. Needs dual pixel and the lens model.
@@ -52,20 +52,12 @@ _GAINS: dict[tuple[str, str, int], float | None] = {}
 
 def preset_temporal_gain(context: AFContext, model, weights, roi_px: int) -> float | None:
     """The ``temporal`` gain of ``model`` on the context's built-in dual-pixel preset for
-    ``roi_px`` regions (cached), or None: not a preset, or a sweep refused (then read raw)."""
-    from focuslab.af.policies.phase import preset_dp_camera
+    ``roi_px`` regions (:func:`~focuslab.af.policies.learned_dp.preset_sweep`: cached, or None)."""
+    from focuslab.af.policies.learned_dp import preset_sweep
     from focuslab.models.temporal_calibration import temporal_rest_gain
 
-    if preset_dp_camera(context) is None:
-        return None
-    roi = max(16, int(roi_px) // 2 * 2)
-    key = (context.name, "" if weights is None else str(weights), roi)
-    if key not in _GAINS:
-        try:
-            _GAINS[key] = temporal_rest_gain(model, context.name, roi_px=roi)
-        except InvalidParameterError:
-            _GAINS[key] = None
-    return _GAINS[key]
+    return preset_sweep(_GAINS, context, weights, roi_px,
+                        lambda cam, roi, _label: temporal_rest_gain(model, cam, roi_px=roi))
 
 
 class LearnedVideoAF:
