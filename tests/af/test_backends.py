@@ -11,6 +11,7 @@ from scipy.ndimage import gaussian_filter
 
 from focuslab.af.backends import ReplayBackend, ReplayStack, SimulatorBackend
 from focuslab.af.region_depth import dominant_distance_m
+from focuslab.af.replay import stack_lens_model
 from focuslab.camera.presets import get_camera
 from focuslab.data.image_files import write_png
 from focuslab.errors import InputFileError, InvalidParameterError
@@ -182,6 +183,57 @@ def test_replay_ground_truth_and_dof(tmp_path):
     assert tr.focus_error_dof == pytest.approx(2.0 * (4.38 / 1.73) * 4.4 / 2.8, rel=0.02)
     be.command(40, 0.01)
     assert be.truth(0.1).focus_error_dof == pytest.approx(0.0, abs=1e-9)
+
+
+def test_replay_lens_model_from_the_frames_focus_distances(tmp_path):
+    """Frames at 0.5 + 0.5 i D, positions 10 i: the stack's own code <-> distance calibration."""
+    ctx = ReplayBackend(write_stack(tmp_path / "m")).context
+    assert ctx.has_lens_model
+    assert ctx.code_for_distance(0.4) == 40  # 2.5 D: frame 4
+    assert ctx.code_for_distance(1.0 / 1.75) == 25  # between frames: linear in diopters
+    assert ctx.distance_for_code(25) == pytest.approx(1.0 / 1.75)
+    assert ctx.distance_for_code(0) == pytest.approx(2.0)
+    # beyond the captured range: clipped to the stack's ends
+    assert ctx.code_for_distance(math.inf) == 0 and ctx.code_for_distance(0.05) == 60
+    # a round trip along the stack
+    for code in range(0, 61, 5):
+        assert ctx.code_for_distance(ctx.distance_for_code(code)) == code
+
+
+def test_stack_lens_model_needs_every_distance_moving_one_way():
+    pos = [0.0, 10.0, 20.0, 30.0]
+    cfd, dfc = stack_lens_model(pos, [math.inf, 2.0, 1.0, 0.5])  # 0, 0.5, 1, 2 D
+    assert dfc(0) == math.inf and dfc(5) == pytest.approx(4.0) and cfd(math.inf) == 0 and cfd(0.5) == 30
+    cfd, dfc = stack_lens_model(pos, [0.5, 1.0, 2.0, math.inf])  # a far-to-near stack the other way round
+    assert cfd(1.0) == 10 and dfc(30) == math.inf
+    assert stack_lens_model(pos, [math.inf, 2.0, None, 0.5]) is None  # one frame's focus unknown
+    assert stack_lens_model(pos, [math.inf, 1.0, 2.0, 0.5]) is None  # focus turns back: not a sweep
+    assert stack_lens_model(pos, [1.0, 1.0, 0.5, 0.25]) is None  # two frames focused alike
+    assert stack_lens_model([0.0], [1.0]) is None
+
+
+def test_stack_lens_model_fits_a_dense_sweep_whose_focus_wobbles():
+    """A dense stack records where the lens really was: the actuator's jitter turns the focus
+    back between neighbouring frames. The cubic fit keeps the calibration (to ~jitter)."""
+    pos = np.arange(0.0, 400.0, 5.0)  # 80 frames
+    true = 0.25 + 0.02 * pos + 2e-5 * pos**2  # diopters, a stiffening actuator
+    wobble = np.where(np.arange(pos.size) % 2 == 0, 0.06, -0.06)  # > the 0.1 D step: turns back
+    assert np.any(np.diff(true + wobble) < 0)
+    cfd, dfc = stack_lens_model(pos, list(1.0 / (true + wobble)))
+    fine = np.arange(0.0, 396.0, 1.0)
+    got = np.array([1.0 / dfc(c) for c in fine])
+    assert np.max(np.abs(got - (0.25 + 0.02 * fine + 2e-5 * fine**2))) < 0.03
+    assert abs(cfd(1.0 / (0.25 + 0.02 * 200 + 2e-5 * 200**2)) - 200) <= 2
+    rng = np.random.default_rng(0)
+    assert stack_lens_model(pos, list(1.0 / rng.uniform(0.5, 5.0, pos.size))) is None  # no sweep at all
+
+
+def test_replay_without_optics_has_no_lens_model(tmp_path):
+    root = write_stack(tmp_path / "o")
+    man = json.loads((root / "stack.json").read_text())
+    del man["camera"]["f_number"]
+    (root / "stack.json").write_text(json.dumps(man))
+    assert not ReplayBackend(root).context.has_lens_model
 
 
 def test_replay_bad_folders(tmp_path):

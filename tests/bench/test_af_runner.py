@@ -233,6 +233,24 @@ def test_stack_regions_are_even_and_inside():
 
 
 @pytest.mark.slow
+def test_replay_without_a_lens_model_says_what_the_stack_lacks(tmp_path):
+    """A folder of images has no focus distances: the learned policies are skipped, saying what
+    stack.json must give for them to run (the stack's lens model, ``focuslab.af.replay``)."""
+    from focuslab.bench.af_runner import REPLAY_LENS_MODEL_HINT
+    from focuslab.data.image_files import write_png
+
+    d = tmp_path / "plain"
+    d.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        write_png(d / f"f{i}.png", (rng.random((200, 240)) * 255).astype(np.uint8))
+    res = run_benchmark(tmp_path / "out", stacks=[d], methods=["learned-two-frame", "contrast-sweep"], report=False)
+    recs = [r for r in res["records"] if r["method"] == "learned-two-frame"]
+    assert recs and all(r["status"] == "skipped" and r["reason"].endswith(f"({REPLAY_LENS_MODEL_HINT})")
+                        and "lens_model" in r["reason"] for r in recs)
+    assert all(r["status"] == "ok" for r in res["records"] if r["method"] == "contrast-sweep")
+
+
 def test_replay_real_stack_near_bottom_focuses_earlier(shared_data, tmp_path):
     stack = shared_data / "focal_stacks" / "depth-mapper"
     res = run_benchmark(tmp_path, stacks=[stack], methods=["oracle", "contrast-sweep"], report=False)

@@ -11,9 +11,16 @@ every frame has them. :class:`ReplayBackend` serves one AF region of it to the l
   ``reported_code`` = that frame's lens position; ``exposure_s`` = the frame's own, else
   half the frame interval;
 * the context: min/max code = the lens-position range, ``frame_interval_s`` = 1/30 s (the
-  stacks carry no timing; a 30 fps preview is assumed), no lens model unless the camera block
-  gives the optics *and* every frame its ``focus_distance_m``; ``extra["lens_positions"]``
-  lists the positions (a sweep can visit every frame);
+  stacks carry no timing; a 30 fps preview is assumed); ``extra["lens_positions"]`` lists the
+  positions (a sweep can visit every frame);
+* the lens model (the factory code <-> distance calibration the learned policies, ``depth``
+  and ``phase`` jump with): the stack's own, :func:`stack_lens_model`, when the camera block
+  gives the optics (f, N and a pixel pitch) *and* every frame its ``focus_distance_m``, with
+  the focus moving one way along the lens positions: distance <-> position interpolated
+  linearly in diopters between the captured frames (a VCM's travel is close to linear in
+  diopters, and the frames of a rendered 41-position stack are ~0.25 D apart; a phone's
+  Camera2 capture gives ``LENS_FOCUS_DISTANCE`` per frame, in diopters). Otherwise no lens
+  model, and the policies that need one are skipped;
 * the truth per AF region: the stack's ground truth when it has one for the region
   (``subject_distance_m`` or a region with the same ROI) and every frame a focus distance
   (the best position interpolated in diopters between frames); otherwise the peak of the
@@ -163,6 +170,76 @@ class ReplayStack:
         return self._curves[key]
 
 
+def _monotone_fit(pos: np.ndarray, dpt: np.ndarray) -> np.ndarray | None:
+    """Diopters at ``pos`` from a least-squares cubic in position, or None when the frames' order
+    disagrees with a one-way sweep (Spearman |rho| < 0.95), or the cubic turns back inside it."""
+    from scipy.stats import spearmanr
+
+    if pos.size < 6 or np.ptp(dpt) <= 0.0:
+        return None
+    rho = float(spearmanr(pos, dpt).statistic)
+    if not abs(rho) >= 0.95:
+        return None
+    x = (pos - pos[0]) / max(float(pos[-1] - pos[0]), 1e-12)
+    coef = np.polynomial.polynomial.polyfit(x, dpt, min(3, pos.size - 3))
+    fine = np.polynomial.polynomial.polyval(np.linspace(0.0, 1.0, 1001), coef)
+    slope = np.sign(rho)
+    if not np.all(slope * np.diff(fine) > 0.0):
+        return None
+    return np.maximum(np.polynomial.polynomial.polyval(x, coef), 0.0)
+
+
+def stack_lens_model(lens_positions, focus_distances_m):
+    """The code <-> distance calibration of a stack from its frames' focus distances, or None.
+
+    Parameters
+    ----------
+    lens_positions
+        The frames' lens positions, sorted ascending.
+    focus_distances_m
+        Each frame's focus distance, m (``inf`` for infinity); None when one is unknown.
+
+    Returns
+    -------
+    (code_for_distance, distance_for_code) or None
+        ``code_for_distance(d)``: the lens position (rounded to an integer code, clipped to the
+        stack's range) focusing at ``d`` m; ``distance_for_code(c)``: the focus distance at
+        position ``c`` (``inf`` at or beyond 0 D). Through the frames, linear in diopters
+        between them, when the focus moves strictly one way along the positions. A dense
+        sweep whose recorded focus wobbles back by a little (the focus distances a camera
+        reports carry the actuator's jitter: a rendered stack records where the lens really
+        was) is fitted instead: the least-squares cubic of diopters in position, taken when
+        it is monotone over the stack and the frames' order agrees with it (Spearman's
+        |rho| >= 0.95). None when a distance is unknown or the focus does not move one way
+        (not a focus sweep: no calibration can be read from it).
+    """
+    pos = np.asarray(lens_positions, dtype=float)
+    if pos.size < 2 or any(d is None for d in focus_distances_m):
+        return None
+    dpt = np.array([0.0 if math.isinf(float(d)) else 1.0 / float(d) for d in focus_distances_m])
+    if not np.all(np.isfinite(dpt)) or np.any(dpt < 0.0):
+        return None
+    step = np.diff(dpt)
+    if not (np.all(step > 0.0) or np.all(step < 0.0)):
+        dpt = _monotone_fit(pos, dpt)
+        if dpt is None:
+            return None
+    order = np.argsort(dpt)
+    dpt_up, pos_up = dpt[order], pos[order]
+    lo, hi = math.floor(pos[0]), math.ceil(pos[-1])
+
+    def code_for_distance(distance_m: float) -> int:
+        d = float(distance_m)
+        v = 0.0 if math.isinf(d) else 1.0 / d
+        return int(np.clip(round(float(np.interp(v, dpt_up, pos_up))), lo, hi))
+
+    def distance_for_code(code: float) -> float:
+        v = float(np.interp(float(code), pos, dpt))
+        return math.inf if v <= 0.0 else 1.0 / v
+
+    return code_for_distance, distance_for_code
+
+
 class ReplayBackend:
     """AF on a recorded focal stack (see the module notes).
 
@@ -187,6 +264,8 @@ class ReplayBackend:
         self._coc_max_um = cam.get("coc_max_um", None if pitch is None else 2.0 * float(pitch))
         known = all(d is not None for d in rs.focus_distances_m)
         self._optics = known and None not in (self._f_mm, self._n, self._coc_max_um)
+        lens_model = stack_lens_model(rs.lens_positions, rs.focus_distances_m) if self._optics else None
+        code_for_distance, distance_for_code = lens_model if lens_model is not None else (None, None)
         self._context = AFContext(
             min_code=math.floor(rs.lens_positions[0]),
             max_code=math.ceil(rs.lens_positions[-1]),
@@ -197,6 +276,8 @@ class ReplayBackend:
             f_number=None if self._n is None else float(self._n),
             pixel_pitch_um=None if cam.get("pixel_pitch_um") is None else float(cam["pixel_pitch_um"]),
             coc_max_um=None if self._coc_max_um is None else float(self._coc_max_um),
+            code_for_distance=code_for_distance,
+            distance_for_code=distance_for_code,
             settle_time_s=0.0,
             name=rs.name,
             extra={"lens_positions": tuple(float(p) for p in rs.lens_positions), "replay": True},

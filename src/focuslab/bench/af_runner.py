@@ -52,6 +52,11 @@ def supported_requirements(context) -> frozenset[str]:
     return frozenset(have)
 
 
+#: What a replayed stack lacks when the policies that need a lens model are skipped on it
+#: (:func:`focuslab.af.replay.stack_lens_model`).
+REPLAY_LENS_MODEL_HINT = ("stack.json needs camera focal_length_mm, f_number and pixel_pitch_um, "
+                          "and every frame's focus_distance_m, moving one way along the lens positions")
+
 #: Reason recorded for a stills method on a video case.
 STILLS_ONLY_REASON = "stills only"
 
@@ -167,7 +172,10 @@ def run_method(case: AFCase, method: str, scene) -> tuple[dict, object]:
     backend = _make_backend(case, scene)
     missing = sorted(set(policy.requires) - supported_requirements(backend.context) - {"truth"})
     if missing:
-        rec.update(status="skipped", reason=f"camera has no {', '.join(missing)}")
+        reason = f"camera has no {', '.join(missing)}"
+        if "lens_model" in missing and backend.context.extra.get("replay"):
+            reason += f" ({REPLAY_LENS_MODEL_HINT})"
+        rec.update(status="skipped", reason=reason)
         return rec, None
     t0 = time.perf_counter()
     if case.video:
