@@ -46,6 +46,30 @@ def test_render_writes_a_readable_focal_stack(stack_dir):
     img = st.read(1)
     assert img.dtype == np.uint16 and img.shape == (756, 1008)
     assert 64 < img.mean() < 1023
+    # the replay regions with their own truth: one plane, every region at the subject
+    regions = {r["name"]: r for r in man["ground_truth"]["regions"]}
+    assert sorted(regions) == ["bottom", "centre", "top"]
+    assert all(r["subject_distance_m"] == pytest.approx(0.5, rel=1e-4) for r in regions.values())
+    assert regions["centre"]["roi"] == [440, 330, 126, 94]
+
+
+def test_region_truth_of_a_scene_with_depth():
+    """Middlebury's motorcycle: the top region sees the far wall, the bottom the nearer bike;
+    each region's truth is the simulator's own (nearest subject covering 30 %)."""
+    from focuslab.af.region_depth import region_subject_distance_m
+    from focuslab.af.regions import stack_regions
+    from focuslab.camera.presets import get_camera
+    from focuslab.data.stack_render import region_truth, scene_for_camera
+    from focuslab.optics.focus import lens_displacement_um
+
+    cam = get_camera("phone_main")
+    scene = scene_for_camera(cam, "middlebury", subject_distance_m=None, seed=0)
+    truth = {r["name"]: r["subject_distance_m"] for r in region_truth(cam, scene)["regions"]}
+    assert truth["top"] > 1.5 * truth["bottom"]  # 4.07 m against 2.19 m
+    disp = lens_displacement_um(cam.lens.focal_length_mm, scene.subject_distance_m(0.0))
+    for name, roi in stack_regions(cam.stream_sensor.shape_px).items():
+        want = region_subject_distance_m(cam, scene, roi, t_s=0.0, displacement_um=disp)
+        assert truth[name] == pytest.approx(want, rel=1e-5)
 
 
 def test_same_seed_same_bytes(stack_dir, tmp_path):

@@ -93,6 +93,19 @@ def check_roi(roi: Sequence[int], frame_shape: Sequence[int], *, min_size_px: in
     return (x2, y2, _even_down(x + rw - x2), _even_down(y + rh - y2))
 
 
+#: The AF regions of a replayed stack (``focuslab bench --stack``; written with their truth by
+#: ``focuslab render``): name -> (x, y) of the region's centre in frame fractions.
+STACK_REGIONS = {"centre": (0.5, 0.5), "top": (0.5, 0.2), "bottom": (0.5, 0.8)}
+
+
+def stack_regions(shape: tuple[int, int]) -> dict[str, tuple[int, int, int, int]]:
+    """The even-aligned AF regions ``(x, y, w, h)`` of :data:`STACK_REGIONS` on a frame of ``shape`` (1/8 per side)."""
+    h, w = shape
+    rw, rh = 2 * max(1, w // 16), 2 * max(1, h // 16)
+    return {name: (2 * int((cx * w - rw / 2) / 2), 2 * int((cy * h - rh / 2) / 2), rw, rh)
+            for name, (cx, cy) in STACK_REGIONS.items()}
+
+
 def zone_grid(frame_shape: Sequence[int], grid: tuple[int, int] = (3, 3), *, span_fraction: float = 0.75) -> np.ndarray:
     """AF zones: a ``rows x cols`` grid over the central ``span_fraction`` of the frame.
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from focuslab.af.regions import STACK_REGIONS, stack_regions  # noqa: F401  (re-exported)
 from focuslab.bench.af_case import AFCase
 from focuslab.errors import InputFileError
-
-#: The AF regions of a replayed stack: name -> (x, y) of the region's centre in frame fractions.
-STACK_REGIONS = {"centre": (0.5, 0.5), "top": (0.5, 0.2), "bottom": (0.5, 0.8)}
 
 
 def check_stack_folder(path: str | os.PathLike):
@@ -36,14 +34,6 @@ def check_stack_folder(path: str | os.PathLike):
     if len(rs) < 3:
         raise InputFileError(f"{path} has {len(rs)} frame(s); a focal stack to replay needs at least 3")
     return rs
-
-
-def stack_regions(shape: tuple[int, int]) -> dict[str, tuple[int, int, int, int]]:
-    """The even-aligned AF regions ``(x, y, w, h)`` of :data:`STACK_REGIONS` on a frame of ``shape`` (1/8 per side)."""
-    h, w = shape
-    rw, rh = 2 * max(1, w // 16), 2 * max(1, h // 16)
-    return {name: (2 * int((cx * w - rw / 2) / 2), 2 * int((cy * h - rh / 2) / 2), rw, rh)
-            for name, (cx, cy) in STACK_REGIONS.items()}
 
 
 def stack_suite_cases(path: str | os.PathLike) -> tuple[str, list[AFCase]]:

@@ -94,6 +94,34 @@ def camera_block(camera: Camera, output: str) -> dict:
     return block
 
 
+def region_truth(camera: Camera, scene: Scene) -> dict:
+    """``{"regions": [{"name", "roi", "subject_distance_m"}, ...]}`` for the replay regions.
+
+    The regions are the benchmark's (:func:`focuslab.af.regions.stack_regions` on the stream
+    frame: centre, 20 % from the top and from the bottom), each with the distance AF should
+    focus at there, as the simulator's own truth rules it
+    (:func:`focuslab.af.region_depth.region_subject_distance_m`: the nearest subject covering
+    30 % of the region), with the lens focused at the scene's subject (the field's
+    magnification moves little with focus). A replay of the stack then scores each region
+    against its own subject: on a ``two_planes`` or ``middlebury`` stack the regions lie at
+    different depths, and the whole-frame ``subject_distance_m`` would be right for one of them.
+    Regions whose visible surface is at infinity (or not sampled) are left out: replay takes
+    their sweep peak.
+    """
+    from focuslab.af.region_depth import region_subject_distance_m
+    from focuslab.af.regions import stack_regions
+
+    subject = scene.subject_distance_m(0.0)
+    focused = subject if subject is not None and math.isfinite(subject) and subject > 0 else math.inf
+    disp = 0.0 if math.isinf(focused) else float(lens_displacement_um(camera.lens.focal_length_mm, focused))
+    regions = []
+    for name, roi in stack_regions(camera.stream_sensor.shape_px).items():
+        d = region_subject_distance_m(camera, scene, roi, t_s=0.0, displacement_um=disp)
+        if d is not None and math.isfinite(d):
+            regions.append({"name": name, "roi": list(roi), "subject_distance_m": round(float(d), 6)})
+    return {"regions": regions} if regions else {}
+
+
 def _rgb16(raw) -> np.ndarray:
     rgb = process_raw(raw, encode_srgb=True)
     return np.round(np.clip(rgb, 0.0, 1.0) * 65535.0).astype(np.uint16)
@@ -192,7 +220,9 @@ def render_stack_folder(
         if progress is not None:
             progress(i + 1, len(codes))
     subject = scene.subject_distance_m(0.0)
-    truth = None if subject is None or not math.isfinite(subject) else {"subject_distance_m": subject}
+    truth = region_truth(camera, scene)
+    if subject is not None and math.isfinite(subject):
+        truth = {"subject_distance_m": subject, **truth}
     meta = {"scene": scene_name, "seed": seed, "illuminance_lux": lux, "output": output,
             "subject_code": camera.focus_code_for_distance(subject) if truth else None}
-    return writer.finish(ground_truth=truth, metadata=meta)
+    return writer.finish(ground_truth=truth or None, metadata=meta)
