@@ -329,9 +329,8 @@ class ContrastHillClimb:
         """Whether some quadrant's F rose significantly over the last climb step (see the module notes)."""
         if len(self._quads) < 2 or not math.isfinite(self.ahead_rise_fraction):
             return False
-        ctx = self._ctx
         pos = self._codes[-1]
-        if (self._dir > 0 and pos >= ctx.max_code - 0.5) or (self._dir < 0 and pos <= ctx.min_code + 0.5):
+        if self._at_end(pos):
             return False
         moved = (self._codes[-1] - self._codes[-2]) * self._dir
         if moved < 0.5 * self.coarse_dof * self._dof(pos):
@@ -343,7 +342,6 @@ class ContrastHillClimb:
             return bool(np.any(v1 - v0 > thr))
 
     def _climb_move(self, pos: float) -> Command:
-        ctx = self._ctx
         dof = self._dof(pos)
         base = self.coarse_dof * dof
         v = self._values
@@ -355,9 +353,20 @@ class ContrastHillClimb:
             last = abs(self._codes[-1] - self._codes[-2])
             self._step = float(np.clip(self.distance_fraction * last / rise, base, self.max_step_dof * dof))
         nxt = pos + self._dir * self._step
-        if (self._dir > 0 and pos >= ctx.max_code - 0.5) or (self._dir < 0 and pos <= ctx.min_code + 0.5):
+        if self._at_end(pos):
             return self._start_refine()
         return self._move(nxt)
+
+    def _at_end(self, pos: float) -> bool:
+        """Whether the climb stands at the end stop it climbs toward: the reported position is
+        there, or the lens was already commanded to it (with the actuator's play the reported
+        position can rest a few codes short of the stop: a climb that tested the position alone
+        kept commanding the stop, saw the same flat focus value and ran out its frames there,
+        22 frames on a phone_tele low-light case)."""
+        ctx = self._ctx
+        if self._dir > 0:
+            return pos >= ctx.max_code - 0.5 or (self._last_cmd is not None and self._last_cmd >= ctx.max_code)
+        return pos <= ctx.min_code + 0.5 or (self._last_cmd is not None and self._last_cmd <= ctx.min_code)
 
     def _start_refine(self) -> Command:
         self._phase = "refine"
