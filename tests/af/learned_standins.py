@@ -27,16 +27,16 @@ def context():
 
 
 class _Truth(torch.nn.Module):
-    def __init__(self, camera, *, gain: float = 1.0, logvar: float = -4.0) -> None:
+    def __init__(self, camera, *, gain: float = 1.0, logvar: float = -4.0, offset: float = 0.0) -> None:
         super().__init__()
         self.crop_px = 16
         self.hidden = 4
-        self.camera, self.gain, self.logvar = camera, gain, logvar
+        self.camera, self.gain, self.logvar, self.offset = camera, gain, logvar, offset
         self.calls = 0
 
     def answer(self, batch: int, extra: torch.Tensor | float = 0.0) -> torch.Tensor:
         self.calls += 1
-        d = self.gain * true_defocus_dof(self.camera.best, self.camera.code)
+        d = self.gain * true_defocus_dof(self.camera.best, self.camera.code) + self.offset
         out = torch.tensor([[d, self.logvar]], dtype=torch.float32).repeat(batch, 1)
         out[:, 0] += extra
         return out

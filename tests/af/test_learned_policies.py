@@ -125,12 +125,40 @@ def test_learned_dp_done_at_once_when_in_focus(standin):
 def test_learned_two_frame_probes_then_jumps(standin, best, start):
     cam = FakeCamera(best, start_code=start, seed=5, dual_pixel=False)
     standin(TruthTwoFrame, cam, "two-frame")
-    pol = get_policy("learned-two-frame", probe_dof=3.0)
+    pol = get_policy("learned-two-frame", probe_dof=3.0, finish="none")
     frames, _, cmds, done = run(pol, cam, context())
     assert done and dof_error(cam) < 0.2 and frames <= 5  # probe, jump, probe again (the jump > 80 codes), done
     probe = cmds[1] - cmds[0]
     assert np.sign(probe) == (1 if start < 300 else -1) and abs(probe) == pytest.approx(3 * 12.6, abs=3)
     assert abs(cmds[3] - cmds[2]) == pytest.approx(abs(probe), abs=2)  # a pair within the training moves
+
+
+@pytest.mark.parametrize("offset", [0.9, -0.9])
+def test_learned_two_frame_finishes_on_the_focus_curve(standin, offset):
+    """A pair network that stops 0.9 DoF off (within its 1-DoF stop): the peak finish probes
+    beside the stop and places the lens on the focus curve's peak; stopping on the network leaves it off."""
+    errors = {}
+    for finish in ("none", "peak"):
+        cam = FakeCamera(380.0, start_code=40, seed=5, dual_pixel=False)
+        standin(TruthTwoFrame, cam, "two-frame", offset=offset)
+        pol = get_policy("learned-two-frame", probe_dof=3.0, finish=finish)
+        frames, _, cmds, done = run(pol, cam, context())
+        assert done and not pol.fell_back
+        errors[finish] = dof_error(cam)
+        if finish == "peak":
+            assert frames <= 9 and len(cmds) >= 5, cmds  # the network's moves, then probes and the peak
+    assert 0.6 < errors["none"] < 1.2 and errors["peak"] < 0.3, errors
+
+
+def test_learned_two_frame_finish_keeps_the_stop_on_a_flat_curve(standin):
+    """A texture-less region (its focus value flat within the noise): contrast cannot place the lens,
+    so the finish returns to where the network stopped."""
+    cam = FakeCamera(380.0, start_code=40, seed=5, dual_pixel=False, texture=0.0, noise=0.01)
+    standin(TruthTwoFrame, cam, "two-frame", offset=0.5)
+    pol = get_policy("learned-two-frame", probe_dof=3.0)
+    _, _, cmds, done = run(pol, cam, context())
+    network_stop = pol.predictions[-1][1]  # the code of the network's last reading
+    assert done and cmds[-1] == network_stop and abs(dof_error(cam) - 0.5) < 0.1
 
 
 def test_learned_fusion_uses_depth_and_jumps(standin):
