@@ -16,8 +16,8 @@ import pytest
 import focuslab.af.policies  # noqa: F401  (registers the built-in policies)
 from focuslab.af.backends import ReplayBackend, ReplayStack, SimulatorBackend
 from focuslab.af.loop import run_af
-from focuslab.af.registry import get_policy
 from focuslab.af.regions import stack_regions
+from focuslab.af.registry import get_policy
 from focuslab.camera.presets import get_camera
 from focuslab.data.stack_render import render_stack_folder, scene_for_camera
 

@@ -23,9 +23,15 @@ the two-step task; depth from defocus, Pentland, PAMI 1987):
    ``finish_step_dof`` beyond it on that side (both open: the side the network's last
    prediction pointed to), at most ``finish_probes`` times; then a Gaussian through the
    samples nearest the best (:func:`~focuslab.af.af_signals.fit_focus_peak`) gives the peak,
-   and the lens moves there, done. The pair network's error near focus is ~1 DoF (held-out
-   MAE 2.91 DoF over +-40): stopping on it left 5 of 14 stills-bright cases on ``no_pdaf``
-   at 1.0-1.9 DoF (docs/learned_af.md). ``finish="none"`` stops on the network.
+   and the lens moves there, done. A curve flat within ``finish_k_sigma`` of the focus
+   value's pixel noise across the samples (a dark, texture-less region) cannot place the lens
+   better than the network: the lens goes back to the network's stop. A run whose network
+   stops only because its corrections ran out (its last reading beyond the stop: it hunted)
+   hands over to the contrast hill-climb instead. The pair network's error near focus is
+   ~1 DoF (held-out MAE 2.91 DoF over +-40): stopping on it left 6 of 14 stills-bright cases
+   on ``no_pdaf`` (seed 0) out of focus, 4 at 1.0-1.9 DoF and 2 that hunted to ~7 DoF;
+   full stills suites, seeds 0-2, in focus: no_pdaf bright 57 % -> 100 %, low light
+   67 % -> 97 % (docs/learned_af.md). ``finish="none"`` stops on the network.
 
 Needs the lens model only (no dual pixel): the image of the AF region suffices.
 """
@@ -56,9 +62,10 @@ class LearnedTwoFrameAF(LearnedJumpAF):
     finish
         ``"peak"`` (default): finish on the focus curve around where the network stops
         (module notes, step 4); ``"none"``: stop on the network.
-    finish_step_dof, finish_span_dof, finish_probes
-        The finish's probe step (DoF), how far from the stop its samples count (DoF), and
-        its most probes.
+    finish_step_dof, finish_span_dof, finish_probes, finish_k_sigma
+        The finish's probe step (DoF), how far from the stop its samples count (DoF), its
+        most probes, and the focus-value spread (in noise sigmas) below which the curve is
+        flat.
     **options
         Those of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`; here ``done_dof``
         defaults to 1 DoF and ``max_corrections`` to 2 (the pair network is less precise near
