@@ -104,7 +104,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         self._ref = None  # the last settled frame at another code than the current one
         self._need_probe = False
         self._last_move = 0.0
-        self._samples: list[tuple[float, float]] = []  # (lens position, focus value) of settled frames
+        self._samples: list[tuple[float, float, float]] = []  # settled frames: (lens position, focus value, its noise)
         self._finishing: dict | None = None  # the peak finish's state once the network stopped
 
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
@@ -178,7 +178,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         return self.send(observation, fit.code, done=True)
 
     def step(self, observation: Observation) -> Command:
-        """Probe when there is no usable pair, else predict from the pair (see the module notes)."""
+        """Probe when there is no usable pair, else predict from the pair; finish on the focus curve (module notes)."""
         if self._finishing is not None and not self._done:
             return self._finish_step(observation)
         self._need_probe = False
