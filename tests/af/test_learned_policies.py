@@ -278,6 +278,12 @@ def test_bad_options_are_one_line_errors():
         get_policy("learned-dp", max_uncertain=0)
     with pytest.raises(InvalidParameterError, match="probe_dof must be > 0"):
         get_policy("learned-two-frame", probe_dof=-1)
+    with pytest.raises(InvalidParameterError, match="finish must be 'peak' or 'none'"):
+        get_policy("learned-two-frame", finish="bogus")
+    with pytest.raises(InvalidParameterError, match="finish_probes must be an integer >= 0"):
+        get_policy("learned-two-frame", finish_probes=-1)
+    with pytest.raises(InvalidParameterError, match="finish_step_dof must be > 0"):
+        get_policy("learned-two-frame", finish_step_dof=0)
     with pytest.raises(InvalidParameterError, match="rejected its options"):
         get_policy("learned-video", nonsense=1)
     for bad in ("bogus", -0.5, 0.0):
