@@ -133,6 +133,19 @@ def test_learned_two_frame_probes_then_jumps(standin, best, start):
     assert abs(cmds[3] - cmds[2]) == pytest.approx(abs(probe), abs=2)  # a pair within the training moves
 
 
+def test_learned_two_frame_pairs_are_limited_in_dof(standin):
+    """The pair limits are the training moves in DoF (1-5), whatever a code is worth: an 8-DoF
+    probe is cut to 5 DoF (63 codes on the fake's 12.6 codes per DoF)."""
+    cam = FakeCamera(380.0, start_code=40, seed=5, dual_pixel=False)
+    standin(TruthTwoFrame, cam, "two-frame")
+    _, _, cmds, done = run(get_policy("learned-two-frame", probe_dof=8.0, finish="none"), cam, context())
+    assert done and cmds[1] - cmds[0] == pytest.approx(5 * 12.6, abs=2)
+    from focuslab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="max_pair_dof"):
+        get_policy("learned-two-frame", min_pair_dof=3.0, max_pair_dof=2.0)
+
+
 @pytest.mark.parametrize("offset", [0.9, -0.9])
 def test_learned_two_frame_finishes_on_the_focus_curve(standin, offset):
     """A pair network that stops 0.9 DoF off (within its 1-DoF stop): the peak finish probes

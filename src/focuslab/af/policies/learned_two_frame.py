@@ -9,7 +9,7 @@ the two-step task; depth from defocus, Pentland, PAMI 1987):
    :func:`focuslab.models.predict.two_frame_defocus` (the defocus at frame 1 and its sigma);
    :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF` jumps there.
 3. Confirm: the last settled frame at another code and this settled frame form the next pair
-   when they are at most ``max_pair_codes`` apart (the moves of the training pairs); after a
+   when they are at most ``max_pair_dof`` apart (the moves of the training pairs); after a
    longer jump the lens first probes again (on the same way as the jump), costing one frame.
    Then done, correct, or fall back to contrast as in the base.
    (The base's secant correction is off: each pair already measures the blur change across a
@@ -53,12 +53,15 @@ class LearnedTwoFrameAF(LearnedJumpAF):
     Parameters
     ----------
     probe_dof
-        The probe step between the frames of a pair, DoF, clipped to [``min_pair_codes``,
-        ``max_pair_codes``].
-    min_pair_codes, max_pair_codes
-        The lens moves between a pair's frames the network was trained on (the training set's
-        ``two_frame.step_codes``, 15-80 codes); a pair further apart is not used: the policy
-        probes again from the current frame.
+        The probe step between the frames of a pair, DoF, clipped to [``min_pair_dof``,
+        ``max_pair_dof``].
+    min_pair_dof, max_pair_dof
+        The lens moves between a pair's frames the network was trained on, DoF (the training
+        set's ``two_frame.step_codes``, 15-80 codes on phone_main_tof's ~16 codes per DoF; the
+        network reads the move in DoF); a pair further apart is not used: the policy probes
+        again from the current frame. In DoF, not codes, so a camera whose codes are finer or
+        coarser (the tele's ~22 codes per DoF) or a replayed stack whose lens positions are
+        frame indices pairs the frames the network knows.
     finish
         ``"peak"`` (default): finish on the focus curve around where the network stops
         (module notes, step 4); ``"none"``: stop on the network.
@@ -76,7 +79,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
     requires: frozenset[str] = frozenset({"lens_model"})
     model_name = "two-frame"
 
-    def __init__(self, *, probe_dof: float = 4.0, min_pair_codes: float = 15.0, max_pair_codes: float = 80.0,
+    def __init__(self, *, probe_dof: float = 4.0, min_pair_dof: float = 1.0, max_pair_dof: float = 5.0,
                  finish: str = "peak", finish_step_dof: float = 1.25, finish_span_dof: float = 4.0,
                  finish_probes: int = 3, finish_k_sigma: float = 3.0, **options) -> None:
         options = {"done_dof": 1.0, "max_corrections": 2, **options}
@@ -91,11 +94,11 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         self.finish_probes = int(finish_probes)
         self.finish_k_sigma = check_positive("finish_k_sigma", finish_k_sigma)
         self.probe_dof = check_positive("probe_dof", probe_dof)
-        self.min_pair_codes = check_positive("min_pair_codes", min_pair_codes)
-        self.max_pair_codes = check_positive("max_pair_codes", max_pair_codes)
-        if self.max_pair_codes < self.min_pair_codes:
+        self.min_pair_dof = check_positive("min_pair_dof", min_pair_dof)
+        self.max_pair_dof = check_positive("max_pair_dof", max_pair_dof)
+        if self.max_pair_dof < self.min_pair_dof:
             raise InvalidParameterError(
-                f"max_pair_codes ({max_pair_codes}) must be >= min_pair_codes ({min_pair_codes})")
+                f"max_pair_dof ({max_pair_dof}) must be >= min_pair_dof ({min_pair_dof})")
 
     use_secant = False
 
@@ -115,7 +118,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         if self._prev is not None and abs(self._prev[1] - code) >= 0.5:
             self._ref = self._prev  # the lens moved since: the previous settled frame is the reference
         self._prev = (observation.image, float(code), dof)
-        if self._ref is not None and abs(self._ref[1] - code) > self.max_pair_codes:
+        if self._ref is not None and abs(self._ref[1] - code) > self.max_pair_dof * dof:
             self._ref = None  # a pair further apart than the training pairs: probe afresh from here
         if self._ref is None:
             self._need_probe = True
@@ -196,7 +199,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         if self._need_probe and cmd.target_code is None and not cmd.done and self._hc is None:
             ctx = self._ctx
             code = int(observation.lens_code)
-            step = float(np.clip(self.probe_dof * self._prev[2], self.min_pair_codes, self.max_pair_codes))
+            step = float(np.clip(self.probe_dof, self.min_pair_dof, self.max_pair_dof)) * self._prev[2]
             sign = 1.0 if code < 0.5 * (ctx.min_code + ctx.max_code) else -1.0
             if self._last_move:
                 sign = self._last_move  # after a jump: on the same way (a short jump is the common miss)
