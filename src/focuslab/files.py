@@ -2,7 +2,10 @@
 
 Every file focuslab writes goes to a temporary name in the same folder and is renamed into
 place with :func:`os.replace`, so a reader never sees a half-written file and a crash never
-leaves one behind.
+leaves one behind. The file gets the permissions an ordinary ``open(path, "w")`` would give
+it (``0o666`` less the process umask, or the mode of the file it replaces), not the owner-only
+``0o600`` of :func:`tempfile.mkstemp`: a report, a dataset shard or an exported model is often
+read by another user (a web server, a Ray worker, a teammate).
 """
 
 from __future__ import annotations
@@ -33,6 +36,28 @@ def ensure_dir(path: str | os.PathLike) -> Path:
     return p
 
 
+def process_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (``/proc/self/status``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(final: Path) -> int:
+    """Permission bits for a new ``final``: the replaced file's, else ``0o666`` less the umask."""
+    try:
+        return final.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~process_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
@@ -47,6 +72,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        with contextlib.suppress(OSError):  # a writer may have replaced tmp with a folder, etc.
+            os.chmod(tmp_path, _publish_mode(final))
         os.replace(tmp_path, final)
     except BaseException:
         with contextlib.suppress(OSError):
