@@ -19,6 +19,7 @@ from dataclasses import replace
 from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.camera import Camera
 from focuslab.camera.depth_sensor import DepthSensorSpec
+from focuslab.errors import UnknownNameError
 from focuslab.optics import PIXEL4_DP_RESPONSE, GeometricPsf
 from focuslab.optics.lens import LensSpec
 from focuslab.registry import Registry
@@ -38,14 +39,31 @@ def camera_names() -> list[str]:
 
 
 def get_camera(name: str) -> Camera:
-    """The preset ``name`` as a :class:`Camera`.
+    """The preset ``name``, or the camera of the camera file ``name``, as a :class:`Camera`.
+
+    A name ending in .yaml, .yml or .json is read as a camera file
+    (:mod:`focuslab.camera.camera_file`); the label of a file loaded earlier in this process
+    finds that file's camera too.
 
     Raises
     ------
     UnknownNameError
-        When ``name`` is not registered; the message lists the valid names.
+        When ``name`` is neither a preset, a camera file nor a loaded file's label; the message
+        lists the valid names.
+    InputFileError, InvalidParameterError
+        A camera file that is missing, unreadable or describes an impossible camera.
     """
-    return _CAMERAS.get(name)()
+    from focuslab.camera.camera_file import load_camera_file, loaded_camera, looks_like_camera_file
+
+    if name in _CAMERAS:
+        return _CAMERAS.get(name)()
+    if looks_like_camera_file(name):
+        return load_camera_file(name)
+    cam = loaded_camera(name) if isinstance(name, str) else None
+    if cam is not None:
+        return cam
+    raise UnknownNameError(f"unknown camera preset {name!r}; valid names: {', '.join(camera_names())}, "
+                           "or the path of a camera file (.yaml; docs/cameras.md)")
 
 
 @register_camera("phone_main")

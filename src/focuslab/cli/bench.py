@@ -22,6 +22,7 @@ from focuslab.bench.leaderboard import leaderboard_rows
 from focuslab.bench.stack_cases import check_stack_folder
 from focuslab.bench.suites import DEFAULT_CAMERA, get_suite
 from focuslab.camera import get_camera
+from focuslab.camera.camera_file import looks_like_camera_file
 from focuslab.engine import check_engine, check_reachable
 from focuslab.errors import InvalidParameterError
 
@@ -36,7 +37,9 @@ def bench_command(
                                      help="AF method, or NAME:key=value,... with options for it (e.g. "
                                           "learned-dp:far_weights=none; repeatable; default: every registered one)."),
     stack: list[Path] = typer.Option(None, "--stack", help="Focal-stack folder to replay (repeatable)."),
-    camera: str = typer.Option(DEFAULT_CAMERA, "--camera", help="Camera preset of the built-in suites."),
+    camera: str = typer.Option(DEFAULT_CAMERA, "--camera",
+                               help="Camera of the built-in suites: a preset (focuslab cameras) or a camera "
+                                    "file (docs/cameras.md)."),
     out: Path = typer.Option(Path("bench_out"), "--out", help="Output folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON instead of tables."),
     seed: int = typer.Option(0, "--seed", help="Seed of the suites' draws."),
@@ -60,6 +63,8 @@ def bench_command(
         get_suite(name)
     for d in stack or ():
         check_stack_folder(d)
+    if looks_like_camera_file(camera):  # workers (and Ray) load it by absolute path
+        camera = str(Path(camera).expanduser().resolve())
     get_camera(camera)
     if seed < 0:
         raise InvalidParameterError(f"--seed must be a non-negative integer, got {seed}")

@@ -15,7 +15,7 @@ from focuslab.bench.demo import run_demo
 def demo_command(
     out: Path = typer.Option(Path("demo_out"), "--out", help="Output folder."),
     scene: str = typer.Option("dead_leaves", help="Built-in scene."),
-    camera: str = typer.Option("phone_main", help="Camera preset."),
+    camera: str = typer.Option("phone_main", help="Camera preset or camera file (docs/cameras.md)."),
     positions: int = typer.Option(31, help="Lens positions in the sweep."),
     lux: float = typer.Option(500.0, help="Scene illuminance, lux."),
     seed: int = typer.Option(0, help="Seed of texture and noise."),

@@ -119,7 +119,8 @@ def simulate_module_command(
     series: bool = typer.Option(False, "--series", help="A through-focus series (else one frame at nominal focus)."),
     frames: int = typer.Option(15, help="Frames of the series."),
     step_um: float | None = typer.Option(None, help="Lens step of the series, um (default N c_max / 3)."),
-    camera: str = typer.Option("phone_main", help="Camera preset whose lens the module uses."),
+    camera: str = typer.Option("phone_main",
+                               help="Camera preset or camera file (docs/cameras.md) whose lens the module uses."),
     psf: str = typer.Option("wave", help="PSF model: wave (FieldDependentPsf) or gaussian (fast)."),
     seed: int = typer.Option(0, help="Noise seed (frame i uses seed + i)."),
 ) -> None:

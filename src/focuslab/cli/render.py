@@ -14,7 +14,8 @@ from focuslab.data.stack_render import render_stack_folder
 def render_command(
     out: Path = typer.Option(..., "--out", help="Output folder for frames + stack.json."),
     scene: str = typer.Option("dead_leaves", help="Built-in scene (see 'focuslab scenes')."),
-    camera: str = typer.Option("phone_main", help="Camera preset (see 'focuslab cameras')."),
+    camera: str = typer.Option("phone_main",
+                               help="Camera preset (see 'focuslab cameras') or camera file (docs/cameras.md)."),
     positions: int = typer.Option(15, help="Lens positions from infinity to the minimum focus distance."),
     dual_pixel: bool = typer.Option(False, "--dual-pixel", help="Also write left/right sub-images."),
     lux: float = typer.Option(500.0, help="Scene illuminance, lux."),

@@ -25,8 +25,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from focuslab.camera import get_camera
 from focuslab.camera.camera import Camera
+from focuslab.data.generate_config import config_camera
 from focuslab.optics import PIXEL4_DP_RESPONSE, DualPixelResponse, GeometricPsf, WavePsf, mono_spectrum
 from focuslab.optics.focus import lens_displacement_um
 
@@ -65,7 +65,7 @@ def dp_response(family: str, cfg: dict, rng: np.random.Generator) -> DualPixelRe
 
 def sample_camera(cfg: dict, rng: np.random.Generator) -> tuple[Camera, int]:
     """A randomized camera and the index of its variant in ``list(cfg["variants"])``."""
-    base = get_camera(cfg["camera"])
+    base = config_camera(cfg)
     names = list(cfg["variants"])
     vi = pick(rng, [cfg["variants"][n]["weight"] for n in names])
     response = dp_response(cfg["variants"][names[vi]]["family"], cfg, rng)

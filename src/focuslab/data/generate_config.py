@@ -78,6 +78,25 @@ DEFAULTS: dict = {
 }
 
 
+def config_camera(cfg: dict):
+    """The base :class:`~focuslab.camera.camera.Camera` of a config: its ``camera`` is a preset name
+    or a camera-file mapping (:mod:`focuslab.camera.camera_file`; :func:`load_config` inlines a
+    camera file's path, so the run's fingerprint covers the camera's every field)."""
+    from focuslab.camera import camera_names, get_camera
+    from focuslab.camera.camera_file import camera_from_dict
+
+    camera = cfg["camera"]
+    if isinstance(camera, dict):
+        try:
+            return camera_from_dict(camera, default_name="data_camera")
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"config camera: {exc}") from None
+    if not isinstance(camera, str) or camera not in camera_names():
+        raise InvalidParameterError(f"config camera {camera!r} unknown; use one of {', '.join(camera_names())}, "
+                                    "a camera file's path or its mapping (docs/cameras.md)")
+    return get_camera(camera)
+
+
 def _merge(base: dict, over: dict, path: str = "") -> dict:
     out = copy.deepcopy(base)
     for key, value in over.items():
@@ -140,11 +159,7 @@ def normalize_config(raw: dict | None) -> dict:
     crop = _count("crop_px", cfg["crop_px"], 8)
     if crop % 2:
         raise InvalidParameterError(f"config crop_px must be even (whole Bayer quads), got {crop}")
-    from focuslab.camera import camera_names, get_camera
-
-    if cfg["camera"] not in camera_names():
-        raise InvalidParameterError(f"config camera {cfg['camera']!r} unknown; use one of {', '.join(camera_names())}")
-    cam = get_camera(cfg["camera"])
+    cam = config_camera(cfg)
     if cfg["kind"] in ("dp", "fusion", "video") and not cam.has_dual_pixel:
         raise InvalidParameterError(f"kind {cfg['kind']!r} needs a dual-pixel camera; {cfg['camera']!r} has none")
     if cfg["kind"] == "fusion" and cam.depth_sensor is None:
@@ -247,4 +262,10 @@ def load_config(path: str | Path) -> dict:
     except (OSError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputFileError(f"cannot parse data config {str(p)!r} ({first}); fix the YAML") from None
+    if isinstance(raw, dict) and isinstance(raw.get("camera"), str):
+        from focuslab.camera.camera_file import looks_like_camera_file, read_camera_document
+
+        if looks_like_camera_file(raw["camera"]):  # a path relative to the config's folder, inlined
+            cam_path = Path(raw["camera"]).expanduser()
+            raw = {**raw, "camera": read_camera_document(cam_path if cam_path.is_absolute() else p.parent / cam_path)}
     return normalize_config(raw)

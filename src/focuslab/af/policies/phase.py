@@ -79,18 +79,24 @@ def load_calibration(calibration) -> PhaseCalibration | None:
 
 
 def preset_dp_camera(context: AFContext):
-    """The built-in dual-pixel camera preset named by ``context.name``, or None.
+    """The simulated dual-pixel camera named by ``context.name`` (a preset, or a camera file
+    loaded in this process: :mod:`focuslab.camera.camera_file`), or None.
 
-    None when no preset has that name, when it has no dual pixel, or when its lens or preview
-    pitch differ from the context's (a modified camera under a preset's name): a calibration
-    made on the preset would not be this camera's.
+    None when no such camera has that name, when it has no dual pixel, or when its lens or
+    preview pitch differ from the context's (a modified camera under a preset's name): a
+    calibration made on the named camera would not be this camera's.
     """
-    from focuslab.camera.presets import camera_names, get_camera
+    from focuslab.camera.camera_file import looks_like_camera_file
+    from focuslab.camera.presets import get_camera
+    from focuslab.errors import UnknownNameError
 
     name = context.name
-    if name not in camera_names():
+    if not isinstance(name, str) or looks_like_camera_file(name):
         return None
-    cam = get_camera(name)
+    try:
+        cam = get_camera(name)
+    except UnknownNameError:
+        return None
     same = (
         context.focal_length_mm is not None
         and math.isclose(cam.lens.focal_length_mm, float(context.focal_length_mm), rel_tol=1e-6)
