@@ -32,10 +32,10 @@ Calibration. The network's defocus goes through the camera's defocus calibration
 (:mod:`focuslab.models.dp_calibration`: the learned reader's conversion coefficient, as a PDAF
 module is calibrated at the factory). ``calibration="auto"`` (the default) takes
 ``context.extra["dp_defocus_calibration"]`` when the backend gives one, else calibrates the
-built-in camera preset named by the context on a rendered chart sweep the first time a
-region of that size is read (~5 s on one core; cached per process by camera, weights and
-region side), else (a camera the simulator does not know, e.g. a replay) reads the network
-raw. ``None`` (or ``"none"`` / ``"off"``) reads it raw; a
+simulated camera named by the context (a preset or a loaded camera file, docs/cameras.md)
+on a rendered chart sweep the first time a region of that size is read (~5 s on one core;
+cached per process by camera, weights and region side), else (a camera the simulator does not
+know, e.g. a replay) reads the network raw. ``None`` (or ``"none"`` / ``"off"``) reads it raw; a
 :class:`~focuslab.models.dp_calibration.DefocusCalibration`, its dict or a JSON path is used
 as given. Measured on the full stills suites on phone_main_tof, seeds 0-7 (112 bright, 96
 low-light cases), calibrated against raw, both read at one scale (with the two-scale reading of

@@ -17,15 +17,15 @@ the exposure (the Hall reading, half a frame's travel back while the lens moved)
 Gain calibration. Each reading is first multiplied by the camera's gain g
 (:mod:`focuslab.models.temporal_calibration`: the network's reading scale near focus, from a
 chart sweep at rest, like a PDAF module's conversion coefficient). ``calibration="auto"`` (the
-default) measures g on a built-in dual-pixel preset the first time a region of that size is
-read (~5 s on one core, cached per process) and applies it only where it is below one: an
-over-reading network (phone_tele's ideal split, g = 0.64) closes a loop gain above one and
-hunts, an under-reading one only arrives a frame later. Measured on the full video-tracking
-suite, seeds 0-2: phone_tele 9 / 11 / 16 direction reversals -> 1 / 1 / 2, RMS 0.99 / 0.95 /
-0.92 -> 1.01 / 1.04 / 0.90 DoF (the first readings after a pan are scaled down too);
-phone_main_tof's g = 1.02 is left at one (1.06, applied, added 1 / 0 / 3 reversals for -0.02 to
-+0.01 DoF of RMS). A camera the simulator does not know reads raw; ``"none"`` reads raw; a number
-is used as the gain.
+default) measures g on the simulated dual-pixel camera (a preset or a loaded camera file) the
+first time a region of that size is read (~5 s on one core, cached per process) and applies it
+only where it is below one: an over-reading network (phone_tele's ideal split, g = 0.64) closes
+a loop gain above one and hunts, an under-reading one only arrives a frame later. Measured on
+the full video-tracking suite, seeds 0-2: phone_tele 9 / 11 / 16 direction reversals -> 1 / 1 /
+2, RMS 0.99 / 0.95 / 0.92 -> 1.01 / 1.04 / 0.90 DoF (the first readings after a pan are scaled
+down too); phone_main_tof's g = 1.02 is left at one (1.06, applied, added 1 / 0 / 3 reversals
+for -0.02 to +0.01 DoF of RMS). A camera the simulator does not know reads raw; ``"none"`` reads
+raw; a number is used as the gain.
 
 ``done`` is never set. Needs dual pixel and the lens model.
 
