@@ -194,3 +194,14 @@ def test_data_config_takes_a_camera_file_relative_to_the_config(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
         cfg_path.write_text("kind: dp\ncamera: cams/nope.yaml\n")
         load_config(cfg_path)
+
+
+@pytest.mark.parametrize("name", ["wide_main_6mm", "budget_dp_ideal"])
+def test_shipped_example_camera_files_load(name):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "cameras" / f"{name}.yaml"
+    cam = load_camera_file(path)
+    assert cam.name == name and cam.has_dual_pixel
+    # the stroke reaches the minimum focus distance with the calibrated map (validated on load)
+    assert cam.focus_code_for_distance(cam.lens.min_focus_distance_m) <= cam.actuator.max_code
