@@ -95,6 +95,10 @@ def balanced_mosaic(image: np.ndarray, cfa: str | None) -> np.ndarray:
     return _balanced_mosaic(arr, cfa).astype(np.float64)
 
 
+#: Share of exactly-zero Laplacian responses above which a colour site counts as quantized.
+QUANTIZED_ZERO_SHARE = 0.25
+
+
 def robust_noise_sigma(plane: np.ndarray, cfa: str | None) -> float:
     """Pixel noise of a (balanced) plane: Immerkaer's Laplacian with a median, per colour site.
 
@@ -106,6 +110,17 @@ def robust_noise_sigma(plane: np.ndarray, cfa: str | None) -> float:
     sparse texture edges from inflating it; busy textures still bias it upwards (a factor 2-4
     on an in-focus dead-leaves chart in bright light), which makes thresholds conservative.
     The colour sites' estimates are pooled as a root mean square.
+
+    Quantized sites. In the dark (a mean of a few DN, the low-light suites' 3-12 lux previews)
+    most pixels of a site take one of a few DN values, r is exactly 0 at most pixels and the
+    median collapses: it read 0 to 0.1x the frame-to-frame noise on such regions (so contrast
+    AF took a noise bump for a peak). Where more than :data:`QUANTIZED_ZERO_SHARE` of a site's
+    responses are exactly 0, the site's estimate is the RMS of r / 6 instead, which counts the
+    quantization noise as the white noise it is. Measured against the noise between two frames
+    of the same scene on the 38 such regions among 60 low-light starting frames (phone_main_tof,
+    no_pdaf and configs/cameras/wide_main_6mm.yaml, full stills-lowlight suites): 0.74-1.21x,
+    median 1.05x, where the median read 0-1.08x, median 0.17x, and exactly 0 on 8.
+    Continuous-valued data never take this branch.
 
     References
     ----------
@@ -119,8 +134,11 @@ def robust_noise_sigma(plane: np.ndarray, cfa: str | None) -> float:
             sub = plane[r::step, c::step]
             if sub.shape[0] < 3 or sub.shape[1] < 3:
                 continue
-            resp = ndimage.convolve(sub, kern, mode="reflect")[1:-1, 1:-1]
-            est.append(float(np.median(np.abs(resp))) / (0.6745 * 6.0))
+            resp = np.abs(ndimage.convolve(sub, kern, mode="reflect")[1:-1, 1:-1])
+            if np.mean(resp == 0.0) > QUANTIZED_ZERO_SHARE:
+                est.append(float(np.sqrt(np.mean(resp * resp))) / 6.0)
+            else:
+                est.append(float(np.median(resp)) / (0.6745 * 6.0))
     return math.sqrt(float(np.mean(np.square(est)))) if est else 0.0
 
 
