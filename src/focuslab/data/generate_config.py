@@ -161,10 +161,10 @@ def normalize_config(raw: dict | None) -> dict:
         raise InvalidParameterError(f"config crop_px must be even (whole Bayer quads), got {crop}")
     cam = config_camera(cfg)
     if cfg["kind"] in ("dp", "fusion", "video") and not cam.has_dual_pixel:
-        raise InvalidParameterError(f"kind {cfg['kind']!r} needs a dual-pixel camera; {cfg['camera']!r} has none")
+        raise InvalidParameterError(f"kind {cfg['kind']!r} needs a dual-pixel camera; {cam.name!r} has none")
     if cfg["kind"] == "fusion" and cam.depth_sensor is None:
         raise InvalidParameterError(f"kind 'fusion' needs a camera with a depth sensor (e.g. phone_main_tof), "
-                                    f"not {cfg['camera']!r}")
+                                    f"not {cam.name!r}")
     variants = cfg["variants"]
     if not isinstance(variants, dict) or not variants:
         raise InvalidParameterError("config variants must be a non-empty mapping name -> {family, weight}")
