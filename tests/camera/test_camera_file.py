@@ -205,3 +205,30 @@ def test_shipped_example_camera_files_load(name):
     assert cam.name == name and cam.has_dual_pixel
     # the stroke reaches the minimum focus distance with the calibrated map (validated on load)
     assert cam.focus_code_for_distance(cam.lens.min_focus_distance_m) <= cam.actuator.max_code
+
+
+def test_a_stack_rendered_from_a_camera_file_carries_it_to_replay(tmp_path):
+    """The stack's camera block holds the file's document; a process that never read the file
+    rebuilds the camera from it under its label, and the per-camera calibrations find it."""
+    import subprocess
+    import sys
+
+    from focuslab.data.stack_render import camera_block
+
+    path = tmp_path / "stack_cam.yaml"
+    path.write_text("base: phone_main\nlens: {f_number: 2.0}\n")
+    cam = load_camera_file(path)
+    block = camera_block(cam, "raw")
+    assert block["definition"] == {"name": "stack_cam", "base": "phone_main", "lens": {"f_number": 2.0}}
+    assert "definition" not in camera_block(replace(cam, lens=replace(cam.lens, f_number=2.2)), "raw")
+    assert "definition" not in camera_block(get_camera("phone_main"), "raw")
+    code = (
+        "from focuslab.camera.camera_file import register_camera_document\n"
+        "from focuslab.camera import get_camera\n"
+        f"cam = register_camera_document({block['definition']!r})\n"
+        "assert cam is not None and get_camera('stack_cam') is cam and cam.lens.f_number == 2.0\n"
+        "assert register_camera_document({'name': 'phone_main', 'base': 'phone_tele'}) is None\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

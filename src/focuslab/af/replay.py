@@ -259,6 +259,10 @@ class ReplayBackend:
         self.roi = centre_roi(shape) if roi is None else check_roi(roi, shape)
         self._code = float(rs.lens_positions[0])
         cam = rs.stack.camera
+        if isinstance(cam.get("definition"), dict):  # rendered from a camera file: make it known here
+            from focuslab.camera.camera_file import register_camera_document
+
+            register_camera_document(cam["definition"])
         self._f_mm, self._n = cam.get("focal_length_mm"), cam.get("f_number")
         pitch = cam.get("native_pixel_pitch_um", cam.get("pixel_pitch_um"))
         self._coc_max_um = cam.get("coc_max_um", None if pitch is None else 2.0 * float(pitch))

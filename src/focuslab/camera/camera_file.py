@@ -67,6 +67,7 @@ TOP_KEYS = ("name", "base", "lens", "sensor", "actuator", "dual_pixel_response",
 
 _BY_PATH: dict[str, Camera] = {}
 _BY_NAME: dict[str, str] = {}
+_DOCS: dict[str, dict] = {}  # label -> the document its camera was built from
 
 
 def looks_like_camera_file(name: str) -> bool:
@@ -78,6 +79,32 @@ def loaded_camera(name: str) -> Camera | None:
     """The camera of a file loaded earlier in this process under ``name`` (its label), or None."""
     path = _BY_NAME.get(name)
     return None if path is None else _BY_PATH[path]
+
+
+def camera_document(camera: Camera) -> dict | None:
+    """The camera-file document ``camera`` was loaded from in this process, or None (a preset, a
+    modified camera). ``focuslab render`` writes it into ``stack.json`` as the camera block's
+    ``definition``, so a later replay knows the camera as this process did."""
+    loaded = loaded_camera(camera.name)
+    if loaded is None or loaded != camera:
+        return None
+    return json.loads(json.dumps(_DOCS[camera.name]))
+
+
+def register_camera_document(doc: Any) -> Camera | None:
+    """Build the camera of ``doc`` (a stack's recorded ``definition``) and make its label known in
+    this process, as loading its file would; None when the document is not a valid camera or
+    its label already names another camera (a preset, another file)."""
+    try:
+        cam = camera_from_dict(doc)
+    except (InvalidParameterError, InputFileError):
+        return None
+    known = loaded_camera(cam.name)
+    if known is not None:
+        return known if known == cam else None
+    key = f"<definition:{cam.name}>"
+    _BY_PATH[key], _BY_NAME[cam.name], _DOCS[cam.name] = cam, key, dict(doc)
+    return cam
 
 
 def _check_type(where: str, value: Any, hint: Any) -> Any:
@@ -284,5 +311,5 @@ def load_camera_file(path: str | Path) -> Camera:
     if other is not None and other != key:
         raise InvalidParameterError(f"camera file {str(path)!r} is named {cam.name!r} like {other!r}; "
                                     "give each camera file its own name")
-    _BY_PATH[key], _BY_NAME[cam.name] = cam, key
+    _BY_PATH[key], _BY_NAME[cam.name], _DOCS[cam.name] = cam, key, doc
     return cam

@@ -91,6 +91,11 @@ def camera_block(camera: Camera, output: str) -> dict:
     }
     if output == "raw":
         block.update(black_level_dn=stream.black_level_dn, white_level_dn=stream.white_level_dn, cfa=stream.cfa)
+    from focuslab.camera.camera_file import camera_document
+
+    definition = camera_document(camera)  # a camera file's camera: replay can rebuild it (docs/cameras.md)
+    if definition is not None:
+        block["definition"] = definition
     return block
 
 
