@@ -43,6 +43,30 @@ from focuslab.scene.scene import Scene
 _MASK64 = (1 << 64) - 1
 
 
+def camera_context(cam: Camera, *, exposure_s: float | None = None) -> AFContext:
+    """What the AF knows about the simulated camera ``cam``: code range, optics, its factory
+    calibration (code <-> distance) and the actuator's stated settling time (no scene needed)."""
+    act, lens = cam.actuator, cam.lens
+    # stated settling time: a full-stroke step into a quarter depth of focus in lens travel
+    tol_um = 0.25 * cam.coc_max_um * lens.f_number
+    return AFContext(
+        min_code=int(cam.focus_code_for_distance(math.inf)),
+        max_code=int(cam.focus_code_for_distance(lens.min_focus_distance_m)),
+        frame_interval_s=float(cam.frame_interval_s),
+        has_dual_pixel=cam.has_dual_pixel,
+        has_depth=cam.depth_sensor is not None,
+        focal_length_mm=lens.focal_length_mm,
+        f_number=lens.f_number,
+        pixel_pitch_um=float(cam.stream_sensor.pixel_pitch_um),
+        coc_max_um=float(cam.coc_max_um),
+        code_for_distance=cam.focus_code_for_distance,
+        distance_for_code=lambda code: cam.focus_distance_m(act.displacement_um(int(code))),
+        settle_time_s=float(act.settling_time_s(tol_um)),
+        name=cam.name,
+        extra={"native_pixel_pitch_um": float(cam.sensor.pixel_pitch_um), "exposure_s": exposure_s},
+    )
+
+
 class SimulatorBackend:
     """Closed-loop AF on the simulator: a camera session looking at a scene.
 
@@ -106,26 +130,7 @@ class SimulatorBackend:
 
     # ------------------------------------------------------------------ context
     def _make_context(self) -> AFContext:
-        cam, act = self.camera, self.camera.actuator
-        lens = cam.lens
-        # stated settling time: a full-stroke step into a quarter depth of focus in lens travel
-        tol_um = 0.25 * cam.coc_max_um * lens.f_number
-        return AFContext(
-            min_code=int(cam.focus_code_for_distance(math.inf)),
-            max_code=int(cam.focus_code_for_distance(lens.min_focus_distance_m)),
-            frame_interval_s=float(cam.frame_interval_s),
-            has_dual_pixel=cam.has_dual_pixel,
-            has_depth=cam.depth_sensor is not None,
-            focal_length_mm=lens.focal_length_mm,
-            f_number=lens.f_number,
-            pixel_pitch_um=float(cam.stream_sensor.pixel_pitch_um),
-            coc_max_um=float(cam.coc_max_um),
-            code_for_distance=cam.focus_code_for_distance,
-            distance_for_code=lambda code: cam.focus_distance_m(act.displacement_um(int(code))),
-            settle_time_s=float(act.settling_time_s(tol_um)),
-            name=cam.name,
-            extra={"native_pixel_pitch_um": float(cam.sensor.pixel_pitch_um), "exposure_s": self.exposure_s},
-        )
+        return camera_context(self.camera, exposure_s=self.exposure_s)
 
     @property
     def context(self) -> AFContext:

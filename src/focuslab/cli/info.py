@@ -51,17 +51,12 @@ def cameras_command(
 
 
 def _codes_per_dof(cam, distance_m: float) -> float:
-    """Actuator codes per depth of focus with the lens focused at ``distance_m``.
+    """Actuator codes per depth of focus with the lens focused at ``distance_m``: the figure the AF
+    policies and the in-focus bands use (:func:`focuslab.af.af_signals.codes_per_dof`)."""
+    from focuslab.af.af_signals import codes_per_dof
+    from focuslab.af.backends import camera_context
 
-    One DoF of blur c_max takes an image-side travel of c_max N s / f (blur c = A s dD and
-    ds / dD = s^2, A = f / N), divided by the actuator's local travel per code.
-    """
-    code = cam.focus_code_for_distance(distance_m)
-    act = cam.actuator
-    um_per_code = float(act.displacement_um(min(code + 1, act.max_code)) - act.displacement_um(max(code - 1, 0))) / 2.0
-    s_mm = cam.sensor_distance_mm(float(act.displacement_um(code)))
-    travel_um = cam.coc_max_um * cam.lens.f_number * s_mm / cam.lens.focal_length_mm
-    return travel_um / max(um_per_code, 1e-12)
+    return codes_per_dof(camera_context(cam), float(cam.focus_code_for_distance(distance_m)))
 
 
 def sensors_command() -> None:

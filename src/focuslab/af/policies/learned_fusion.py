@@ -31,6 +31,7 @@ the remap, whose misses all stopped 1-7 DoF short on the far side. The trained c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -53,6 +54,17 @@ TRAINED_CAMERA = "phone_main_tof"
 _FAR_M = 100.0
 
 
+@functools.lru_cache(maxsize=8)
+def _trained_map(trained_camera: str):
+    """The trained camera's AF context and its factory map: codes and focus diopters (0 at infinity)."""
+    from focuslab.af.backends import camera_context
+    from focuslab.camera import get_camera
+
+    ctx = camera_context(get_camera(trained_camera))
+    codes = np.arange(ctx.min_code, ctx.max_code + 1)
+    return ctx, codes, np.array([1.0 / ctx.distance_for_code(int(c)) for c in codes])
+
+
 def tof_remap(context, trained_camera: str) -> Callable[[np.ndarray], np.ndarray] | None:
     """Zone distances of this camera -> the distances the trained camera focuses at the same codes.
 
@@ -64,24 +76,16 @@ def tof_remap(context, trained_camera: str) -> Callable[[np.ndarray], np.ndarray
     a code over 0.1-10 m (the trained camera itself: its readings are untouched) or where this
     camera has no lens model.
     """
-    from focuslab.camera import get_camera
-
     if context.code_for_distance is None:
         return None
-    ref = get_camera(trained_camera)
-    act = ref.actuator
-    codes = np.arange(act.max_code + 1)
-    disp = np.asarray(act.displacement_um(codes), dtype=float)
+    ref_ctx, codes, diopters = _trained_map(trained_camera)
 
-    def ref_distance(code: np.ndarray) -> np.ndarray:
-        d_um = np.interp(code, codes, disp)
-        s_mm = ref.lens.focal_length_mm + d_um / 1000.0
-        diopters = 1000.0 / ref.lens.focal_length_mm - 1000.0 / s_mm
-        return 1.0 / np.maximum(diopters, 1.0 / _FAR_M)
+    def ref_distance(code: np.ndarray) -> np.ndarray:  # the trained camera's map, between its codes
+        return 1.0 / np.maximum(np.interp(code, codes, diopters), 1.0 / _FAR_M)
 
-    probe = np.geomspace(max(0.1, ref.lens.min_focus_distance_m), 10.0, 25)
+    probe = np.geomspace(max(0.1, ref_ctx.distance_for_code(ref_ctx.max_code)), 10.0, 25)
     this = np.array([float(context.code_for_distance(float(u))) for u in probe])
-    trained = np.array([float(ref.focus_code_for_distance(float(u))) for u in probe])
+    trained = np.array([float(ref_ctx.code_for_distance(float(u))) for u in probe])
     if np.max(np.abs(this - trained)) <= 0.5:
         return None
 
