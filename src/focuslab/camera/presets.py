@@ -20,7 +20,7 @@ from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.camera import Camera
 from focuslab.camera.depth_sensor import DepthSensorSpec
 from focuslab.errors import UnknownNameError
-from focuslab.optics import PIXEL4_DP_RESPONSE, GeometricPsf
+from focuslab.optics import PIXEL4_DP_RESPONSE_ON_AXIS, GeometricPsf
 from focuslab.optics.lens import LensSpec
 from focuslab.registry import Registry
 from focuslab.sensor.presets import get_sensor
@@ -100,7 +100,7 @@ def phone_main() -> Camera:
             position_noise_um=0.3,
             name="vcm-10bit-350um",
         ),
-        psf=GeometricPsf.from_lens(lens, dp_response=replace(PIXEL4_DP_RESPONSE, split_shift_per_field=0.0)),
+        psf=GeometricPsf.from_lens(lens, dp_response=PIXEL4_DP_RESPONSE_ON_AXIS),
         preview_binning=4,
         frame_interval_s=1.0 / 30.0,
         name="phone_main",

@@ -27,7 +27,7 @@ import numpy as np
 
 from focuslab.camera.camera import Camera
 from focuslab.data.generate_config import config_camera
-from focuslab.optics import PIXEL4_DP_RESPONSE, DualPixelResponse, GeometricPsf, WavePsf, mono_spectrum
+from focuslab.optics import PIXEL4_DP_RESPONSE_ON_AXIS, DualPixelResponse, GeometricPsf, WavePsf, mono_spectrum
 from focuslab.optics.focus import lens_displacement_um
 
 #: Share of the actuator's calibrated reach used for the minimum focus distance.
@@ -51,7 +51,7 @@ def dp_response(family: str, cfg: dict, rng: np.random.Generator) -> DualPixelRe
     if family == "ideal":
         return DualPixelResponse()
     if family == "pixel4":
-        return replace(PIXEL4_DP_RESPONSE, split_shift_per_field=0.0)
+        return PIXEL4_DP_RESPONSE_ON_AXIS
     dpc = cfg["dual_pixel"]
     ratio = uniform(rng, dpc["lr_gain_ratio"])
     dark_right = bool(rng.random() < 0.5)

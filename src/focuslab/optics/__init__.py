@@ -2,6 +2,7 @@
 
 from focuslab.optics.dp_calibration import (
     PIXEL4_DP_RESPONSE,
+    PIXEL4_DP_RESPONSE_ON_AXIS,
     DualPixelCalibration,
     DualPixelKernelGrid,
     VignettingMaps,
@@ -56,6 +57,7 @@ from focuslab.optics.zernike import ZERNIKE_NAMES, noll_to_nm, zernike
 
 __all__ = [
     "PIXEL4_DP_RESPONSE",
+    "PIXEL4_DP_RESPONSE_ON_AXIS",
     "ZERNIKE_NAMES",
     "ChannelSpectrum",
     "DualPixelCalibration",

@@ -48,7 +48,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -362,3 +362,9 @@ kernels give 0.196-0.232 c. The left view collects more light (L / R = 1.01-1.39
 kernel grid, rising with field x); the gain ratio and the split shift reproduce that trend
 (RMS error of ln(L / R): 0.038). See ``docs/dual_pixel.md``.
 """
+
+PIXEL4_DP_RESPONSE_ON_AXIS = replace(PIXEL4_DP_RESPONSE, split_shift_per_field=0.0)
+""":data:`PIXEL4_DP_RESPONSE` without its split shift with field: the response of an AF region on
+the optical axis, as the ``phone_main`` preset, the ``pixel4`` dataset variant and the camera
+files' ``dual_pixel_response: pixel4`` render it (a field-dependent split makes every frame's PSF
+field-dependent and ~4x slower to render)."""
