@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -64,8 +63,6 @@ def test_base_with_overrides_changes_only_what_it_names(tmp_path):
     # a new lens gets the geometric PSF of its own aperture, with the base's dual-pixel response
     assert isinstance(cam.psf, GeometricPsf) and cam.psf == GeometricPsf.from_lens(cam.lens, base.psf.dp_response)
     assert cam.psf.dp_response.left_gain == base.psf.dp_response.left_gain
-    # one DoF is c_max N s / f of travel: 2 x 1.4 um x 1.8 at ~5.1 mm / 0.30 um per code -> ~17 codes
-    assert math.isclose(cam.coc_max_um, 2.8)
     kept = camera_from_dict({"name": "slow_vcm", "base": "phone_main", "actuator": {"natural_frequency_hz": 60.0}})
     assert kept.psf is not None and kept.psf == base.psf and kept.actuator.natural_frequency_hz == 60.0
 
@@ -172,10 +169,10 @@ def test_bench_runs_on_a_camera_file(tmp_path, capsys):
     assert {r["method"] for r in recs} == {"oracle", "phase"}
     oracle = [r["metrics"]["final_error_dof"] for r in recs if r["method"] == "oracle"]
     assert max(oracle) < 0.75  # the truth follows the file's camera, not the preset's
-    tele = get_camera("phone_tele")
-    # f/2.0 instead of f/2.4: one DoF is fewer codes, so the in-focus band is narrower
+    # f/2.0 instead of the tele's f/2.4: one DoF is fewer codes (22 x 2.0 / 2.4 = 18.3 at 1 m), so
+    # the in-focus band the truth scores against is the file's, not the preset's
     band = np.mean([np.mean(r["trace"]["band_codes"]) for r in recs])
-    assert band < 22.0 * 2.0 / 2.4 * 1.1 and tele.lens.f_number == 2.4
+    assert band < 22.0 * 2.0 / 2.4 * 1.1
 
 
 def test_data_config_takes_a_camera_file_relative_to_the_config(tmp_path):

@@ -17,7 +17,8 @@ is an error and not a silently ignored default::
     actuator:                    # focuslab.camera.actuator.ActuatorSpec fields
       stroke_um: 300
       slope_um_per_code: 0.28
-      calibration_table: [[0, 0], [512, 150], [1023, 300]]   # optional measured code -> um
+      calibration_table: [[96, 0], [512, 130], [1023, 300]]  # optional measured code -> um,
+                                                              # from the lift-off code (start_code)
     dual_pixel_response: pixel4  # ideal | pixel4 | DualPixelResponse fields
     depth_sensor: true           # true (an 8 x 8 VL53L5CX-class ToF), false, or DepthSensorSpec fields
     preview_binning: 4
@@ -40,6 +41,7 @@ module) run on it as on a preset. A file may not take a preset's name: results l
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import types
@@ -54,7 +56,7 @@ from focuslab.camera.actuator import ActuatorSpec
 from focuslab.camera.camera import Camera
 from focuslab.camera.depth_sensor import DepthSensorSpec
 from focuslab.errors import FocuslabError, InputFileError, InvalidParameterError
-from focuslab.optics import PIXEL4_DP_RESPONSE, DualPixelResponse, GeometricPsf
+from focuslab.optics import PIXEL4_DP_RESPONSE_ON_AXIS, DualPixelResponse, GeometricPsf
 from focuslab.optics.lens import LensSpec
 from focuslab.sensor.spec import SensorSpec
 
@@ -65,9 +67,10 @@ CAMERA_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 TOP_KEYS = ("name", "base", "lens", "sensor", "actuator", "dual_pixel_response", "depth_sensor",
             "preview_binning", "supersample", "frame_interval_s", "coc_max_px")
 
-_BY_PATH: dict[str, Camera] = {}
-_BY_NAME: dict[str, str] = {}
-_DOCS: dict[str, dict] = {}  # label -> the document its camera was built from
+#: Cameras known in this process by label: (camera, the document it was built from, its source:
+#: the resolved file path, or ``<definition:LABEL>`` for a stack's recorded definition).
+_LOADED: dict[str, tuple[Camera, dict, str]] = {}
+_LABEL_OF: dict[str, str] = {}  # resolved file path -> label
 
 
 def looks_like_camera_file(name: str) -> bool:
@@ -77,18 +80,18 @@ def looks_like_camera_file(name: str) -> bool:
 
 def loaded_camera(name: str) -> Camera | None:
     """The camera of a file loaded earlier in this process under ``name`` (its label), or None."""
-    path = _BY_NAME.get(name)
-    return None if path is None else _BY_PATH[path]
+    entry = _LOADED.get(name)
+    return None if entry is None else entry[0]
 
 
 def camera_document(camera: Camera) -> dict | None:
     """The camera-file document ``camera`` was loaded from in this process, or None (a preset, a
     modified camera). ``focuslab render`` writes it into ``stack.json`` as the camera block's
     ``definition``, so a later replay knows the camera as this process did."""
-    loaded = loaded_camera(camera.name)
-    if loaded is None or loaded != camera:
+    entry = _LOADED.get(camera.name)
+    if entry is None or entry[0] != camera:
         return None
-    return json.loads(json.dumps(_DOCS[camera.name]))
+    return copy.deepcopy(entry[1])
 
 
 def register_camera_document(doc: Any) -> Camera | None:
@@ -102,8 +105,7 @@ def register_camera_document(doc: Any) -> Camera | None:
     known = loaded_camera(cam.name)
     if known is not None:
         return known if known == cam else None
-    key = f"<definition:{cam.name}>"
-    _BY_PATH[key], _BY_NAME[cam.name], _DOCS[cam.name] = cam, key, dict(doc)
+    _LOADED[cam.name] = (cam, copy.deepcopy(doc), f"<definition:{cam.name}>")
     return cam
 
 
@@ -198,7 +200,7 @@ def _dp_response(value: Any) -> DualPixelResponse:
     if value == "ideal":
         return DualPixelResponse()
     if value == "pixel4":  # on axis, as in the phone_main preset (AF regions are rendered on axis)
-        return replace(PIXEL4_DP_RESPONSE, split_shift_per_field=0.0)
+        return PIXEL4_DP_RESPONSE_ON_AXIS
     if isinstance(value, str):
         raise InvalidParameterError(f"dual_pixel_response {value!r} is unknown; use ideal, pixel4 or "
                                     "DualPixelResponse fields")
@@ -300,16 +302,16 @@ def load_camera_file(path: str | Path) -> Camera:
         A key, a value or the camera it describes is wrong (the message names the file and key).
     """
     key = str(Path(path).expanduser().resolve())
-    if key in _BY_PATH:
-        return _BY_PATH[key]
+    if key in _LABEL_OF:
+        return _LOADED[_LABEL_OF[key]][0]
     doc = read_camera_document(path)
     try:
         cam = camera_from_dict(doc)
     except InvalidParameterError as exc:
         raise InvalidParameterError(f"camera file {str(path)!r}: {exc}") from None
-    other = _BY_NAME.get(cam.name)
-    if other is not None and other != key:
-        raise InvalidParameterError(f"camera file {str(path)!r} is named {cam.name!r} like {other!r}; "
+    other = _LOADED.get(cam.name)
+    if other is not None:
+        raise InvalidParameterError(f"camera file {str(path)!r} is named {cam.name!r} like {other[2]!r}; "
                                     "give each camera file its own name")
-    _BY_PATH[key], _BY_NAME[cam.name], _DOCS[cam.name] = cam, key, doc
+    _LOADED[cam.name], _LABEL_OF[key] = (cam, doc, key), cam.name
     return cam
