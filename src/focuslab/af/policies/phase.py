@@ -92,7 +92,7 @@ def preset_dp_camera(context: AFContext):
 
     name = context.name
     if not isinstance(name, str) or looks_like_camera_file(name):
-        return None
+        return None  # a replayed folder named like a file is not a camera file to load
     try:
         cam = get_camera(name)
     except UnknownNameError:
