@@ -59,13 +59,13 @@ class FakeBackend:
     """Closed-loop stand-in with a known target trajectory ``target(frame) -> code``."""
 
     def __init__(self, target, *, start_code, depth=True, phase=True, seed=0, noise=0.004, follow=0.8,
-                 phase_bias_px=0.0):
+                 phase_bias_px=0.0, gain=GAIN_TRUE):
         self.target, self.use_depth, self.use_phase = target, depth, phase
         self.rng = np.random.default_rng(seed)
         self._context = _context(dual_pixel=phase, depth=depth)
         self.lens = float(start_code)
         self.cmd = int(start_code)
-        self.noise, self.follow, self.bias = noise, follow, phase_bias_px
+        self.noise, self.follow, self.bias, self.gain = noise, follow, phase_bias_px, gain
         tex = ndimage.gaussian_filter(np.random.default_rng(seed + 1).random((ROI[3], ROI[2] + 32)), 1.2)
         self.tex = 0.4 + 0.5 * (tex - tex.mean()) / tex.std() * 0.3
         self.reading = None
@@ -93,7 +93,7 @@ class FakeBackend:
         img = (img + self.rng.normal(0, self.noise, img.shape)).astype(np.float32)
         left = right = None
         if self.use_phase:
-            disp = err / GAIN_TRUE + self.bias
+            disp = err / self.gain + self.bias
             base = ndimage.gaussian_filter(self.tex, sigma_blur)
             left = (_shift(base, -disp / 2)[:, 16:-16] + self.rng.normal(0, self.noise, img.shape)).astype(np.float32)
             right = (_shift(base, disp / 2)[:, 16:-16] + self.rng.normal(0, self.noise, img.shape)).astype(np.float32)
@@ -326,3 +326,63 @@ def test_no_depth_return_means_far_and_is_confirmed_before_moving():
     assert cmds[12] == cmds[0]  # one no-return reading (frame 12) is not enough to move
     assert abs(cmds[-1] - hyper) <= 0.5 * be.dof
     assert run.metrics.reversals == 0
+
+
+# ---------------------------------------------------------------------------- the dual-pixel search
+def _dp_observation(disp_px: float, *, blur: float, noise: float, seed: int = 0, size: int = 128,
+                    texture: bool = True) -> Observation:
+    """Grey dual-pixel views of a blurred texture, the right moved by ``disp_px`` from the left."""
+    rng = np.random.default_rng(seed)
+    tex = np.full((size, size + 64), 0.4)
+    if texture:
+        t = ndimage.gaussian_filter(rng.random((size, size + 64)), blur)
+        tex += 0.1 * (t - t.mean()) / t.std()
+    left = _shift(tex, -disp_px / 2)[:, 32:-32] + rng.normal(0, noise, (size, size))
+    right = _shift(tex, disp_px / 2)[:, 32:-32] + rng.normal(0, noise, (size, size))
+    return Observation(frame_index=0, t_s=0.0, exposure_s=0.01, lens_code=300, reported_code=300.0,
+                       roi=(0, 0, size, size), image=left.astype(np.float32), left=left.astype(np.float32),
+                       right=right.astype(np.float32), frame_shape_px=(size, size))
+
+
+@pytest.mark.parametrize("disp", [-22.0, -12.0, 14.0])
+def test_dual_pixel_search_widens_coarse_to_fine_beyond_the_fine_range(disp):
+    # A region far out of focus: its disparity lies beyond the +-8 px search of the full-resolution
+    # views, which then reports nothing; the binned levels find it (truth: the views' shift).
+    pol = ContinuousPolicy()
+    pol.reset(_context())
+    obs = _dp_observation(disp, blur=6.0, noise=0.002)
+    from focuslab.metrics.dp_disparity import dp_disparity_map
+
+    fine = dp_disparity_map(obs.left, obs.right, patch_px=64, stride_px=32, max_shift_px=8, lowpass_sigma_px=1.0)
+    assert float(np.mean(np.where(np.isfinite(fine.disparity_px), fine.confidence, 0.0))) < 0.15  # silent
+    got = pol._disparity(obs)
+    assert got is not None
+    assert got[0] == pytest.approx(disp, abs=0.06 * abs(disp))
+    assert got[1] >= 2 * 0.05  # a binned level's sigma: at least k = 2 times the fine level's
+
+
+def test_dual_pixel_search_takes_agreeing_patches_of_a_smooth_texture():
+    # A smooth texture 0.7 px of disparity off: every patch's NCC peak is broad, so their
+    # confidences are low, but they agree (truth: the shift); a flat noisy region never agrees.
+    pol = ContinuousPolicy()
+    pol.reset(_context())
+    got = pol._disparity(_dp_observation(0.7, blur=12.0, noise=0.0005))
+    assert got is not None and got[0] == pytest.approx(0.7, abs=0.1)
+    for seed in range(5):
+        assert pol._disparity(_dp_observation(0.7, blur=1.0, noise=0.01, seed=seed, texture=False)) is None
+
+
+def test_continuous_focuses_a_dual_pixel_region_far_out_of_focus():
+    # Closed loop: the target 18 DoF from the start with 25 codes per px of disparity, 11 px: beyond
+    # the fine search range. The policy must not hold the lens (it did before the coarse levels:
+    # the phase never reported).
+    ctx = _context()
+    start = ctx.min_code + 5
+    target = start + 18 * codes_per_dof(ctx, start)
+    backend = FakeBackend(lambda f: target, start_code=start, depth=False, phase=True, noise=0.002, gain=25.0)
+    pol = get_policy("continuous", phase_gain_codes_per_px=25.0)
+    run = run_af(pol, backend, max_frames=60, video=True)
+    assert run.frames[0].focus_error_dof > 15
+    assert run.frames[-1].focus_error_dof < 0.5
+    pol.reset(ctx)
+    assert pol._disparity(backend.observe(0, 0.0)) is not None

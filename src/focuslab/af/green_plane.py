@@ -128,3 +128,15 @@ def bayer_planes(image: np.ndarray, cfa: str, *, normalize: bool = False) -> lis
             p = p / np.float32(m) if m > 0 else np.zeros_like(p)
         out.append(p)
     return out
+
+
+def bin_mean(a: np.ndarray, k: int) -> np.ndarray:
+    """``k x k`` mean binning of a 2-D plane, float64 (edges that do not fill a bin dropped).
+
+    The one block-mean of the package: the coarse levels of the dual-pixel search in
+    :mod:`focuslab.af.policies.continuous` and the binning of the real Pixel 4 pairs in
+    :mod:`focuslab.models.dp_real_check`.
+    """
+    a = np.asarray(a, dtype=float)
+    h, w = a.shape[0] // k * k, a.shape[1] // k * k
+    return a[:h, :w].reshape(h // k, k, w // k, k).mean(axis=(1, 3))

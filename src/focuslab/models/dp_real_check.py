@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from focuslab.af.green_plane import bin_mean
 from focuslab.errors import InputFileError
 
 BLACK_LEVEL_DN = 1024.0
@@ -50,13 +51,6 @@ def load_scene(folder: str | Path, scene: str) -> tuple[np.ndarray, np.ndarray, 
     y0, x0 = (left.shape[0] - GT_SHAPE[0]) // 2, (left.shape[1] - GT_SHAPE[1]) // 2
     crop = (slice(y0, y0 + GT_SHAPE[0]), slice(x0, x0 + GT_SHAPE[1]))
     return left[crop], right[crop], gt
-
-
-def bin_mean(a: np.ndarray, k: int) -> np.ndarray:
-    """``k x k`` mean binning (edges that do not fill a bin dropped)."""
-    a = np.asarray(a, dtype=float)
-    h, w = a.shape[0] // k * k, a.shape[1] // k * k
-    return a[:h, :w].reshape(h // k, k, w // k, k).mean(axis=(1, 3))
 
 
 def scene_rank(model: nn.Module, left, right, gt, *, stride_px: int = 16) -> dict:

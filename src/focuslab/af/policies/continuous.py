@@ -50,7 +50,7 @@ import math
 
 import numpy as np
 
-from focuslab.af.green_plane import green_plane
+from focuslab.af.green_plane import bin_mean, green_plane
 from focuslab.af.policies.depth import codes_per_dof, dof_diopters, hyperfocal_m, roi_depth_estimate
 from focuslab.af.policies.video_tracking import (
     STILL_DOF_PER_FRAME,
@@ -82,6 +82,15 @@ MIN_DIOPTERS = 0.02
 
 #: Sub-pixel NCC accuracy (green-plane px) of a confident patch; sigma = this / confidence.
 PHASE_SIGMA_PX = 0.05
+
+#: Binning factors of the dual-pixel search, fine to coarse (:meth:`ContinuousPolicy._disparity`).
+PHASE_PYRAMID = (1, 2, 4)
+
+#: Largest spread of patches that agree (std: this many matched-plane px or this share of their
+#: mean disparity, the larger) and their least mean NCC peak (:meth:`ContinuousPolicy._disparity`).
+PHASE_CONSISTENT_PX = 0.1
+PHASE_CONSISTENT_REL = 0.15
+PHASE_CONSISTENT_NCC = 0.9
 
 
 def _thumbnail(plane: np.ndarray, n: int = 4) -> tuple[float, np.ndarray]:
@@ -214,23 +223,67 @@ class ContinuousPolicy:
             self.scene_change_pattern)
 
     def _disparity(self, obs: Observation) -> tuple[float, float] | None:
-        """Confidence-weighted disparity of the AF region (stream px) and its sigma, or None."""
+        """Disparity of the AF region (stream px) and its sigma, or None when it is not measured.
+
+        Coarse to fine, as a phone's PDAF widens its search: the views are matched at full
+        resolution, then, while no level reports, binned ``k x k`` for k in
+        :data:`PHASE_PYRAMID` (a +-8 px search reaches k times farther, and the broad NCC peak
+        of a far-defocused pair sharpens by k^2). A level reports
+
+        * (full resolution only) when its mean patch confidence reaches
+          ``phase_min_confidence``: the confidence-weighted disparity, sigma
+          ``PHASE_SIGMA_PX`` / confidence;
+        * (any level) when its patches **agree**, however low their confidences: at least 3
+          patches off the search boundary, mean NCC peak >= :data:`PHASE_CONSISTENT_NCC`,
+          disparities within a spread (std) of :data:`PHASE_CONSISTENT_PX` or
+          :data:`PHASE_CONSISTENT_REL` of their mean: their mean, sigma that spread (at least
+          ``PHASE_SIGMA_PX``). The confidence's curvature term scores a smooth texture's broad
+          peak low however little noise there is (a photograph 3 DoF out of focus: peaks
+          0.9997, confidences 0.003-0.02, disparities 0.61-0.75 px); a noisy or texture-less
+          region never agrees (low peaks, scattered shifts). A binned level's few patches pass
+          the confidence threshold on noise too (``phone_main``'s low-light stills: 8.3, 1.2
+          and 1.3 px from one frame), so there agreement is the only way.
+
+        Sigmas are k times the level's. A silent level hands over to the next only when most of
+        its patches peak at the search limit or its mean NCC peak reaches
+        :data:`PHASE_CONSISTENT_NCC` (the views match but the peak is out of range or broad:
+        far defocus); silence from noise stays silence. Without the coarse levels a region far
+        out of focus (beyond +-8 px of the matched plane: 30 DoF on a 2 x 2-binned mono
+        preview of ``phone_main``) never reports and, with a dual-pixel sensor present, the
+        policy held the lens (5 of 6 stills-bright runs of such a camera file).
+        """
         left, right = green_plane(obs.left, obs.cfa), green_plane(obs.right, obs.cfa)
+        if left.shape != right.shape or not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
+            return None
         scale = 1.0 if obs.cfa in (None, "mono") else 2.0  # green-plane px -> stream px
-        h, w = left.shape
-        m = int(min(8, (w - 12) // 3))
-        if m < 1 or h < 8 or left.shape != right.shape:
-            return None
-        if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
-            return None
-        p = int(min(h, w - 2 * (m + 1), 64))
-        dmap = dp_disparity_map(left, right, patch_px=p, stride_px=max(4, p // 2), max_shift_px=m,
-                                lowpass_sigma_px=1.0)
-        conf = np.where(np.isfinite(dmap.disparity_px), dmap.confidence, 0.0)
-        if conf.sum() <= 0 or float(conf.mean()) < self.phase_min_confidence:
-            return None
-        disp = float(np.sum(conf * np.nan_to_num(dmap.disparity_px)) / conf.sum()) * scale
-        return disp, PHASE_SIGMA_PX * scale / float(conf.mean())
+        reach = 0  # the search range reached so far, matched-plane px
+        for k in PHASE_PYRAMID:
+            lv, rv = (left, right) if k == 1 else (bin_mean(left, k), bin_mean(right, k))
+            h, w = lv.shape
+            # the fine level keeps a third of the width for the search; a coarse one is there to
+            # reach farther, so it searches +-8 and matches what is left (at least 8 px)
+            m = int(min(8, (w - 12) // 3)) if k == 1 else int(min(8, (w - 10) // 2))
+            if m < 1 or h < 8 or m * k <= reach:
+                return None
+            reach = m * k
+            p = int(min(h, w - 2 * (m + 1), 64 if k == 1 else 32))  # a coarse level: several patches to agree
+            dmap = dp_disparity_map(lv, rv, patch_px=p, stride_px=max(4, p // 2), max_shift_px=m,
+                                    lowpass_sigma_px=1.0 if k == 1 else 0.0)
+            conf = np.where(np.isfinite(dmap.disparity_px), dmap.confidence, 0.0)
+            if k == 1 and conf.sum() > 0 and float(conf.mean()) >= self.phase_min_confidence:
+                disp = float(np.sum(conf * np.nan_to_num(dmap.disparity_px)) / conf.sum()) * scale * k
+                return disp, PHASE_SIGMA_PX * scale * k / float(conf.mean())
+            d = dmap.disparity_px[np.isfinite(dmap.disparity_px)].astype(float)
+            d = d[np.abs(d) < m - 0.5]  # off the search boundary
+            peak = dmap.peak_ncc[np.isfinite(dmap.disparity_px)]
+            if d.size >= 3 and float(np.mean(peak)) >= PHASE_CONSISTENT_NCC and float(np.std(d)) <= max(
+                    PHASE_CONSISTENT_PX, PHASE_CONSISTENT_REL * abs(float(np.mean(d)))):
+                return float(np.mean(d)) * scale * k, max(float(np.std(d)), PHASE_SIGMA_PX) * scale * k
+            at_limit = dmap.disparity_px[np.isfinite(dmap.disparity_px)]
+            at_limit = bool(at_limit.size) and float(np.mean(np.abs(at_limit) >= m - 0.5)) > 0.5
+            if not (at_limit or (peak.size and float(np.mean(peak)) >= PHASE_CONSISTENT_NCC)):
+                return None  # the views do not match: noise or no texture, which binning will not fix
+        return None
 
     def _phase_gain(self, obs: Observation, dof: float, disp: float, depth_code: float | None,
                     changed: bool) -> tuple[float, float] | None:
