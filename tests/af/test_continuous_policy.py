@@ -386,3 +386,41 @@ def test_continuous_focuses_a_dual_pixel_region_far_out_of_focus():
     assert run.frames[-1].focus_error_dof < 0.5
     pol.reset(ctx)
     assert pol._disparity(backend.observe(0, 0.0)) is not None
+
+
+def test_a_track_measured_again_after_a_long_gap_starts_afresh():
+    # Two readings 21 frames apart, 70 codes apart: a velocity fitted across the gap would be the
+    # first reading's error (an uncalibrated phase gain), so the track restarts at the new reading
+    # with no velocity; within the gap limit the same pair gives a velocity.
+    ctx = _context()
+    dof = codes_per_dof(ctx, 300.0)
+    for gap, moving in ((21.0, False), (4.0, True)):
+        pol = ContinuousPolicy()
+        pol.reset(ctx)
+        pol._track(245.0, 0.5 * dof, dof, 0.0, False)
+        pol._track(315.0, 0.5 * dof, dof, gap, False)
+        assert (pol._vc != 0.0) is moving
+        if not moving:
+            assert pol._code(pol._x) == pytest.approx(315.0, abs=0.5)
+
+
+def test_a_track_no_source_measures_stops_extrapolating():
+    # A tracked target moving at 8 codes per frame, then 4 frames with no reading (the dual-pixel
+    # views are flat): the extrapolation ends at the prediction cap, 2.5 frames on, and the lens
+    # no longer feeds a velocity.
+    ctx = _context()
+    dof = codes_per_dof(ctx, 300.0)
+    pol = ContinuousPolicy()
+    pol.reset(ctx)
+    pol.step(_dp_observation(0.0, blur=1.0, noise=0.01, texture=False))  # frame 0: no reading
+    pol._track(300.0, 0.3 * dof, dof, 0.0, False)
+    pol._track(308.0, 0.3 * dof, dof, 1.0, False)
+    pol._recent["phase"] = (1, 0.3 * dof)
+    v = pol._v
+    assert pol._vc > 1.0 and v != 0.0
+    x0 = pol._x
+    obs = _dp_observation(0.0, blur=1.0, noise=0.01, texture=False)
+    obs = Observation(**{**obs.__dict__, "frame_index": 5, "t_s": 5 / 30})
+    pol.step(obs)
+    assert pol._v == 0.0 and pol._vc == 0.0
+    assert pol._x == pytest.approx(x0 + 2.5 * v)

@@ -193,7 +193,7 @@ def test_data_config_takes_a_camera_file_relative_to_the_config(tmp_path):
         load_config(cfg_path)
 
 
-@pytest.mark.parametrize("name", ["wide_main_6mm", "budget_dp_ideal"])
+@pytest.mark.parametrize("name", ["wide_main_6mm", "budget_dp_ideal", "mono_dp_bin2"])
 def test_shipped_example_camera_files_load(name):
     from pathlib import Path
 

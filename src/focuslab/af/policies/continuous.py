@@ -73,6 +73,11 @@ RECENT_FRAMES = 3
 #: Longest extrapolation of the tracked target, frames (bounds the overshoot when a subject stops).
 MAX_AHEAD_FRAMES = 2.5
 
+#: A measurement more than this many frames after the track's last one restarts the track: a
+#: velocity fitted across such a gap is mostly the earlier reading's error (a phase reading under
+#: the uncalibrated gain, 21 frames before the next, drove the lens 2.9 DoF past focus).
+STALE_FRAMES = 6.0
+
 #: Sigma (DoF) of a depth reading with no return over the region, taken as "far": focused at the
 #: hyperfocal distance H, everything from H/2 to infinity lies within +-1 DoF (uniform: 0.58).
 NO_RETURN_SIGMA_DOF = 0.6
@@ -230,27 +235,28 @@ class ContinuousPolicy:
         :data:`PHASE_PYRAMID` (a +-8 px search reaches k times farther, and the broad NCC peak
         of a far-defocused pair sharpens by k^2). A level reports
 
-        * (full resolution only) when its mean patch confidence reaches
-          ``phase_min_confidence``: the confidence-weighted disparity, sigma
-          ``PHASE_SIGMA_PX`` / confidence;
-        * (any level) when its patches **agree**, however low their confidences: at least 3
-          patches off the search boundary, mean NCC peak >= :data:`PHASE_CONSISTENT_NCC`,
-          disparities within a spread (std) of :data:`PHASE_CONSISTENT_PX` or
+        * when its mean patch confidence reaches ``phase_min_confidence``: the
+          confidence-weighted disparity, sigma ``PHASE_SIGMA_PX`` / confidence;
+        * when its matching patches **agree**, however low their confidences: at least 3
+          patches (half a patch apart) off the search boundary with an NCC peak >=
+          :data:`PHASE_CONSISTENT_NCC` (a texture-less part of the region does not match, and is
+          left out), disparities within a spread (std) of :data:`PHASE_CONSISTENT_PX` or
           :data:`PHASE_CONSISTENT_REL` of their mean: their mean, sigma that spread (at least
           ``PHASE_SIGMA_PX``). The confidence's curvature term scores a smooth texture's broad
           peak low however little noise there is (a photograph 3 DoF out of focus: peaks
           0.9997, confidences 0.003-0.02, disparities 0.61-0.75 px); a noisy or texture-less
-          region never agrees (low peaks, scattered shifts). A binned level's few patches pass
-          the confidence threshold on noise too (``phone_main``'s low-light stills: 8.3, 1.2
-          and 1.3 px from one frame), so there agreement is the only way.
+          region does not agree (low peaks, scattered shifts).
 
-        Sigmas are k times the level's. A silent level hands over to the next only when most of
-        its patches peak at the search limit or its mean NCC peak reaches
-        :data:`PHASE_CONSISTENT_NCC` (the views match but the peak is out of range or broad:
-        far defocus); silence from noise stays silence. Without the coarse levels a region far
-        out of focus (beyond +-8 px of the matched plane: 30 DoF on a 2 x 2-binned mono
-        preview of ``phone_main``) never reports and, with a dual-pixel sensor present, the
-        policy held the lens (5 of 6 stills-bright runs of such a camera file).
+        Sigmas are k times the level's. A silent level hands over to the next only when at least
+        half of its patches peak at the search limit or its median NCC peak reaches
+        :data:`PHASE_CONSISTENT_NCC` (the views match, but the peak is out of range or broad:
+        far defocus); a level silent from noise or a texture-less region (low peaks) stays
+        silent. A binned level's few patches can still read noise with confidence in the dark
+        (``phone_main``'s low-light stills: 8.3, 1.2 and 1.3 px from one frame), at sigmas of
+        0.7-1.3 px that the tracker weighs accordingly. Without the coarse levels a region far
+        out of focus (beyond +-8 px of the matched plane: 30 DoF on ``mono_dp_bin2``, a 2 x
+        2-binned mono preview of ``phone_main``) never reports and, with a dual-pixel sensor
+        present, the policy held the lens (5 of 6 stills-bright runs there).
         """
         left, right = green_plane(obs.left, obs.cfa), green_plane(obs.right, obs.cfa)
         if left.shape != right.shape or not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
@@ -266,23 +272,24 @@ class ContinuousPolicy:
             if m < 1 or h < 8 or m * k <= reach:
                 return None
             reach = m * k
-            p = int(min(h, w - 2 * (m + 1), 64 if k == 1 else 32))  # a coarse level: several patches to agree
+            p = int(min(h, w - 2 * (m + 1), 64 if k == 1 else 32))
             dmap = dp_disparity_map(lv, rv, patch_px=p, stride_px=max(4, p // 2), max_shift_px=m,
                                     lowpass_sigma_px=1.0 if k == 1 else 0.0)
             conf = np.where(np.isfinite(dmap.disparity_px), dmap.confidence, 0.0)
-            if k == 1 and conf.sum() > 0 and float(conf.mean()) >= self.phase_min_confidence:
+            if conf.sum() > 0 and float(conf.mean()) >= self.phase_min_confidence:
                 disp = float(np.sum(conf * np.nan_to_num(dmap.disparity_px)) / conf.sum()) * scale * k
                 return disp, PHASE_SIGMA_PX * scale * k / float(conf.mean())
-            d = dmap.disparity_px[np.isfinite(dmap.disparity_px)].astype(float)
-            d = d[np.abs(d) < m - 0.5]  # off the search boundary
-            peak = dmap.peak_ncc[np.isfinite(dmap.disparity_px)]
-            if d.size >= 3 and float(np.mean(peak)) >= PHASE_CONSISTENT_NCC and float(np.std(d)) <= max(
-                    PHASE_CONSISTENT_PX, PHASE_CONSISTENT_REL * abs(float(np.mean(d)))):
-                return float(np.mean(d)) * scale * k, max(float(np.std(d)), PHASE_SIGMA_PX) * scale * k
-            at_limit = dmap.disparity_px[np.isfinite(dmap.disparity_px)]
-            at_limit = bool(at_limit.size) and float(np.mean(np.abs(at_limit) >= m - 0.5)) > 0.5
-            if not (at_limit or (peak.size and float(np.mean(peak)) >= PHASE_CONSISTENT_NCC)):
-                return None  # the views do not match: noise or no texture, which binning will not fix
+            finite = np.isfinite(dmap.disparity_px)
+            peak = dmap.peak_ncc[finite].astype(float)
+            d = dmap.disparity_px[finite].astype(float)
+            d = d[(peak >= PHASE_CONSISTENT_NCC) & (np.abs(d) < m - 0.5)]  # matching patches, off the boundary
+            if d.size >= 3 and float(np.std(d)) <= max(PHASE_CONSISTENT_PX,
+                                                       PHASE_CONSISTENT_REL * abs(float(d.mean()))):
+                return float(d.mean()) * scale * k, max(float(np.std(d)), PHASE_SIGMA_PX) * scale * k
+            shifts = dmap.disparity_px[finite]
+            at_limit = bool(shifts.size) and float(np.mean(np.abs(shifts) >= m - 0.5)) >= 0.5
+            if not (at_limit or (peak.size and float(np.median(peak)) >= PHASE_CONSISTENT_NCC)):
+                return None  # the disparity is within reach: silence here is noise or no texture
         return None
 
     def _phase_gain(self, obs: Observation, dof: float, disp: float, depth_code: float | None,
@@ -353,6 +360,9 @@ class ContinuousPolicy:
             self._vc = 0.0
             return
         dt = t_meas - self._last_update
+        if dt > STALE_FRAMES:  # a track not measured for longer: its velocity is unknown, start afresh
+            self._x, self._v, self._outliers, self._last_update, self._vc = zs, 0.0, 0, t_meas, 0.0
+            return
         xp = self._x + self._v * dt
         r = zs - xp
         if abs(z - self._code(xp)) > 3.0 * dof + 3.0 * sigma:  # the gate, in codes
@@ -418,6 +428,11 @@ class ContinuousPolicy:
         active = {k: v[1] for k, v in self._recent.items() if obs.frame_index - v[0] <= RECENT_FRAMES}
         lead = min(active, key=active.get) if active else None
         use = [m for m in meas if m[0] == lead]
+        if not active and self._x is not None and self._v != 0.0:
+            # no source for RECENT_FRAMES frames: the target's motion is no longer observed, so the
+            # extrapolation ends where the prediction cap puts it and the lens stops feeding a velocity
+            self._x += self._v * min(max(obs.frame_index - self._last_update, 0.0), MAX_AHEAD_FRAMES)
+            self._v, self._vc = 0.0, 0.0
         if use:
             name, z, sigma, lag = use[0]
             if name != self.source and self.source in active:
