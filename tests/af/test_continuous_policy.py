@@ -424,3 +424,22 @@ def test_a_track_no_source_measures_stops_extrapolating():
     pol.step(obs)
     assert pol._v == 0.0 and pol._vc == 0.0
     assert pol._x == pytest.approx(x0 + 2.5 * v)
+
+
+def test_factory_calibration_measures_the_dual_pixel_response_against_the_ideal_split():
+    # The gain prior is the ideal half-pupil split's (D = 4 c / (3 pi)); the camera's phase
+    # calibration scales it by the measured response. Truth: the Pixel 4 response's on-axis
+    # disparity per blur, 0.219 (docs/dual_pixel.md), against 4 / (3 pi) = 0.424: a factor 1.94
+    # (the calibration's estimator reads the soft split ~4 % low: +-10 % allowed); phone_tele's
+    # ideal split: 1.
+    from focuslab.af.backends import camera_context
+
+    expected = (4.0 / (3.0 * math.pi)) / 0.219
+    for name, want in (("phone_main", expected), ("phone_tele", 1.0)):
+        ctx = camera_context(get_camera(name))
+        pol = ContinuousPolicy()
+        pol.reset(ctx)
+        assert pol.response_factor == pytest.approx(want, rel=0.1)
+        off = ContinuousPolicy(factory_calibration=False)
+        off.reset(ctx)
+        assert off.response_factor == 1.0

@@ -7,13 +7,21 @@ jerk-limited trajectory towards the target predicted one frame ahead
 mandatory; each observation's sensors are used:
 
 * **phase** (dual pixel): the AF region's disparity D (x_right - x_left, stream pixels, > 0 for
-  a subject nearer than focus) gives target = lens position during the exposure + g D. The
-  gain g (codes per pixel) is the option ``phase_gain_codes_per_px`` (e.g. from
-  :mod:`focuslab.af.phase_calibration`) or ``context.extra["phase_gain_codes_per_px"]``; else
-  a prior from the lens model for an ideal half-pupil split (D = 4 c / (3 pi) [2], the largest
-  disparity a blur can give, so the prior under-steps), refined online from frames where the
-  subject is still: D against the depth sensor's code offset, and -Delta D against the policy's
-  own lens moves of >= 1 DoF (shrunk least squares on 1/g, the disparity being the noisy side);
+  a subject nearer than focus, :meth:`ContinuousPolicy._disparity`) gives target = lens
+  position during the exposure + g D. The gain g (codes per pixel) is the option
+  ``phase_gain_codes_per_px`` or ``context.extra["phase_gain_codes_per_px"]``; else a prior
+  from the lens model for an ideal half-pupil split (D = 4 c / (3 pi) [2], the largest
+  disparity a blur can give) times the response factor of the camera's **factory phase
+  calibration** (``factory_calibration``: the calibration the ``phase`` policy resolves,
+  :func:`~focuslab.af.policies.phase.resolve_calibration`, divided by the ideal prior at its
+  chart's code; 2.03 on the Pixel 4 response, whose kernels' centroids give 1.94), refined
+  online from frames where the subject is still: D against the depth sensor's code offset,
+  and -Delta D against the policy's own lens moves of >= 1 DoF (shrunk least squares on 1/g,
+  the disparity being the noisy side). Without a calibration the ideal prior under-steps a
+  real dual pixel (~2x on the Pixel 4 response) until refined. The calibration's in-focus
+  disparity D_0 is not used: it is the plain estimator's reading on the chart, this policy's
+  pre-filtered estimator reads another, and subtracting it put the stills ~0.1 DoF further
+  from focus (``phone_tele`` seed 1: in focus 100 -> 85.7 %);
 * **depth** (ToF zones + lens model): target = the code of the AF region's distance
   (:func:`~focuslab.af.policies.depth.roi_depth_estimate`), new readings only, taken as
   measurements of the target ``depth_latency_frames`` ago; a reading with no return over the
@@ -125,11 +133,15 @@ class ContinuousPolicy:
         20 ms latency: 20 ms + half its 67 ms period = 1.6 frames at 30 fps); a depth target
         counts as a measurement of the target at that earlier time.
     phase_gain_codes_per_px
-        Codes per stream pixel of disparity; None: lens-model prior refined online.
+        Codes per stream pixel of disparity; None: the lens-model prior (times the factory
+        calibration's response factor) refined online.
     phase_min_confidence
         Least mean patch confidence of a phase measurement.
     use_phase, use_depth
         Whether to use the dual-pixel views and the depth zones when present.
+    factory_calibration
+        Scale the phase-gain prior by the camera's phase calibration (module notes; a
+        preset's or a loaded camera file's is rendered once per process, ~1-5 s).
     scene_change_mean, scene_change_pattern
         Scene-change thresholds on the AF region's mean (relative) and thumbnail.
     contrast_scan_dof, contrast_drop, refocus_drop
@@ -153,6 +165,7 @@ class ContinuousPolicy:
                  lead_frames: float = 1.0, depth_latency_frames: float = 1.5,
                  phase_gain_codes_per_px: float | None = None,
                  phase_min_confidence: float = 0.15, use_phase: bool = True, use_depth: bool = True,
+                 factory_calibration: bool = True,
                  scene_change_mean: float = 0.3, scene_change_pattern: float = 0.3, contrast_scan_dof: float = 1.0,
                  contrast_drop: float = 0.06, refocus_drop: float = 0.25) -> None:
         opts = {"max_speed_dof": max_speed_dof, "max_accel_dof": max_accel_dof, "max_jerk_dof": max_jerk_dof,
@@ -179,6 +192,7 @@ class ContinuousPolicy:
         self.depth_latency_frames = float(depth_latency_frames)
         self.phase_gain_codes_per_px = phase_gain_codes_per_px
         self.use_phase, self.use_depth = bool(use_phase), bool(use_depth)
+        self.factory_calibration = bool(factory_calibration)
         self._ctx: AFContext | None = None
 
     # ------------------------------------------------------------------ run state
@@ -207,6 +221,24 @@ class ContinuousPolicy:
         #: The source the target is tracked from: "phase", "depth" or "contrast" (None before).
         self.source: str | None = None
         self._recent: dict[str, tuple[int, float]] = {}
+        #: Measured gain / ideal-split prior from the camera's phase calibration (1 without one).
+        self.response_factor = 1.0
+        if (self.factory_calibration and self.use_phase and context.has_dual_pixel
+                and self.phase_gain_codes_per_px is None and "phase_gain_codes_per_px" not in context.extra):
+            from focuslab.af.policies.phase import resolve_calibration
+
+            cal = resolve_calibration(None, context)
+            if cal is not None and math.isfinite(cal.best_code):
+                ideal = self._ideal_gain(codes_per_dof(context, cal.best_code))
+                if ideal is not None and ideal > 0:
+                    self.response_factor = float(cal.gain_codes_per_px) / ideal
+
+    def _ideal_gain(self, dof: float) -> float | None:
+        """Codes per stream px of an ideal half-pupil split where one DoF is ``dof`` codes."""
+        ctx = self._ctx
+        if ctx.pixel_pitch_um is None or ctx.coc_max_um is None:
+            return None
+        return dof * ctx.pixel_pitch_um / (IDEAL_DP_RATIO * ctx.coc_max_um)
 
     def _gain_prior(self, code: float, dof: float) -> float | None:
         ctx = self._ctx
@@ -214,9 +246,8 @@ class ContinuousPolicy:
             return float(self.phase_gain_codes_per_px)
         if "phase_gain_codes_per_px" in ctx.extra:
             return float(ctx.extra["phase_gain_codes_per_px"])
-        if ctx.pixel_pitch_um is None or ctx.coc_max_um is None:
-            return None
-        return dof * ctx.pixel_pitch_um / (IDEAL_DP_RATIO * ctx.coc_max_um)
+        ideal = self._ideal_gain(dof)
+        return None if ideal is None else ideal * self.response_factor
 
     # ------------------------------------------------------------------ measurements
     def _scene_changed(self, plane: np.ndarray) -> bool:
