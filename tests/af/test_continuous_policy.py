@@ -381,11 +381,14 @@ def test_continuous_focuses_a_dual_pixel_region_far_out_of_focus():
     target = start + 18 * codes_per_dof(ctx, start)
     backend = FakeBackend(lambda f: target, start_code=start, depth=False, phase=True, noise=0.002, gain=25.0)
     pol = get_policy("continuous", phase_gain_codes_per_px=25.0)
+    first = FakeBackend(lambda f: target, start_code=start, depth=False, phase=True, noise=0.002, gain=25.0)
+    first.follow = 0.0  # the lens stays at its start for this one observation
+    pol.reset(ctx)
+    reading = pol._disparity(first.observe(0, 0.0))  # the first frame's disparity, beyond +-8 px
+    assert reading is not None and reading[0] == pytest.approx((target - start) / 25.0, rel=0.1)
     run = run_af(pol, backend, max_frames=60, video=True)
     assert run.frames[0].focus_error_dof > 15
     assert run.frames[-1].focus_error_dof < 0.5
-    pol.reset(ctx)
-    assert pol._disparity(backend.observe(0, 0.0)) is not None
 
 
 def test_a_track_measured_again_after_a_long_gap_starts_afresh():

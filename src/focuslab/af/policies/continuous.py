@@ -306,11 +306,11 @@ class ContinuousPolicy:
             p = int(min(h, w - 2 * (m + 1), 64 if k == 1 else 32))
             dmap = dp_disparity_map(lv, rv, patch_px=p, stride_px=max(4, p // 2), max_shift_px=m,
                                     lowpass_sigma_px=1.0 if k == 1 else 0.0)
-            conf = np.where(np.isfinite(dmap.disparity_px), dmap.confidence, 0.0)
+            finite = np.isfinite(dmap.disparity_px)
+            conf = np.where(finite, dmap.confidence, 0.0)
             if conf.sum() > 0 and float(conf.mean()) >= self.phase_min_confidence:
                 disp = float(np.sum(conf * np.nan_to_num(dmap.disparity_px)) / conf.sum()) * scale * k
                 return disp, PHASE_SIGMA_PX * scale * k / float(conf.mean())
-            finite = np.isfinite(dmap.disparity_px)
             peak = dmap.peak_ncc[finite].astype(float)
             d = dmap.disparity_px[finite].astype(float)
             d = d[(peak >= PHASE_CONSISTENT_NCC) & (np.abs(d) < m - 0.5)]  # matching patches, off the boundary
@@ -386,14 +386,12 @@ class ContinuousPolicy:
     def _track(self, z: float, sigma: float, dof: float, t_meas: float, changed: bool) -> None:
         """Alpha-beta update with a measurement ``z`` +- ``sigma`` (codes) of the target at frame time ``t_meas``."""
         zs = self._space(z)
-        if self._x is None or changed:
-            self._x, self._v, self._outliers, self._last_update = zs, 0.0, 0, t_meas
-            self._vc = 0.0
-            return
-        dt = t_meas - self._last_update
-        if dt > STALE_FRAMES:  # a track not measured for longer: its velocity is unknown, start afresh
+        # a new track, a scene change, or a track not measured for longer than STALE_FRAMES (its
+        # velocity is unknown): start afresh at the measurement
+        if self._x is None or changed or t_meas - self._last_update > STALE_FRAMES:
             self._x, self._v, self._outliers, self._last_update, self._vc = zs, 0.0, 0, t_meas, 0.0
             return
+        dt = t_meas - self._last_update
         xp = self._x + self._v * dt
         r = zs - xp
         if abs(z - self._code(xp)) > 3.0 * dof + 3.0 * sigma:  # the gate, in codes
