@@ -69,7 +69,10 @@ def test_lowlight_names_lux_and_electrons_from_the_photometry():
     for lux in (3, 6, 12):
         assert f"{lux} lux" in text
     assert f"{e3:.0f} e- per 4x4-binned stream pixel" in text
-    assert f"({e3 / 16:.1f} e- per native pixel)" in text
+    assert f"({e3 / 16:.1f} e- per native pixel;" in text
+    # the exposure is capped, so the AE sets the sensor's full analogue gain: 16 x K / 16 DN per e-
+    k = cam.stream_sensor.conversion_gain_dn_per_e
+    assert "analogue gain 16x" in text and f"{e3 * 16 * k:.0f} DN)" in text
     assert all(c.illuminance_lux <= 20 for c in suite_cases("stills-lowlight"))
 
 

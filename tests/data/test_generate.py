@@ -362,8 +362,9 @@ def test_signal_electrons_follow_the_camera_photometry(camera):
     Truth: :func:`focuslab.bench.suites.grey_electrons_per_pixel` (camera equation, QE, green
     response, auto-exposure) x (g_L + g_R) / 2 for a dual-pixel sensor (each photodiode takes
     half the pupil times its gain, docs/dual_pixel.md eq. 1) x 1 / (1 + m)^2 (working f-number
-    at magnification m). The label is mean(crop) x (white - black) x e/DN. Bright light only:
-    the binned stream quantizes at ~100 e-/DN, which biases means of a few DN.
+    at magnification m). The label is mean(crop) x (white - black) x e/DN / analogue gain. At 3
+    lux the AE's 16x analogue gain keeps the binned stream's ~100 e-/DN from quantizing a mean
+    of a few DN (it did before the gain: bright light only then).
     """
     from focuslab.af.backends import SimulatorBackend
     from focuslab.bench.suites import grey_electrons_per_pixel
@@ -379,15 +380,17 @@ def test_signal_electrons_follow_the_camera_photometry(camera):
     code = cam.focus_code_for_distance(1.0)
     m = cam.lens.focal_length_mm / (1000.0 - cam.lens.focal_length_mm)
     green = np.tile(np.array([[0, 1], [1, 0]], bool), (32, 32))  # RGGB and BGGR: greens off the diagonal
-    for lux in (100.0, 1000.0):
+    for lux in (3.0, 100.0, 1000.0):
         scene = plane_scene(np.full((200, 200, 1), 0.45, np.float32), 12.0, 1.0)
         be = SimulatorBackend(cam, scene, roi=centre_crop_roi(cam, 64), illuminance_lux=lux, seed=1,
                               initial_code=code)
         obs = be.observe(0, 0.0)
         assert obs.cfa in ("RGGB", "BGGR")
+        assert obs.analog_gain == be.analog_gain and (be.analog_gain == 16.0) == (lux == 3.0)
         lab = labels(be, 0.0, code, obs.image)
-        assert lab["signal_electrons"] == pytest.approx(float(np.mean(obs.image)) * e_per_unit, rel=1e-6)
-        e_green = float(np.mean(obs.image[green])) * e_per_unit
+        unit = e_per_unit / be.analog_gain
+        assert lab["signal_electrons"] == pytest.approx(float(np.mean(obs.image)) * unit, rel=1e-6)
+        e_green = float(np.mean(obs.image[green])) * unit
         expect = grey_electrons_per_pixel(cam, lux, reflectance=0.45) * gain / (1.0 + m) ** 2
         assert e_green == pytest.approx(expect, rel=0.015)
 
@@ -410,3 +413,22 @@ def test_far_fraction_puts_the_lens_far_from_focus_and_is_validated():
     with pytest.raises(InvalidParameterError, match="far_dof must be"):
         normalize_config({"lens_position": {"far_fraction": 0.5, "far_dof": [-1.0, 5.0]}})
 
+
+
+def test_analog_gain_auto_reads_dark_frames_as_the_benchmark_and_unity_as_the_shipped_data():
+    """At 3 lux the AE's 16x gain lifts the crop 16-fold in (white - black) units, with the same
+    electrons (the labels' signal_electrons agree within the noise); ``unity`` keeps gain 1."""
+    base = {**SMALL, "light_lux": [3.0, 3.0], "num_samples": 4, "samples_per_shard": 4,
+            "textures": [{"source": "dead_leaves"}], "contrast": [1.0, 1.0]}
+    auto = generate_shard(normalize_config(base), 0, 0)
+    unity = generate_shard(normalize_config({**base, "sensor": {"analog_gain": "unity"}}), 0, 0)
+    assert np.array_equal(auto["lens_code"], unity["lens_code"])
+    ratio = auto["left"].astype(float).mean(axis=(1, 2)) / unity["left"].astype(float).mean(axis=(1, 2))
+    assert np.all(np.abs(ratio / 16.0 - 1.0) < 0.25)  # unity's means are a few quantized DN
+    assert np.allclose(auto["signal_electrons"], unity["signal_electrons"], rtol=0.25)
+    for j in range(4):  # a 3-lux crop at unity gain is 3-5 DN levels (~100 e- per DN); 34-61 with the gain
+        levels_unity = np.unique(np.round(unity["left"][j].astype(float) * 959)).size  # white - black = 959 DN
+        levels_auto = np.unique(np.round(auto["left"][j].astype(float) * 959)).size
+        assert levels_unity <= 6 and levels_auto >= 5 * levels_unity
+    with pytest.raises(InvalidParameterError, match="analog_gain"):
+        normalize_config({**SMALL, "sensor": {"analog_gain": "high"}})

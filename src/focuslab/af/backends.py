@@ -14,7 +14,10 @@ lens position at the end of the exposure (the readout) plus Hall-sensor noise
 N(0, ``hall_noise_um``^2), converted to code units with the factory calibration (the inverse of
 the calibrated map, linear between codes; the lens on its stop reports the lift-off code).
 Exposure: ``exposure_s`` or :func:`~focuslab.camera.exposure.auto_exposure_s` for the light
-level, capped by the frame interval.
+level, capped by the frame interval; with the automatic exposure the AE also sets the analogue
+gain (:func:`~focuslab.camera.exposure.auto_analog_gain`: above 1 once the exposure is capped,
+e.g. 16x at 3-12 lux on the presets' preview); a given ``exposure_s`` reads at unity gain
+unless ``analog_gain`` is given too.
 
 Truth (simulator): the subject distance of the AF region at mid-exposure
 (:func:`focuslab.af.region_depth.region_subject_distance_m`), ``best_code`` = the real-valued
@@ -35,10 +38,11 @@ from focuslab.af.replay import ReplayBackend, ReplayStack
 from focuslab.af.truth import Truth
 from focuslab.af.types import AFContext, DepthZones, Observation
 from focuslab.camera.camera import Camera
-from focuslab.camera.exposure import auto_exposure_s
+from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.optics.focus import lens_displacement_um
 from focuslab.scene.scene import Scene
+from focuslab.sensor.expose import check_analog_gain
 
 _MASK64 = (1 << 64) - 1
 
@@ -91,6 +95,10 @@ class SimulatorBackend:
         RMS noise of the actuator's position sensor, µm (>= 0).
     device
         Torch device for rendering (None = cpu).
+    analog_gain
+        Analogue gain of the readout (x); default: the AE's
+        (:func:`~focuslab.camera.exposure.auto_analog_gain`) with the automatic exposure, 1
+        with a fixed ``exposure_s``. Kept in ``self.analog_gain``.
     """
 
     def __init__(
@@ -105,6 +113,7 @@ class SimulatorBackend:
         exposure_s: float | None = None,
         hall_noise_um: float = 0.3,
         device=None,
+        analog_gain: float | None = None,
     ):
         if not isinstance(camera, Camera):
             raise InvalidParameterError(f"camera must be a focuslab Camera, got {type(camera).__name__}")
@@ -119,6 +128,12 @@ class SimulatorBackend:
             self.exposure_s = auto_exposure_s(camera, self.illuminance_lux)
         else:
             self.exposure_s = min(check_positive("exposure_s", exposure_s), cap)
+        if analog_gain is not None:
+            self.analog_gain = check_analog_gain(camera.stream_sensor, analog_gain)
+        elif exposure_s is None:
+            self.analog_gain = auto_analog_gain(camera, self.illuminance_lux, self.exposure_s)
+        else:
+            self.analog_gain = 1.0
         self.hall_noise_um = check_positive("hall_noise_um", hall_noise_um, allow_zero=True)
         self.seed = seed
         self.session = camera.session(seed=seed, initial_code=initial_code, device=device)
@@ -163,7 +178,8 @@ class SimulatorBackend:
         """Capture frame ``frame_index`` whose exposure starts at ``t_s`` (seconds)."""
         cam = self.camera
         frame = self.session.capture(
-            self.scene, t_s, exposure_s=self.exposure_s, illuminance_lux=self.illuminance_lux, roi=self.roi
+            self.scene, t_s, exposure_s=self.exposure_s, illuminance_lux=self.illuminance_lux, roi=self.roi,
+            analog_gain=self.analog_gain,
         )
         raw = frame.raw
         left = right = None
@@ -197,6 +213,7 @@ class SimulatorBackend:
             right=right,
             depth=depth,
             frame_shape_px=cam.stream_sensor.shape_px,
+            analog_gain=float(frame.analog_gain),
         )
 
     def command(self, code: int, t_s: float) -> int:

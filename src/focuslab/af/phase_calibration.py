@@ -67,7 +67,7 @@ import numpy as np
 
 from focuslab.af.af_signals import roi_disparity
 from focuslab.camera.camera import Camera
-from focuslab.camera.exposure import auto_exposure_s
+from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
 from focuslab.errors import InputFileError, InvalidParameterError, check_positive
 from focuslab.optics.focus import lens_displacement_um
 from focuslab.scene.library import make_scene
@@ -318,10 +318,12 @@ def calibrate_phase_gain(
     targets = np.unique(np.clip(np.round(best_code + np.linspace(-span, span, int(positions)) * cpd), lo, hi))
     scene = make_scene(scene_name, subject_distance_m=dist, seed=int(seed))
     exposure_s = auto_exposure_s(camera, lux)
+    gain = auto_analog_gain(camera, lux, exposure_s)
     xs, ds, cs = [], [], []
     for i, code in enumerate(targets):
         frame = camera.capture(
-            scene, 0.0, lens_code=int(code), exposure_s=exposure_s, illuminance_lux=lux, seed=int(seed) + i, roi=roi
+            scene, 0.0, lens_code=int(code), exposure_s=exposure_s, illuminance_lux=lux, seed=int(seed) + i, roi=roi,
+            analog_gain=gain,
         )
         left, right = frame.raw.normalized_pair()
         meas = roi_disparity(left, right, cfa=None if frame.raw.cfa == "mono" else frame.raw.cfa,

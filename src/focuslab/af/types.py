@@ -74,6 +74,10 @@ class Observation:
         Depth-sensor zones, or None.
     frame_shape_px
         ``(H, W)`` of the whole frame.
+    analog_gain
+        Analogue gain the frame was read with (x; the AE's, 1 for a replayed frame): ``image``
+        is in units of the ADC's range, so a gained dark frame is brighter and its pixel noise
+        in those units larger by the gain.
     """
 
     frame_index: int
@@ -88,6 +92,7 @@ class Observation:
     right: np.ndarray | None = None
     depth: DepthZones | None = None
     frame_shape_px: tuple[int, int] = (0, 0)
+    analog_gain: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import numpy as np
 from focuslab.bench.af_case import SCENE_HFOV_DEG, SCENE_SHAPE, AFCase, build_scene  # noqa: F401  (re-exported)
 from focuslab.camera import get_camera
 from focuslab.camera.camera import Camera
-from focuslab.camera.exposure import auto_exposure_s
+from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
 from focuslab.errors import InvalidParameterError
 from focuslab.registry import Registry
 from focuslab.sensor.photometry import photons_per_pixel
@@ -146,13 +146,16 @@ def grey_electrons_per_pixel(camera: Camera, illuminance_lux: float, *, reflecta
 
 
 def light_level_text(camera: Camera, illuminance_lux: float) -> str:
-    """``"5 lux: 33.3 ms, an 18 % grey gives 280 e-/stream pixel/frame (17.5 e- per native pixel)"``."""
+    """``"3 lux: exposure 33.3 ms, analogue gain 16x, an 18 % grey gives 102 e- per 4x4-binned stream pixel
+    per frame (6.4 e- per native pixel; 16 DN)"``."""
     e = grey_electrons_per_pixel(camera, illuminance_lux)
     k2 = camera.preview_binning**2
-    t_ms = 1e3 * auto_exposure_s(camera, illuminance_lux)
-    return (f"{illuminance_lux:g} lux: exposure {t_ms:.1f} ms, an 18 % grey gives {e:.0f} e- per "
-            f"{camera.preview_binning}x{camera.preview_binning}-binned stream pixel per frame "
-            f"({e / k2:.1f} e- per native pixel)")
+    t = auto_exposure_s(camera, illuminance_lux)
+    gain = auto_analog_gain(camera, illuminance_lux, t)
+    dn = e * gain * camera.stream_sensor.conversion_gain_dn_per_e
+    return (f"{illuminance_lux:g} lux: exposure {1e3 * t:.1f} ms, analogue gain {gain:g}x, an 18 % grey gives "
+            f"{e:.0f} e- per {camera.preview_binning}x{camera.preview_binning}-binned stream pixel per frame "
+            f"({e / k2:.1f} e- per native pixel; {dn:.0f} DN)")
 
 
 # ----------------------------------------------------------------------------- geometry

@@ -219,6 +219,7 @@ class Camera:
         seed: int | None,
         roi: tuple[int, int, int, int] | None = None,
         dual_pixel: bool | None = None,
+        analog_gain: float = 1.0,
     ):
         """One frame with the lens resting, settled, at ``lens_code`` (a fresh session).
 
@@ -227,5 +228,6 @@ class Camera:
         """
         ses = self.session(seed=seed, initial_code=lens_code)
         return ses.capture(
-            scene, t_s, exposure_s=exposure_s, illuminance_lux=illuminance_lux, roi=roi, dual_pixel=dual_pixel
+            scene, t_s, exposure_s=exposure_s, illuminance_lux=illuminance_lux, roi=roi, dual_pixel=dual_pixel,
+            analog_gain=analog_gain,
         )

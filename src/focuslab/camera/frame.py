@@ -42,6 +42,8 @@ class Frame:
         Scene illuminance, lux.
     depth
         The depth sensor's reading available at ``t_s``, or ``None``.
+    analog_gain
+        Analogue gain of the readout (x; :func:`focuslab.sensor.expose.expose`).
     """
 
     raw: RawFrame
@@ -57,6 +59,7 @@ class Frame:
     pixel_pitch_um: float
     illuminance_lux: float
     depth: DepthReading | None = None
+    analog_gain: float = 1.0
 
     @property
     def has_dual_pixel(self) -> bool:

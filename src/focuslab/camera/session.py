@@ -110,6 +110,7 @@ class CaptureSession:
         roi: tuple[int, int, int, int] | None = None,
         dual_pixel: bool | None = None,
         depth: bool = True,
+        analog_gain: float = 1.0,
     ) -> Frame:
         """Capture a frame whose exposure starts at ``t_s`` (see the module notes).
 
@@ -129,6 +130,9 @@ class CaptureSession:
             Read the left/right sub-images; ``None``: whenever the sensor has dual pixels.
         depth
             Attach the depth sensor's reading (when the camera has one).
+        analog_gain
+            Analogue gain of the readout, 1 .. the stream sensor's ``max_analog_gain``
+            (:func:`focuslab.camera.exposure.auto_analog_gain` gives the AE's).
 
         Returns
         -------
@@ -192,6 +196,7 @@ class CaptureSession:
             roi=roi,
             left_photons=photons(oi.left) if dp else None,
             right_photons=photons(oi.right) if dp else None,
+            analog_gain=analog_gain,
         )
         self._frames += 1
         reading = None
@@ -211,4 +216,5 @@ class CaptureSession:
             pixel_pitch_um=float(stream.pixel_pitch_um),
             illuminance_lux=lux,
             depth=reading,
+            analog_gain=float(raw.metadata["analog_gain"]),
         )

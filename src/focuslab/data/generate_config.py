@@ -21,6 +21,9 @@ KINDS = ("dp", "two-frame", "fusion", "video")
 #: The dual-pixel response families a variant may name (see generate_camera.dp_response).
 DP_FAMILIES = ("ideal", "analytic", "pixel4")
 
+#: ``sensor.analog_gain``: the AE's analogue gain (``auto``) or every frame read at unity gain.
+ANALOG_GAIN_MODES = ("auto", "unity")
+
 #: Texture sources (see generate_scene.texture_patch).
 TEXTURE_SOURCES = ("dead_leaves", "one_over_f", "low_texture", "text", "checkerboard", "photo")
 
@@ -56,7 +59,9 @@ DEFAULTS: dict = {
         "astigmatism_um": [-0.1, 0.1],
         "coma_um": [-0.1, 0.1],
     },
-    "sensor": {"pitch_scale": [0.8, 1.2], "read_noise_e": [1.0, 4.0]},
+    # analog_gain: "auto" (the AE's analogue gain in the dark, as the AF benchmark reads) or "unity"
+    # (every frame at gain 1: how the data of the shipped weights was made, before 7 Dec 2026)
+    "sensor": {"pitch_scale": [0.8, 1.2], "read_noise_e": [1.0, 4.0], "analog_gain": "auto"},
     "dual_pixel": {
         "split_softness": [0.0, 0.7],
         "crosstalk": [0.0, 0.2],
@@ -202,6 +207,9 @@ def normalize_config(raw: dict | None) -> dict:
     rn = _range("sensor.read_noise_e", cfg["sensor"]["read_noise_e"])
     if rn[0] < 0:
         raise InvalidParameterError(f"config sensor.read_noise_e must be >= 0, got {rn}")
+    if cfg["sensor"]["analog_gain"] not in ANALOG_GAIN_MODES:
+        raise InvalidParameterError(f"config sensor.analog_gain must be one of {', '.join(ANALOG_GAIN_MODES)}, "
+                                    f"got {cfg['sensor']['analog_gain']!r}")
     soft = _range("dual_pixel.split_softness", cfg["dual_pixel"]["split_softness"])
     xt = _range("dual_pixel.crosstalk", cfg["dual_pixel"]["crosstalk"])
     g = _range("dual_pixel.lr_gain_ratio", cfg["dual_pixel"]["lr_gain_ratio"], positive=True)

@@ -4,7 +4,10 @@ Every image comes from :class:`focuslab.af.backends.SimulatorBackend.observe` - 
 code that feeds a policy its :class:`~focuslab.af.types.Observation` - on a
 ``crop_px x crop_px`` AF region at the centre of the preview stream, so a network sees in
 training what it sees at run time: raw mosaic, black level removed, divided by
-(white - black); dual-pixel views are the sensor's left/right sub-images.
+(white - black); dual-pixel views are the sensor's left/right sub-images. The frames are read
+with the auto exposure's analogue gain in the dark (``sensor.analog_gain: auto``, the
+benchmark's reading) or at unity gain (``unity``: the data of the shipped weights, made before
+the simulator's AE set a gain; their low-light crops are quantized at ~100 e- per DN).
 
 Labels (docs/dataset_format.md), with d the lens displacement the frame was truly taken at
 (mean over the exposure plus jitter) and u the subject distance:
@@ -125,7 +128,7 @@ def labels(backend: SimulatorBackend, t_s: float, lens_code: int, image: np.ndar
     d_um = backend.session.exposure_position_um(t_s, backend.exposure_s)
     u_f = cam.focus_distance_m(d_um)
     stream = cam.stream_sensor
-    e_per_unit = (stream.white_level_dn - stream.black_level_dn) * stream.e_per_dn
+    e_per_unit = (stream.white_level_dn - stream.black_level_dn) * stream.e_per_dn / backend.analog_gain
     return {
         "defocus_dof": float(cam.coc_um(u, d_um)) / cam.coc_max_um,
         "defocus_diopters": 1.0 / u - (0.0 if math.isinf(u_f) else 1.0 / u_f),
@@ -136,8 +139,10 @@ def labels(backend: SimulatorBackend, t_s: float, lens_code: int, image: np.ndar
     }
 
 
-def _backend(camera, scene, code, lux, roi, rng) -> SimulatorBackend:
-    return SimulatorBackend(camera, scene, roi=roi, illuminance_lux=lux, seed=_seed(rng), initial_code=int(code))
+def _backend(cfg, camera, scene, code, lux, roi, rng) -> SimulatorBackend:
+    gain = 1.0 if cfg["sensor"]["analog_gain"] == "unity" else None  # None: the AE's
+    return SimulatorBackend(camera, scene, roi=roi, illuminance_lux=lux, seed=_seed(rng), initial_code=int(code),
+                            analog_gain=gain)
 
 
 def _common(lab: dict, lux: float, variant: int, code) -> dict:
@@ -179,7 +184,7 @@ def dp_sample(cfg: dict, rng: np.random.Generator) -> dict:
         side, hfov = crop_field(cam, crop, blur_um(cam, u, code), d_um)
         rad, _ = texture_patch(cfg, (side, side), rng)
         scene = plane_scene(rad, hfov, u)
-    be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
+    be = _backend(cfg, cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     obs = be.observe(0, 0.0)
     lab = labels(be, 0.0, code, obs.image)
     left, right = augment_pair(obs.left, obs.right, cfg["augment"], rng)
@@ -203,7 +208,7 @@ def two_frame_sample(cfg: dict, rng: np.random.Generator) -> dict:
     scene, roi = plane_scene(rad, hfov, u), centre_crop_roi(cam, crop)
     frames, lab = [], None
     for k, code in enumerate((c0, c1)):
-        be = _backend(cam, scene, code, lux, roi, rng)
+        be = _backend(cfg, cam, scene, code, lux, roi, rng)
         obs = be.observe(0, 0.0)
         frames.append(obs.image)
         if k == 0:
@@ -229,7 +234,7 @@ def fusion_sample(cfg: dict, rng: np.random.Generator) -> dict:
     back = wide_texture(cfg, side, centre, rng)
     bg_m = max(uniform(rng, fc["background_distance_m"]), 1.2 * u)
     scene = card_scene(card, back, field, u, bg_m, uniform(rng, fc["card_fraction"]))
-    be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
+    be = _backend(cfg, cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     obs = be.observe(0, 0.0)
     lab = labels(be, 0.0, code, obs.image)
     depth = obs.depth
@@ -307,7 +312,7 @@ def video_sample(cfg: dict, rng: np.random.Generator) -> dict:
     if vc["start_far_probability"] > 0 and rng.random() < vc["start_far_probability"]:
         code = int(rng.integers(lo, hi + 1))  # the lens starts anywhere and rests there at first
         rest = range(0, int(rng.integers(1, n)))
-    be = _backend(cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
+    be = _backend(cfg, cam, scene, code, lux, centre_crop_roi(cam, crop), rng)
     keys = ("defocus_dof", "defocus_diopters", "defocus_codes", "true_code")
     out = {k: np.zeros(n, np.float32) for k in keys}
     codes, lefts, rights, signal = np.zeros(n, np.int32), [], [], []

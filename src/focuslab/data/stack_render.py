@@ -4,7 +4,9 @@ The sweep: ``positions`` lens positions uniform in *lens displacement* (hence ab
 in diopters, since d ~ f^2 / u) from the infinity stop to the minimum focus distance,
 converted to the nearest actuator codes by the factory calibration (duplicate codes are
 dropped). At each code the lens rests, settled (with its play and jitter), and one frame is
-captured with auto-exposure (:func:`focuslab.camera.exposure.auto_exposure_s`).
+captured with auto-exposure (:func:`focuslab.camera.exposure.auto_exposure_s`, and the AE's
+analogue gain :func:`~focuslab.camera.exposure.auto_analog_gain` in the dark; recorded per
+frame as ``analog_gain``; a given ``exposure_s`` reads at unity gain).
 
 The scene grid is made to cover the camera's widest field of view (infinity focus) with
 the preview stream's aspect ratio, so the whole frame sees scene content at every focus.
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from focuslab.camera import Camera, get_camera
-from focuslab.camera.exposure import auto_exposure_s
+from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
 from focuslab.data.focal_stack import FocalStackWriter
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.isp import process_raw
@@ -198,6 +200,7 @@ def render_stack_folder(
         )
     lux = check_positive("illuminance_lux", illuminance_lux)
     exp_s = auto_exposure_s(camera, lux) if exposure_s is None else check_positive("exposure_s", exposure_s)
+    gain = auto_analog_gain(camera, lux, exp_s) if exposure_s is None else 1.0  # the AE's, as the AF backend
     if subject_distance_m is not None:
         check_positive("subject_distance_m", subject_distance_m)
         if subject_distance_m * 1000.0 <= camera.lens.focal_length_mm:
@@ -214,13 +217,14 @@ def render_stack_folder(
             frame = camera.capture(
                 scene, 0.0, lens_code=code, exposure_s=exp_s, illuminance_lux=lux,
                 seed=int(np.random.SeedSequence([seed, i]).generate_state(1)[0]), dual_pixel=dual_pixel,
+                analog_gain=gain,
             )
             raw = frame.raw
             image = raw.data if output == "raw" else _rgb16(raw)
             writer.add(
                 i, image, lens_position=code, focus_distance_m=frame.focus_distance_m, exposure_s=exp_s,
                 left=raw.left if dual_pixel else None, right=raw.right if dual_pixel else None,
-                extra={"lens_displacement_um": round(frame.lens_displacement_um, 4)},
+                extra={"lens_displacement_um": round(frame.lens_displacement_um, 4), "analog_gain": gain},
             )
         if progress is not None:
             progress(i + 1, len(codes))

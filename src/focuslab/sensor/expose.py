@@ -6,10 +6,21 @@ Chain (DESIGN.md "Physics", EMVA 1288 linear model), per pixel of colour ``c``::
     e      = Poisson(mu_e) + Poisson(I_dark * t)              shot + dark-current shot noise
     e      = min(e, full_well)                                photodiode saturation
     v      = e + o(x, y) + N(0, sigma_read^2)                 o: DSNU offset map (fixed), e-
-    DN     = clip(round(K * v + black), 0, 2^bits - 1)        conversion gain K, ADC
+    DN     = clip(round(G K * v + black), 0, 2^bits - 1)      conversion gain K, analogue gain G, ADC
 
-so the temporal variance of a pixel is ``K^2 sigma_read^2 + K (mu_DN - mu_dark) + 1/12`` DN^2
-(EMVA 1288 Release 4.0, Eq. 9) below saturation.
+so the temporal variance of a pixel is ``K'^2 sigma_read^2 + K' (mu_DN - mu_dark) + 1/12`` DN^2
+with K' = G K (EMVA 1288 Release 4.0, Eq. 9) below saturation.
+
+Analogue gain G (``analog_gain``, 1 to ``spec.max_analog_gain``) amplifies the pixel's signal
+before the ADC, as a sensor's gain register does: the system gain becomes G K, the ADC's full
+scale falls to (white - black) / (G K) electrons, and the read noise stays ``read_noise_e``
+referred to the input (a conservative model: on a real sensor the ADC's share of it shrinks
+with G). Its purpose is the quantization of a dark frame: on a 4 x 4-binned preview stream
+(K / 16) one DN is 100 e- on the IMX363, far above a dark pixel's shot and read noise, so
+without gain a 3-lux frame is a staircase of a few DN whose steps fall differently on the
+two dual-pixel views (a phase bias of ~1 DoF was measured, docs/af.md); auto exposure raises
+G once the exposure time is capped by the frame rate
+(:func:`focuslab.camera.exposure.auto_analog_gain`).
 """
 
 from __future__ import annotations
@@ -76,8 +87,19 @@ def _pixel_mean_electrons(spec: SensorSpec, photons: np.ndarray, cfa: str) -> np
     return qe[idx] * picked
 
 
-def _digitize(spec: SensorSpec, electrons: np.ndarray) -> np.ndarray:
-    dn = np.rint(electrons * spec.conversion_gain_dn_per_e + spec.black_level_dn)
+def check_analog_gain(spec: SensorSpec, analog_gain: Any) -> float:
+    """``analog_gain`` as a float, checked against 1 .. ``spec.max_analog_gain``."""
+    g = check_positive("analog_gain", analog_gain)
+    if not 1.0 <= g <= spec.max_analog_gain * (1.0 + 1e-9):
+        raise InvalidParameterError(
+            f"analog_gain {g:g} is outside 1 .. {spec.max_analog_gain:g} (the sensor {spec.name!r}'s "
+            "max_analog_gain); use a gain in that range"
+        )
+    return g
+
+
+def _digitize(spec: SensorSpec, electrons: np.ndarray, analog_gain: float = 1.0) -> np.ndarray:
+    dn = np.rint(electrons * (analog_gain * spec.conversion_gain_dn_per_e) + spec.black_level_dn)
     return np.clip(dn, 0, spec.white_level_dn).astype(np.uint16)
 
 
@@ -90,6 +112,7 @@ def expose(
     roi: tuple[int, int, int, int] | None = None,
     left_photons: np.ndarray | None = None,
     right_photons: np.ndarray | None = None,
+    analog_gain: float = 1.0,
 ) -> RawFrame:
     """Expose the sensor to a mean photon image and read it out (the full noise chain).
 
@@ -124,8 +147,8 @@ def expose(
     ------
     InvalidParameterError
         On NaN/inf/negative photons, a wrong shape, a ROI outside the sensor, one of
-        ``left_photons``/``right_photons`` without the other, or sub-aperture photons for a
-        sensor without dual pixel.
+        ``left_photons``/``right_photons`` without the other, sub-aperture photons for a
+        sensor without dual pixel, or an analogue gain outside 1 to ``spec.max_analog_gain``.
 
     Notes
     -----
@@ -141,6 +164,7 @@ def expose(
     if not isinstance(spec, SensorSpec):
         raise InvalidParameterError(f"spec must be a SensorSpec, got {type(spec).__name__}")
     t_s = check_positive("exposure_s", exposure_s, allow_zero=True)
+    g_a = check_analog_gain(spec, analog_gain)
     roi_t = _check_roi(spec, roi)
     x, y, w, h = roi_t
     cfa = cfa_at_offset(spec.cfa, x, y)
@@ -166,13 +190,13 @@ def expose(
         np.minimum(e, spec.full_well_e, out=e)
         v = e + offset_e + rng.normal(0.0, sigma, size=e.shape) if sigma > 0 else e + offset_e
         return RawFrame(
-            data=_digitize(spec, v),
+            data=_digitize(spec, v, g_a),
             black_level_dn=spec.black_level_dn,
             white_level_dn=spec.white_level_dn,
             cfa=cfa,
             exposure_s=t_s,
             roi=roi_t,
-            metadata={"sensor": spec.name},
+            metadata={"sensor": spec.name, "analog_gain": g_a},
         )
 
     lp = _check_photons("left_photons", left_photons, (h, w))
@@ -192,7 +216,7 @@ def expose(
 
     def read(charge: np.ndarray, dsnu_share: float) -> np.ndarray:
         noise = rng.normal(0.0, sigma, size=charge.shape) if sigma > 0 else 0.0
-        return _digitize(spec, charge + dsnu_share * offset_e + noise)
+        return _digitize(spec, charge + dsnu_share * offset_e + noise, g_a)
 
     data = read(e_left + e_right, 1.0)
     left = read(e_left, 0.5)
@@ -206,5 +230,5 @@ def expose(
         roi=roi_t,
         left=left,
         right=right,
-        metadata={"sensor": spec.name},
+        metadata={"sensor": spec.name, "analog_gain": g_a},
     )

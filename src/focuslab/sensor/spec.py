@@ -78,6 +78,12 @@ class SensorSpec:
         Relative spectral response of the R, G and B filtered pixels (each in (0, 1]); the
         effective QE of a pixel under filter ``c`` is ``quantum_efficiency *
         channel_response[c]``. Ignored for ``cfa="mono"``.
+    max_analog_gain
+        Largest analogue gain of the readout (x, >= 1): the factor by which the auto exposure
+        may raise ``conversion_gain_dn_per_e`` once the exposure time is capped by the frame
+        rate (:func:`focuslab.camera.exposure.auto_analog_gain`). 16x (24 dB) by default, the
+        analogue range of current mobile CMOS sensors; any further gain is digital and adds
+        no information, so it is not modelled.
 
     Raises
     ------
@@ -102,6 +108,7 @@ class SensorSpec:
     dual_pixel: bool = False
     fpn_seed: int = 0
     channel_response: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    max_analog_gain: float = 16.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -147,6 +154,9 @@ class SensorSpec:
             if r > 1.0:
                 raise InvalidParameterError(f"channel_response values must be in (0, 1], got {v}")
         object.__setattr__(self, "channel_response", tuple(float(v) for v in resp))
+        g = check_positive("max_analog_gain", self.max_analog_gain)
+        if g < 1.0:
+            raise InvalidParameterError(f"max_analog_gain must be >= 1 (1 = no analogue gain), got {g}")
 
     # --- ADC ---------------------------------------------------------------------------------
     @property
