@@ -245,3 +245,23 @@ def test_phase_pooling_options_are_checked():
                {"max_pool": 0}, {"max_pool": 2.5}, {"max_pool": True}):
         with pytest.raises(InvalidParameterError):
             PhaseAF(**kw)
+
+
+def test_phase_falls_back_when_even_pooled_frames_are_blind(monkeypatch):
+    """A 1-3 % wall: each frame's disparity has a 1-sigma of ~20 DoF (3 px x 100 codes/px / 15).
+    Acting on it after pooling sent the lens 13 DoF away on such a wall; a full pool still blind
+    (above BLIND_SIGMA_DOF) is a low confidence: contrast takes over, or the policy stops."""
+    import focuslab.af.policies.phase as phase_module
+
+    cam = FakeCamera(250.0, start_code=200, seed=4)
+    monkeypatch.setattr(phase_module, "observation_disparity", _NoisyDisparity(cam, 3.0, 4))
+    pol = PhaseAF(calibration=FAKE_CAL)
+    pol.reset(make_context())
+    cmds = [pol.step(cam.observe(i)) for i in range(4)]
+    assert all(c.target_code is None and not c.done for c in cmds[:3])  # three frames pooled, no move
+    assert pol.fell_back  # the fourth hands over to the contrast climb
+    monkeypatch.setattr(phase_module, "observation_disparity", _NoisyDisparity(cam, 3.0, 4))
+    pol = PhaseAF(calibration=FAKE_CAL, fallback=False)
+    pol.reset(make_context())
+    cmds = [pol.step(cam.observe(i)) for i in range(4)]
+    assert cmds[-1].done and all(c.target_code is None for c in cmds) and not pol.fell_back

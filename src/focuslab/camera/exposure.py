@@ -100,7 +100,7 @@ def auto_analog_gain(
     :func:`auto_exposure_s` it is 1 wherever the exposure is not capped by the frame rate.
 
     Example: the IMX363's 4 x 4-binned preview (``phone_main``) at 30 fps and 3 lux needs
-    ~135x and gets 16x; the gain starts below ~400 lux.
+    ~135x and gets 16x; the gain starts below ~225 lux (1.0625x at 200 lux).
     """
     lux = check_positive("illuminance_lux", illuminance_lux)
     t = check_positive("exposure_s", exposure_s)

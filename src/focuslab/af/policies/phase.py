@@ -22,9 +22,11 @@ lens move that focuses (eq. (1) of :mod:`focuslab.af.phase_calibration`)::
    disparities of the settled frames taken with the lens at one code are pooled by inverse
    variance (each frame's ``sigma_px``, the standard error of its patches; successive frames'
    pixel noise is independent; a move empties the pool), and a decision waits for another
-   frame while the pooled 1-sigma exceeds ``confirm_sigma_dof`` DoF: "done", and a correction
-   smaller than 4 sigma (not the first jump: from far off any reading points the right way),
-   for at most ``max_pool`` frames at one position. On a 3-lux photograph one frame's
+   frame while the pooled 1-sigma exceeds ``confirm_sigma_dof`` DoF: "done", a correction
+   smaller than 4 sigma, and a first jump smaller than 2 sigma (from far off a clear reading
+   points the right way), for at most ``max_pool`` frames at one position; then it acts on the
+   pooled estimate, or, when even that is blind (1-sigma above :data:`BLIND_SIGMA_DOF`: a 1-3 %
+   wall), it falls back as on a low confidence. On a 3-lux photograph one frame's
    disparity has a 1-sigma of 0.5-1 DoF (``budget_dp_ideal``, 4 x 4-binned preview at 16x
    gain), as large as the 0.5-DoF stop: a single reading ended runs 1.0-1.4 DoF off, or a
    2-sigma reading sent a correction past focus. In bright light the 1-sigma is 0.05-0.2 DoF
@@ -54,6 +56,11 @@ from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.registry import register_policy
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InputFileError, InvalidParameterError, check_positive
+
+#: Pooled 1-sigma (DoF) beyond which a full pool of frames is treated as no reading at all (a
+#: 1-3 % wall's disparity at 800 lux: 20-40 DoF per frame): the policy falls back as on a low
+#: confidence. Between ``confirm_sigma_dof`` and this it acts on the pooled estimate.
+BLIND_SIGMA_DOF = 1.0
 
 #: Calibrations made at reset, by camera preset name (one per process).
 _LAZY_CALIBRATIONS: dict[str, PhaseCalibration] = {}
@@ -295,11 +302,7 @@ class PhaseAF:
         self.last_measurement = meas
         self.last_confidence = meas.confidence
         if not (meas.confidence >= self.min_confidence and math.isfinite(meas.disparity_px)):
-            if self.fallback:
-                self._hc = ContrastHillClimb(max_frames=max(4, self.max_frames + 18))
-                return self._hc.start_from(self._ctx, observation)
-            self._done = True
-            return Command(done=True)
+            return self._blind(observation)
         if self._gain is None:
             return self._online_gain(observation, meas, dof)
         disparity, sigma = self._pooled(meas)
@@ -317,20 +320,32 @@ class PhaseAF:
         if self._jumps > self.max_corrections:
             self._done = True
             return Command(done=True)
-        noisy = sigma_dof > self.confirm_sigma_dof and more
+        if sigma_dof > self.confirm_sigma_dof:
+            # too noisy to call focus; a move only when clearly beyond the noise (the first jump
+            # from far off: 2 sigma; a correction: 4 sigma), else pool the next frame
+            clear = abs(move) > self.done_dof * dof and abs(move) >= (4.0 if self._jumps else 2.0) * sigma_dof * dof
+            if not clear:
+                if more:
+                    return Command()
+                if sigma_dof > BLIND_SIGMA_DOF:
+                    return self._blind(observation)
         if abs(move) <= self.done_dof * dof:
-            if noisy:
-                return Command()  # too noisy to call it focused: pool the next frame
             self._done = True
             return Command(done=True)
-        if self._jumps > 0 and noisy and abs(move) < 4.0 * sigma_dof * dof:
-            return Command()  # a correction not clearly beyond the reading's noise: pool the next frame
         self._approach = 0
         if self._jumps == 0 and abs(move) > self.approach_dof * dof:
             move = approach_move(move, dof, self.approach_fraction)
             self._approach = 1 if move > 0 else -1
         self._jumps += 1
         return self._send(observation, code + move)
+
+    def _blind(self, observation: Observation) -> Command:
+        """The pooled disparity says nothing: as a low confidence, contrast or stop and report."""
+        if self.fallback:
+            self._hc = ContrastHillClimb(max_frames=max(4, self.max_frames + 18))
+            return self._hc.start_from(self._ctx, observation)
+        self._done = True
+        return Command(done=True)
 
     def _pooled(self, meas: PhaseMeasurement) -> tuple[float, float]:
         """Inverse-variance mean of this code's settled readings (this one added) and its sigma."""
