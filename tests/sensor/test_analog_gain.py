@@ -137,7 +137,7 @@ def test_dark_dual_pixel_disparity_is_unbiased_with_the_gain():
                              "illuminance_lux": 3.0, "camera": str(path), "roi": roi, "start_code": 80,
                              "seed": 1310017722, "video": False, "max_frames": 40})
     scene = build_scene(case)
-    code = int(round(cam.focus_code_for_distance(1.475)))
+    code = cam.focus_code_for_distance(1.475)
 
     def mean_disparity(lux: float, gain: float) -> float:
         t = auto_exposure_s(cam, lux)
