@@ -417,7 +417,7 @@ def test_far_fraction_puts_the_lens_far_from_focus_and_is_validated():
 
 def test_analog_gain_auto_reads_dark_frames_as_the_benchmark_and_unity_as_the_shipped_data():
     """At 3 lux the AE's 16x gain lifts the crop 16-fold in (white - black) units, with the same
-    electrons (the labels' signal_electrons agree within the noise); ``unity`` keeps gain 1."""
+    electrons (the labels' signal_electrons agree within 5 %); ``unity`` keeps gain 1."""
     base = {**SMALL, "light_lux": [3.0, 3.0], "num_samples": 4, "samples_per_shard": 4,
             "textures": [{"source": "dead_leaves"}], "contrast": [1.0, 1.0]}
     auto = generate_shard(normalize_config(base), 0, 0)
@@ -425,7 +425,8 @@ def test_analog_gain_auto_reads_dark_frames_as_the_benchmark_and_unity_as_the_sh
     assert np.array_equal(auto["lens_code"], unity["lens_code"])
     ratio = auto["left"].astype(float).mean(axis=(1, 2)) / unity["left"].astype(float).mean(axis=(1, 2))
     assert np.all(np.abs(ratio / 16.0 - 1.0) < 0.25)  # unity's means are a few quantized DN
-    assert np.allclose(auto["signal_electrons"], unity["signal_electrons"], rtol=0.25)
+    # the same electrons either way (measured within 2 %; unity's few-DN means are quantized)
+    assert np.allclose(auto["signal_electrons"], unity["signal_electrons"], rtol=0.05)
     for j in range(4):  # a 3-lux crop at unity gain is 3-5 DN levels (~100 e- per DN); 34-61 with the gain
         levels_unity = np.unique(np.round(unity["left"][j].astype(float) * 959)).size  # white - black = 959 DN
         levels_auto = np.unique(np.round(auto["left"][j].astype(float) * 959)).size

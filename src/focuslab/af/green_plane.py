@@ -133,7 +133,7 @@ def bayer_planes(image: np.ndarray, cfa: str, *, normalize: bool = False) -> lis
 def bin_mean(a: np.ndarray, k: int) -> np.ndarray:
     """``k x k`` mean binning of a 2-D plane, float64 (edges that do not fill a bin dropped).
 
-    The one block-mean of the package: the coarse levels of the dual-pixel search in
+    Shared by the coarse levels of the dual-pixel search in
     :mod:`focuslab.af.policies.continuous` and the binning of the real Pixel 4 pairs in
     :mod:`focuslab.models.dp_real_check`.
     """
