@@ -3,7 +3,9 @@
 Each stand-in has the real network's ``forward`` signature and ``crop_px``, and answers the
 true signed defocus (DoF) of the fake camera's current lens position, computed from the fake
 context's diopter map (D = code q) and the thin lens: d = (D_best - D) A s / c_max. A
-``gain`` scales the answer (a biased network) and ``logvar`` sets its uncertainty.
+``gain`` scales the answer (a biased network) and ``logvar`` sets its uncertainty; ``noise_dof``
+adds seeded Gaussian noise of that sigma to each call (a reading that scatters from frame to
+frame as pixel noise makes it, so that pooled frames are seen to be independent).
 """
 
 from __future__ import annotations
@@ -27,16 +29,21 @@ def context():
 
 
 class _Truth(torch.nn.Module):
-    def __init__(self, camera, *, gain: float = 1.0, logvar: float = -4.0, offset: float = 0.0) -> None:
+    def __init__(self, camera, *, gain: float = 1.0, logvar: float = -4.0, offset: float = 0.0,
+                 noise_dof: float = 0.0) -> None:
         super().__init__()
         self.crop_px = 16
         self.hidden = 4
         self.camera, self.gain, self.logvar, self.offset = camera, gain, logvar, offset
+        self.noise_dof = noise_dof
+        self._rng = torch.Generator().manual_seed(0)
         self.calls = 0
 
     def answer(self, batch: int, extra: torch.Tensor | float = 0.0) -> torch.Tensor:
         self.calls += 1
         d = self.gain * true_defocus_dof(self.camera.best, self.camera.code) + self.offset
+        if self.noise_dof:
+            d += self.noise_dof * float(torch.randn(1, generator=self._rng))
         out = torch.tensor([[d, self.logvar]], dtype=torch.float32).repeat(batch, 1)
         out[:, 0] += extra
         return out

@@ -13,7 +13,7 @@ from test_hillclimb_fakes import CODES_PER_DOF, FakeCamera, reversals, run
 import focuslab.af.policies.learned_weights as lw
 from focuslab.af.policies.learned_jump import defocus_target_code
 from focuslab.af.registry import get_policy, policy_names
-from focuslab.errors import InputFileError
+from focuslab.errors import InputFileError, InvalidParameterError
 from focuslab.models.nearest_subject import NEAR_WITHIN_DOF
 from focuslab.models.predict import COARSE_ABOVE_DOF
 
@@ -106,12 +106,47 @@ def test_learned_dp_falls_back_to_contrast_when_uncertain(standin):
 
 
 def test_learned_dp_pools_uncertain_frames_at_one_code(standin):
+    cam = FakeCamera(420.0, start_code=250, seed=8)
+    # e^1.5 = 4.5 DoF per crop, 1.5 over 9 crops; frames scatter by 0.2 DoF (the pool sees noise)
+    standin(TruthDP, cam, "dp-defocus", logvar=3.0, noise_dof=0.2)
+    pol = get_policy("learned-dp", uncertain_dof=1.2)  # uncertain, unless two frames are pooled: 1.06
+    _, final, cmds, done = run(pol, cam, context())
+    assert done and not pol.fell_back and final == 420 and dof_error(cam) < 0.2
+    # the first guess is acted on (4 codes off: the noise); two frames pooled there correct it, two confirm
+    assert [p[1] for p in pol.predictions] == [250.0, cmds[1], cmds[1], 420.0, 420.0] and cmds[1] != 420
+
+
+def test_learned_dp_does_not_pool_a_scene_sigma_away(standin):
+    """Frames that read the same value to the last digit with a 1.5-DoF sigma: the sigma is not
+    pixel noise, pooling does not lower it, and the policy hands over to contrast (a network that
+    cannot read a low-contrast photograph far from focus, measured on phone_tele)."""
     cam = FakeCamera(420.0, start_code=100, seed=8)
-    standin(TruthDP, cam, "dp-defocus", logvar=3.0)  # e^1.5 = 4.5 DoF per crop, 1.5 over 9 crops: certain
-    pol = get_policy("learned-dp", uncertain_dof=1.2)  # ... unless two frames are pooled: 1.06
-    frames, _, cmds, done = run(pol, cam, context())
-    assert done and not pol.fell_back and dof_error(cam) < 0.2
-    assert [p[1] for p in pol.predictions][:3] == [100.0, 420.0, 420.0] and len(cmds) == 2 and frames == 3
+    standin(TruthDP, cam, "dp-defocus", logvar=3.0, gain=0.05)  # reads 5 % of the defocus, unsure
+    pol = get_policy("learned-dp", uncertain_dof=1.2)
+    _, final, _, done = run(pol, cam, context())
+    assert pol.fell_back and done and abs(final - 420.0) <= 15.0
+    assert all(p[3] > pol.uncertain_dof for p in pol.predictions)
+
+
+def test_pool_readings_keeps_a_sigma_the_frames_do_not_scatter_by():
+    from scipy.stats import chi2
+
+    from focuslab.af.policies.learned_jump import SCATTER_TEST_LEVEL, pool_readings
+
+    d, s = pool_readings([(1.0, 2.0), (3.0, 2.0)])  # scatter as their sigma says: pooled
+    assert d == pytest.approx(2.0) and s == pytest.approx(2.0 / math.sqrt(2))
+    d, s = pool_readings([(1.0, 3.0), (1.01, 3.0), (0.99, 3.0), (1.0, 3.0)])  # far too close: kept
+    assert d == pytest.approx(1.0) and s == pytest.approx(3.0)
+    d, s = pool_readings([(0.0, 1.0), (2.0, 3.0)])  # inverse-variance weights 0.9 / 0.1
+    assert d == pytest.approx(0.2) and s == pytest.approx(3.0 / math.sqrt(10.0))
+    assert pool_readings([(0.5, 4.0)]) == (0.5, 4.0)
+    # at the test's edge: statistic (x^2 / 2) / s^2 just above and below the 1 % quantile
+    q = float(chi2.ppf(SCATTER_TEST_LEVEL, 1))
+    x = math.sqrt(2.0 * q)
+    assert pool_readings([(0.0, 1.0), (1.01 * x, 1.0)])[1] == pytest.approx(1 / math.sqrt(2))
+    assert pool_readings([(0.0, 1.0), (0.99 * x, 1.0)])[1] == pytest.approx(1.0)
+    with pytest.raises(InvalidParameterError, match="at least one"):
+        pool_readings([])
 
 
 def test_learned_dp_done_at_once_when_in_focus(standin):
