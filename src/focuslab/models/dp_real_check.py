@@ -101,15 +101,31 @@ def main(argv: list[str] | None = None) -> int:
     scene and the median (default folder ``../shared/data/dual_pixel/pixel4`` beside the checkout;
     default weights the shipped general ones; ``pixel4`` for the per-sensor ones, ``cascade``
     for the general ones with the Pixel 4 ones reading the far crops as ``learned-dp`` reads on
-    phone_main (:mod:`focuslab.models.dp_cascade`), or a file)."""
+    phone_main (:mod:`focuslab.models.dp_cascade`), or a file). ``-h`` / ``--help`` prints this;
+    a missing folder or weights file is one line on stderr and exit code 2."""
     import sys
+
+    from focuslab.errors import FocuslabError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a in ("-h", "--help") for a in argv):
+        print("usage: python -m focuslab.models.dp_real_check [PIXEL4_FOLDER] [WEIGHTS]\n\n"
+              + " ".join(main.__doc__.split()))
+        return 0
+    try:
+        return _run(argv)
+    except FocuslabError as exc:
+        print(f"dp_real_check: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(argv: list[str]) -> int:
     import time
 
     import torch
 
     from focuslab.models import load_model
 
-    argv = sys.argv[1:] if argv is None else argv
     default = Path(__file__).resolve().parents[4] / "shared" / "data" / "dual_pixel" / "pixel4"
     folder = Path(argv[0]) if argv else default
     torch.set_num_threads(1)
