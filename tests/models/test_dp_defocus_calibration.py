@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from focuslab.errors import InputFileError, InvalidParameterError
 from focuslab.models.dp_calibration import (
@@ -117,7 +118,7 @@ def shipped():
 def test_calibration_follows_the_dual_pixel_response(shipped):
     """dp-defocus is trained on soft (Pixel 4, disparity 0.22 c), analytic and ideal (0.42 c) splits:
     on phone_main's Pixel 4 response it reads low near focus (slope > 1), on phone_tele's ideal split
-    high (slope < 1). Measured: slope over +-3 DoF 1.13 and 0.81."""
+    high (slope < 1). Measured: slope over +-3 DoF 1.12 and 0.78 (the unity-gain weights: 1.13 and 0.81)."""
     main = calibrate_dp_network(shipped, "phone_main", distances=3, roi_px=64)
     tele = calibrate_dp_network(shipped, "phone_tele", distances=3, roi_px=64)
 
@@ -131,19 +132,37 @@ def test_calibration_follows_the_dual_pixel_response(shipped):
     assert again == main  # same seed, same calibration
 
 
-def test_calibration_lowers_the_error_on_other_scenes(shipped):
+class _Scaled(torch.nn.Module):
+    """A dp-defocus network whose defocus reads ``gain`` times the wrapped one's."""
+
+    def __init__(self, net: torch.nn.Module, gain: float) -> None:
+        super().__init__()
+        self.net, self.gain, self.crop_px = net, float(gain), net.crop_px
+
+    def forward(self, x):
+        out = self.net(x).clone()
+        out[:, 0] *= self.gain
+        return out
+
+
+@pytest.mark.parametrize(("gain", "at_most"), [(1.0, 0.9), (1.5, 0.3)])
+def test_calibration_lowers_the_error_on_other_scenes(shipped, gain, at_most):
     """Calibrated on the dead-leaves chart, the network's defocus on an evaluation stack of a photograph
-    (other seeds) is nearer the truth on phone_tele, whose ideal split it over-reads."""
+    (other seeds) is nearer the truth on phone_tele, whose ideal split the shipped weights over-read
+    near focus (measured: mean error within 15 DoF 1.04 -> 0.87 DoF, 84 % of the raw; the unity-gain
+    weights over-read it more, and the calibration cut theirs below 80 %), and much nearer for a
+    network that over-reads it by a further 1.5x (measured: 4.65 -> 0.89 DoF, 19 % of the raw)."""
     from focuslab.train.evaluate import single_slice_predictions
     from focuslab.train.evaluate_stacks import eval_stack
 
-    cal = calibrate_dp_network(shipped, "phone_tele", distances=3, roi_px=64)
+    net = shipped if gain == 1.0 else _Scaled(shipped, gain)
+    cal = calibrate_dp_network(net, "phone_tele", distances=3, roi_px=64)
     st = eval_stack(1, camera="phone_tele", crop_px=64, seed=5)
-    _, d, _ = single_slice_predictions(shipped, st)
+    _, d, _ = single_slice_predictions(net, st)
     near = np.abs(st.defocus_dof) < 15
     raw = np.mean(np.abs(d - st.defocus_dof)[near])
     calibrated = np.mean(np.abs(cal.map(d) - st.defocus_dof)[near])
-    assert calibrated < 0.8 * raw
+    assert calibrated < at_most * raw
 
 
 def test_calibration_refuses_a_camera_without_dual_pixel(shipped):

@@ -23,10 +23,13 @@ chart sweep is fitted to the pair, which maps the Pixel 4 weights' scale on anot
 A camera the simulator does not know, a calibration given by the user (taken to be for the one
 network), or weights chosen by hand read one network; ``"none"`` turns it off, a family keyword
 or a weights file names the far reader on any camera. Full stills suites, seeds 0-7,
-phone_main_tof: bright 100 % in focus, median 2 / mean 2.15 frames, 0.22 DoF (general alone
-2.26, 0.26); low light 96.9 %, 2 / 2.68, 0.33 DoF (general alone 95.8 %, 2.82, 0.32; hybrid
-92.7 %, 2.74, 0.45). phone_tele, seeds 0-2 (7 Dec 2026): bright 100 % both, median 2 against 3
-frames; low light 88.9 % against 91.7 %, median 2 against 4, 0.42 against 0.44 DoF.
+phone_main_tof, with the weights trained on gained frames (7 Dec 2026, stop 21; the model
+card): bright 100 % in focus, median 2 / mean 2.23 frames, 0.20 DoF; low light 99.0 %, 2 /
+2.49, 0.19 DoF (hybrid 93.8 %, 2.40, 0.41). With the unity-gain weights before the sensor's
+analogue gain: bright 100 %, 2 / 2.15, 0.22 DoF (general alone 2.26, 0.26); low light 96.9 %,
+2 / 2.68, 0.33 DoF (general alone 95.8 %, 2.82, 0.32; hybrid 92.7 %, 2.74, 0.45); phone_tele,
+seeds 0-2: bright 100 % both, median 2 against 3 frames; low light 88.9 % against 91.7 %,
+median 2 against 4, 0.42 against 0.44 DoF.
 
 Calibration. The network's defocus goes through the camera's defocus calibration first
 (:mod:`focuslab.models.dp_calibration`: the learned reader's conversion coefficient, as a PDAF
