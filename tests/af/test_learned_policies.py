@@ -105,6 +105,31 @@ def test_learned_dp_falls_back_to_contrast_when_uncertain(standin):
     assert [p[1] for p in pol.predictions] == [150.0, cmds[1], cmds[1]]
 
 
+def test_learned_dp_fallback_probes_toward_the_uncertain_reading(standin):
+    """The contrast fallback's probe goes where the network's uncertain reading points (down
+    here), not to the larger part of the code range (up), and the climb finds the peak."""
+    cam = FakeCamera(100.0, start_code=250, seed=3)
+    standin(TruthDP, cam, "dp-defocus", gain=0.3, logvar=6.0)  # reads 30 % of the defocus, unsure
+    pol = get_policy("learned-dp")
+    _, final, cmds, done = run(pol, cam, context())
+    assert pol.fell_back and done and abs(final - 100.0) <= 15.0
+    at = pol.predictions[-1][1]  # the code the climb starts from
+    assert pol.predictions[-1][2] < -1.0 and at < 600 - at  # a reading below -1 DoF; more range above
+    first = next(c for c in cmds[cmds.index(int(at)):] if c != int(at))
+    assert first < at and reversals(cmds) <= 2
+
+
+def test_hillclimb_direction_hint_is_checked():
+    from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
+
+    cam = FakeCamera(300.0, start_code=590, seed=1)
+    hc = ContrastHillClimb()
+    cmd = hc.start_from(context(), cam.observe(0), direction=1)  # no room above: the default side
+    assert cmd.target_code < 590
+    with pytest.raises(InvalidParameterError, match="direction must be -1, 1 or None"):
+        hc.start_from(context(), cam.observe(0), direction=2)
+
+
 def test_learned_dp_pools_uncertain_frames_at_one_code(standin):
     cam = FakeCamera(420.0, start_code=250, seed=8)
     # e^1.5 = 4.5 DoF per crop, 1.5 over 9 crops; frames scatter by 0.2 DoF (the pool sees noise)

@@ -4,7 +4,8 @@ The lens climbs the focus curve F(code) of the AF region (:func:`focuslab.af.af_
 focus_value`, Tenengrad of the balanced raw mosaic) frame by frame:
 
 1. **Direction.** Frame 0 scores the start; the lens makes a probe step of ``coarse_dof``
-   toward the larger part of the code range. If F dropped by more than the hysteresis
+   toward the larger part of the code range (or, as a fallback, toward the side the caller's
+   uncertain reading points to: :meth:`ContrastHillClimb.start_from`). If F dropped by more than the hysteresis
    threshold the climb turns round (to the other side of the start), else it goes on. It
    does not turn round toward an end stop less than half a step behind the start: there is
    nothing there to search that the start sample does not already show.
@@ -178,6 +179,7 @@ class ContrastHillClimb:
         self._frames = 0
         self._phase = "start"
         self._dir = 1
+        self._hint: int | None = None  # the probe's side, given by start_from
         self._step = 0.0
         self._rstep = 0.0
         self._flat = 0
@@ -191,9 +193,18 @@ class ContrastHillClimb:
         self._resumed = 0
         self.last_fit = None
 
-    def start_from(self, context: AFContext, observation: Observation) -> Command:
-        """Begin a climb at ``observation`` (used by the phase and hybrid fallbacks)."""
+    def start_from(self, context: AFContext, observation: Observation, direction: int | None = None) -> Command:
+        """Begin a climb at ``observation`` (used by the phase, hybrid and learned fallbacks).
+
+        ``direction`` (+1: toward larger codes, -1: smaller), when given, is where the probe
+        step goes instead of the larger part of the code range: the side an uncertain
+        phase or network reading points to (a wrong side costs the probe: F drops and the climb
+        turns round, as from the default side). An end stop less than a step away on that side
+        falls back to the default."""
+        if direction is not None and direction not in (-1, 1):
+            raise InvalidParameterError(f"direction must be -1, 1 or None, got {direction!r}")
         self.reset(context)
+        self._hint = direction
         return self.step(observation)
 
     @property
@@ -282,6 +293,8 @@ class ContrastHillClimb:
             self._step = self.coarse_dof * dof
             up, down = ctx.max_code - pos, pos - ctx.min_code
             self._dir = 1 if up >= down else -1
+            if self._hint is not None and (up if self._hint > 0 else down) >= self._step:
+                self._dir = self._hint
             self._phase = "probe"
             return self._move(pos + self._dir * self._step)
         if self._phase == "probe":
