@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from focuslab.af.backends import SimulatorBackend
-from focuslab.camera.exposure import ANALOG_GAIN_STEP, _white_e_per_s, auto_analog_gain, auto_exposure_s
+from focuslab.camera.exposure import (
+    ANALOG_GAIN_STEP,
+    _white_e_per_s,
+    auto_analog_gain,
+    auto_exposure,
+    auto_exposure_s,
+)
 from focuslab.camera.presets import get_camera
 from focuslab.errors import InvalidParameterError
 from focuslab.scene.library import make_scene
@@ -117,6 +123,30 @@ def test_backend_reads_with_the_aes_gain_unless_told():
     assert float(np.mean(a.image)) == pytest.approx(16.0 * m1, rel=0.15)  # m1 is a few quantized DN
     with pytest.raises(InvalidParameterError):
         SimulatorBackend(cam, scene, roi=roi, analog_gain=32.0)
+
+
+def test_report_focus_curve_reads_dark_frames_as_the_af_loop(monkeypatch):
+    """The report's focus curve of a case captures each position with the AE's exposure and
+    gain (:func:`auto_exposure`), as :class:`SimulatorBackend` does: 16x at 3 lux, 1 at 800."""
+    from focuslab.bench.af_case import build_scene
+    from focuslab.bench.example_frames import focus_curve
+    from focuslab.bench.suites import suite_cases
+    from focuslab.camera.camera import Camera
+
+    cam = get_camera("phone_main_tof")
+    assert auto_exposure(cam, 3.0) == (auto_exposure_s(cam, 3.0), auto_analog_gain(cam, 3.0, cam.frame_interval_s))
+    assert auto_exposure(cam, 3.0)[1] == 16.0 and auto_exposure(cam, 800.0)[1] == 1.0
+    seen = []
+    real = Camera.capture
+
+    def spy(self, *args, **kwargs):
+        seen.append((kwargs["exposure_s"], kwargs["analog_gain"]))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Camera, "capture", spy)
+    case = next(c for c in suite_cases("stills-lowlight") if c.illuminance_lux <= 12.0)
+    focus_curve(case, build_scene(case), positions=3)
+    assert seen and set(seen) == {auto_exposure(cam, case.illuminance_lux)} and seen[0][1] > 1.0
 
 
 def test_dark_dual_pixel_disparity_is_unbiased_with_the_gain():

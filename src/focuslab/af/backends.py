@@ -38,7 +38,7 @@ from focuslab.af.replay import ReplayBackend, ReplayStack
 from focuslab.af.truth import Truth
 from focuslab.af.types import AFContext, DepthZones, Observation
 from focuslab.camera.camera import Camera
-from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
+from focuslab.camera.exposure import auto_exposure
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.optics.focus import lens_displacement_um
 from focuslab.scene.scene import Scene
@@ -123,17 +123,13 @@ class SimulatorBackend:
         shape = camera.stream_sensor.shape_px
         self.roi = centre_roi(shape) if roi is None else check_roi(roi, shape)
         self.illuminance_lux = check_positive("illuminance_lux", illuminance_lux)
-        cap = camera.frame_interval_s
         if exposure_s is None:
-            self.exposure_s = auto_exposure_s(camera, self.illuminance_lux)
+            self.exposure_s, self.analog_gain = auto_exposure(camera, self.illuminance_lux)
         else:
-            self.exposure_s = min(check_positive("exposure_s", exposure_s), cap)
+            self.exposure_s = min(check_positive("exposure_s", exposure_s), camera.frame_interval_s)
+            self.analog_gain = 1.0
         if analog_gain is not None:
             self.analog_gain = check_analog_gain(camera.stream_sensor, analog_gain)
-        elif exposure_s is None:
-            self.analog_gain = auto_analog_gain(camera, self.illuminance_lux, self.exposure_s)
-        else:
-            self.analog_gain = 1.0
         self.hall_noise_um = check_positive("hall_noise_um", hall_noise_um, allow_zero=True)
         self.seed = seed
         self.session = camera.session(seed=seed, initial_code=initial_code, device=device)

@@ -67,7 +67,7 @@ import numpy as np
 
 from focuslab.af.af_signals import roi_disparity
 from focuslab.camera.camera import Camera
-from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
+from focuslab.camera.exposure import auto_exposure
 from focuslab.errors import InputFileError, InvalidParameterError, check_positive
 from focuslab.optics.focus import lens_displacement_um
 from focuslab.scene.library import make_scene
@@ -317,8 +317,7 @@ def calibrate_phase_gain(
     lo, hi = act.start_code, act.max_code
     targets = np.unique(np.clip(np.round(best_code + np.linspace(-span, span, int(positions)) * cpd), lo, hi))
     scene = make_scene(scene_name, subject_distance_m=dist, seed=int(seed))
-    exposure_s = auto_exposure_s(camera, lux)
-    gain = auto_analog_gain(camera, lux, exposure_s)
+    exposure_s, gain = auto_exposure(camera, lux)
     xs, ds, cs = [], [], []
     for i, code in enumerate(targets):
         frame = camera.capture(

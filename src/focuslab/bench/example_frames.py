@@ -67,8 +67,8 @@ def focus_curve(case, scene, *, positions: int = 13, method: str = "TENG") -> di
     """A settled contrast sweep of the case's AF region: focus measure and true focus error per code.
 
     The lens rests at ``positions`` codes evenly spread over the focus range (infinity to
-    the minimum focus distance); at each the AF region is captured (the case's light, seed
-    and exposure) and scored with ``method`` on its green plane
+    the minimum focus distance); at each the AF region is captured (the case's light, seed,
+    exposure and analogue gain, as the AF loop reads it) and scored with ``method`` on its green plane
     (:func:`focuslab.metrics.focus.focus_measure`), normalised to the sweep's maximum. The
     true focus error |c| / c_max of the region's subject
     (:func:`focuslab.af.region_depth.region_subject_distance_m`) is given alongside.
@@ -77,18 +77,19 @@ def focus_curve(case, scene, *, positions: int = 13, method: str = "TENG") -> di
     from focuslab.af.region_depth import region_subject_distance_m
     from focuslab.bench.suites import code_range
     from focuslab.camera import get_camera
-    from focuslab.camera.exposure import auto_exposure_s
+    from focuslab.camera.exposure import auto_exposure
     from focuslab.metrics.focus import focus_measure
 
     camera = get_camera(case.camera)
     lo, hi = code_range(camera)
     codes = np.unique(np.round(np.linspace(lo, hi, positions)).astype(int))
-    exposure_s = auto_exposure_s(camera, case.illuminance_lux)
+    exposure_s, gain = auto_exposure(camera, case.illuminance_lux)
     cfa = _cfa_of(case)
     measure, error = [], []
     for code in codes:
         frame = camera.capture(scene, 0.0, lens_code=int(code), exposure_s=exposure_s,
-                               illuminance_lux=case.illuminance_lux, seed=case.seed, roi=case.roi, dual_pixel=False)
+                               illuminance_lux=case.illuminance_lux, seed=case.seed, roi=case.roi, dual_pixel=False,
+                               analog_gain=gain)
         measure.append(float(focus_measure(green_plane(frame.raw.normalized(), cfa), method)))
         u = region_subject_distance_m(camera, scene, case.roi, t_s=0.0, displacement_um=frame.lens_displacement_um)
         error.append(float(camera.focus_error_dof(u, frame.lens_displacement_um)) if u else None)

@@ -33,7 +33,7 @@ import numpy as np
 from focuslab.bench.af_case import SCENE_HFOV_DEG, SCENE_SHAPE, AFCase, build_scene  # noqa: F401  (re-exported)
 from focuslab.camera import get_camera
 from focuslab.camera.camera import Camera
-from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
+from focuslab.camera.exposure import auto_exposure, auto_exposure_s
 from focuslab.errors import InvalidParameterError
 from focuslab.registry import Registry
 from focuslab.sensor.photometry import photons_per_pixel
@@ -150,8 +150,7 @@ def light_level_text(camera: Camera, illuminance_lux: float) -> str:
     per frame (6.4 e- per native pixel; 16 DN)"``."""
     e = grey_electrons_per_pixel(camera, illuminance_lux)
     k2 = camera.preview_binning**2
-    t = auto_exposure_s(camera, illuminance_lux)
-    gain = auto_analog_gain(camera, illuminance_lux, t)
+    t, gain = auto_exposure(camera, illuminance_lux)
     dn = e * gain * camera.stream_sensor.conversion_gain_dn_per_e
     return (f"{illuminance_lux:g} lux: exposure {1e3 * t:.1f} ms, analogue gain {gain:g}x, an 18 % grey gives "
             f"{e:.0f} e- per {camera.preview_binning}x{camera.preview_binning}-binned stream pixel per frame "

@@ -112,3 +112,11 @@ def auto_analog_gain(
     need = frac * stream.saturation_e / white_e if white_e > 0 else math.inf
     g = math.floor(need / ANALOG_GAIN_STEP + 1e-9) * ANALOG_GAIN_STEP
     return float(min(max(g, 1.0), stream.max_analog_gain))
+
+
+def auto_exposure(camera: Camera, illuminance_lux: float) -> tuple[float, float]:
+    """The AE's ``(exposure_s, analog_gain)`` for the light level: :func:`auto_exposure_s`, then
+    :func:`auto_analog_gain` with that exposure (what the AF backend, the benchmark's report,
+    the phase calibration and the rendered focal stacks read frames with)."""
+    t = auto_exposure_s(camera, illuminance_lux)
+    return t, auto_analog_gain(camera, illuminance_lux, t)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from focuslab.camera import Camera, get_camera
-from focuslab.camera.exposure import auto_analog_gain, auto_exposure_s
+from focuslab.camera.exposure import auto_exposure
 from focuslab.data.focal_stack import FocalStackWriter
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.isp import process_raw
@@ -199,8 +199,10 @@ def render_stack_folder(
             f"camera {camera_name!r} has no dual-pixel sensor; drop --dual-pixel or pick phone_main"
         )
     lux = check_positive("illuminance_lux", illuminance_lux)
-    exp_s = auto_exposure_s(camera, lux) if exposure_s is None else check_positive("exposure_s", exposure_s)
-    gain = auto_analog_gain(camera, lux, exp_s) if exposure_s is None else 1.0  # the AE's, as the AF backend
+    if exposure_s is None:
+        exp_s, gain = auto_exposure(camera, lux)  # the AE's, as the AF backend
+    else:
+        exp_s, gain = check_positive("exposure_s", exposure_s), 1.0
     if subject_distance_m is not None:
         check_positive("subject_distance_m", subject_distance_m)
         if subject_distance_m * 1000.0 <= camera.lens.focal_length_mm:
