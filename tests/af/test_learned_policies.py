@@ -156,7 +156,7 @@ def test_learned_dp_does_not_pool_a_scene_sigma_away(standin):
 def test_pool_readings_keeps_a_sigma_the_frames_do_not_scatter_by():
     from scipy.stats import chi2
 
-    from focuslab.af.policies.learned_jump import SCATTER_TEST_LEVEL, pool_readings
+    from focuslab.af.af_signals import SCATTER_TEST_LEVEL, pool_readings
 
     d, s = pool_readings([(1.0, 2.0), (3.0, 2.0)])  # scatter as their sigma says: pooled
     assert d == pytest.approx(2.0) and s == pytest.approx(2.0 / math.sqrt(2))
@@ -172,6 +172,10 @@ def test_pool_readings_keeps_a_sigma_the_frames_do_not_scatter_by():
     assert pool_readings([(0.0, 1.0), (0.99 * x, 1.0)])[1] == pytest.approx(1.0)
     with pytest.raises(InvalidParameterError, match="at least one"):
         pool_readings([])
+    with pytest.raises(InvalidParameterError, match="finite sigmas > 0"):
+        pool_readings([(0.0, 1.0), (1.0, 0.0)])
+    # without the test (phase: measured sigmas) readings that agree exactly still pool
+    assert pool_readings([(1.0, 3.0), (1.0, 3.0)], scatter_level=None)[1] == pytest.approx(3.0 / math.sqrt(2))
 
 
 def test_learned_dp_done_at_once_when_in_focus(standin):

@@ -16,7 +16,7 @@ plane, and its 1-sigma); this class turns predictions into lens moves:
    inverse variance, ``d = sum(d_i / s_i^2) / sum(1 / s_i^2)``, ``s = sum(1 / s_i^2)^-1/2``
    (the pixel noise of successive frames is independent; a move empties the pool), unless the
    readings agree far more closely than their sigmas say (a chi-square test: the sigma is then
-   the scene's, not the noise's, and is kept; :func:`pool_readings`). A pooled
+   the scene's, not the noise's, and is kept; :func:`~focuslab.af.af_signals.pool_readings`). A pooled
    sigma above ``uncertain_dof`` is uncertain. When the side is still sure (``|d| > sure_side
    s``) the lens moves anyway (toward focus the blur is smaller and the network surer); else
    the run's first prediction is acted on (the best guess), later ones wait a frame to pool
@@ -40,7 +40,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from focuslab.af.af_signals import codes_per_dof, frame_settled
+from focuslab.af.af_signals import codes_per_dof, frame_settled, pool_readings
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -104,43 +104,6 @@ def move_dof(context: AFContext, code_from: float, code_to: float) -> float:
 
 #: An uncertain pooled reading beyond this |defocus| (DoF) points the contrast fallback's probe.
 HINT_ABOVE_DOF = 1.0
-
-#: Significance of the scatter test of :func:`pool_readings`.
-SCATTER_TEST_LEVEL = 0.01
-
-
-def pool_readings(readings) -> tuple[float, float]:
-    """Inverse-variance pool of ``(defocus, sigma)`` readings at one lens position: ``(d, s)``.
-
-    Notes
-    -----
-    ``d = sum(d_i / s_i^2) / sum(1 / s_i^2)``, and ``s = sum(1 / s_i^2)^-1/2`` when the sigmas
-    are the frames' own noise, independent from frame to frame. A network's sigma is not only
-    that: on a scene it cannot read (a low-contrast photograph far from focus) it says 3-4 DoF
-    while successive frames read the same value within 0.01 DoF, and pooling four of them would
-    claim 1.7 DoF, below the policies' 2-DoF ``uncertain_dof``: the policy then acted on a
-    wrong reading as if it were sure (phone_tele, coffee photograph 5 DoF out: done at the
-    start code). So the readings' scatter is tested against their sigmas: with n >= 2 readings,
-    ``sum((d_i - d)^2 / s_i^2)`` is chi-square with n - 1 degrees of freedom when the sigmas
-    are noise; below its ``SCATTER_TEST_LEVEL`` (1 %) quantile the frames agree far more closely
-    than their sigmas say, the sigma is the scene's and another frame will not lower it, and
-    ``s`` is the readings' inverse-variance mean sigma, ``sqrt(n / sum(1 / s_i^2))``, not the
-    pooled one. A single reading is returned as it is.
-    """
-    from scipy.stats import chi2
-
-    arr = np.asarray(readings, dtype=float).reshape(-1, 2)
-    if arr.shape[0] == 0:
-        raise InvalidParameterError("pool_readings needs at least one (defocus, sigma) reading")
-    dd, ss = arr[:, 0], np.maximum(arr[:, 1], 1e-3)
-    w = 1.0 / ss**2
-    d = float(np.sum(w * dd) / np.sum(w))
-    n = arr.shape[0]
-    s = float(1.0 / math.sqrt(np.sum(w)))
-    if n >= 2 and float(np.sum(w * (dd - d) ** 2)) < float(chi2.ppf(SCATTER_TEST_LEVEL, n - 1)):
-        s *= math.sqrt(n)
-    return d, s
-
 
 class LearnedJumpAF(ABC):
     """Stills AF from a network's defocus prediction (see the module notes).
@@ -292,7 +255,7 @@ class LearnedJumpAF(ABC):
         if not (math.isfinite(d) and math.isfinite(s)):
             return self.fall_back(observation)
         self._pool.append((d, max(s, 1e-3)))
-        d, s = pool_readings(self._pool)
+        d, s = pool_readings(self._pool)  # with the scatter test (module notes)
         d = self._secant(code, d)
         if s > self.uncertain_dof and abs(d) > self.sure_side * s:
             self._uncertain = 0  # the side is sure: move toward focus, where the network is surer

@@ -53,7 +53,13 @@ from pathlib import Path
 
 import numpy as np
 
-from focuslab.af.af_signals import PhaseMeasurement, codes_per_dof, frame_settled, observation_disparity
+from focuslab.af.af_signals import (
+    PhaseMeasurement,
+    codes_per_dof,
+    frame_settled,
+    observation_disparity,
+    pool_readings,
+)
 from focuslab.af.phase_calibration import PhaseCalibration, calibrate_phase_gain
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.registry import register_policy
@@ -354,12 +360,10 @@ class PhaseAF:
         """Inverse-variance mean of this code's settled readings (this one added) and its sigma."""
         s = meas.sigma_px if math.isfinite(meas.sigma_px) and meas.sigma_px > 0 else math.inf
         self._pool.append((float(meas.disparity_px), float(s)))
-        finite = [(d, e) for d, e in self._pool if math.isfinite(e)]
+        finite = [(d, max(e, 1e-6)) for d, e in self._pool if math.isfinite(e)]
         if not finite:
             return float(meas.disparity_px), math.inf
-        w = np.array([1.0 / max(e, 1e-6) ** 2 for _, e in finite])
-        d = np.array([d for d, _ in finite])
-        return float((w * d).sum() / w.sum()), float(1.0 / math.sqrt(w.sum()))
+        return pool_readings(finite, scatter_level=None)  # the sigmas are the patches' measured noise
 
     def _send(self, observation: Observation, target: float) -> Command:
         self._pool = []
