@@ -59,8 +59,8 @@ DEFAULTS: dict = {
         "astigmatism_um": [-0.1, 0.1],
         "coma_um": [-0.1, 0.1],
     },
-    # analog_gain: "auto" (the AE's analogue gain in the dark, as the AF benchmark reads) or "unity"
-    # (every frame at gain 1: how the data of the shipped weights was made, before 7 Dec 2026)
+    # analog_gain: "auto" (the AE's analogue gain in the dark, as the AF benchmark reads; the
+    # dp-defocus data) or "unity" (every frame at gain 1: the fusion, two-frame and temporal data)
     "sensor": {"pitch_scale": [0.8, 1.2], "read_noise_e": [1.0, 4.0], "analog_gain": "auto"},
     "dual_pixel": {
         "split_softness": [0.0, 0.7],

@@ -6,8 +6,9 @@ code that feeds a policy its :class:`~focuslab.af.types.Observation` - on a
 training what it sees at run time: raw mosaic, black level removed, divided by
 (white - black); dual-pixel views are the sensor's left/right sub-images. The frames are read
 with the auto exposure's analogue gain in the dark (``sensor.analog_gain: auto``, the
-benchmark's reading) or at unity gain (``unity``: the data of the shipped weights, made before
-the simulator's AE set a gain; their low-light crops are quantized at ~100 e- per DN).
+benchmark's reading; the shipped dp-defocus weights' data) or at unity gain (``unity``: the
+data of the shipped fusion, two-frame and temporal weights, made before the simulator's AE set a
+gain; their low-light crops are quantized at ~100 e- per DN).
 
 Labels (docs/dataset_format.md), with d the lens displacement the frame was truly taken at
 (mean over the exposure plus jitter) and u the subject distance:
