@@ -517,3 +517,91 @@ def test_learned_fusion_focuses_the_near_card_of_a_depth_edge_more_often():
         for m in hits:
             hits[m] += run_method(case, m, scene)[0]["metrics"]["in_focus"]
     assert hits["learned-fusion"] >= hits["learned-fusion:nearest_subject=false"] + 2, hits
+
+
+def test_texture_snr_tells_a_faint_wall_from_a_texture():
+    """The texture's Tenengrad over its own noise: a textured fake stays far above the blind
+    threshold (in focus and 10 DoF out), a 1 %-contrast one and pure noise sit near zero."""
+    from focuslab.af.af_signals import FocusValue, observation_focus, texture_snr
+
+    def snr(texture, best, code):
+        return texture_snr(observation_focus(FakeCamera(best, start_code=code, seed=3, texture=texture).observe(0)))
+
+    blind = get_policy("learned-dp").blind_snr
+    assert blind == 20.0 and get_policy("learned-fusion").blind_snr == 0.0
+    assert snr(1.0, 300, 300) > 5 * blind and snr(1.0, 300, 150) > 3 * blind
+    assert snr(0.01, 300, 300) < blind / 3 and abs(snr(0.0, 300, 300)) < 3.0
+    assert math.isnan(texture_snr(FocusValue(1.0, math.nan, 0.5, 0.01)))  # not a Tenengrad value
+
+
+def _blind_policy(points):
+    """A learned-dp with a blind search's points set by hand (code, reading, sigma)."""
+    pol = get_policy("learned-dp")
+    pol._ctx = context()
+    pol._blind = list(points)
+    return pol
+
+
+@pytest.mark.parametrize("gain", [0.6, 0.35, 1.2])
+def test_blind_fit_finds_the_zero_of_a_shrunk_reading(gain):
+    """Noise-free readings r = g d (+ a bias b) at lens positions around focus: the line's zero is
+    the focus. With g at the prior's mean the fit is exact; with the points spread over +-6 DoF
+    the data outweigh the prior and a gain of 0.35 or 1.2 is found within a few per cent."""
+    from focuslab.af.policies.learned_jump import BLIND_GAIN_PRIOR
+
+    best = 300.0
+    codes = [best + k for k in (-90, -60, -30, 0, 30, 60, 90)] if gain != BLIND_GAIN_PRIOR[0] else [220.0, 340.0]
+    pts = [(c, gain * true_defocus_dof(best, c), 3.0) for c in codes]
+    pol = _blind_policy(pts)
+    for ref in (250.0, 330.0):
+        d, g = pol.blind_fit(ref)
+        assert abs(defocus_target_code(context(), ref, d) - best) < (0.3 if gain == BLIND_GAIN_PRIOR[0] else 4.0)
+        if gain != BLIND_GAIN_PRIOR[0]:
+            assert g == pytest.approx(gain, rel=0.08)
+    # a bias shifts the zero by b / g: that is what the network says, and the fit follows it
+    pts = [(c, r + 0.6, s) for c, r, s in pts]
+    d, g = _blind_policy(pts).blind_fit(best)
+    assert d == pytest.approx(0.6 / g, rel=0.05)
+
+
+def test_blind_fit_keeps_the_gain_in_range():
+    """Readings that rise through focus (noise: a wrong-signed slope) do not flip the search:
+    the gain is held at its lower bound."""
+    from focuslab.af.policies.learned_jump import BLIND_GAIN_RANGE
+
+    pts = [(c, -0.5 * true_defocus_dof(300.0, c) + 1.0, 3.0) for c in (200.0, 250.0, 300.0, 350.0, 400.0)]
+    d, g = _blind_policy(pts).blind_fit(300.0)
+    assert g == BLIND_GAIN_RANGE[0] and d == pytest.approx(1.0 / BLIND_GAIN_RANGE[0], rel=0.05)
+
+
+def test_learned_dp_searches_blind_on_a_wall_contrast_cannot_see(standin):
+    """A 0.3 %-contrast wall: the network reads 40 % of the defocus, scattering by 1 DoF a frame
+    with a 6.7-DoF sigma, and contrast is blind. The policy fits the readings of several lens
+    positions and ends in focus, where the contrast fall-back (blind_snr=0) ends 1.5 DoF off."""
+    results = {}
+    for blind in (20.0, 0.0):
+        cam = FakeCamera(300.0, start_code=150, seed=3, texture=0.003)
+        standin(TruthDP, cam, "dp-defocus", gain=0.4, logvar=6.0, noise_dof=1.0)
+        pol = get_policy("learned-dp", blind_snr=blind)
+        frames, _, cmds, done = run(pol, cam, context())
+        results[blind] = (pol, frames, dof_error(cam), cmds, done)
+    pol, frames, err, cmds, done = results[20.0]
+    assert done and pol.searched_blind and not pol.fell_back and err <= 1.0
+    assert frames <= pol.max_frames + 18 and 3 <= len(pol._blind) <= 8
+    assert all(abs(c - 300) < 150 for c in cmds[1:])  # no run to the end stops
+    pol0, _, err0, _, done0 = results[0.0]
+    assert done0 and pol0.fell_back and not pol0.searched_blind and err0 > 1.0
+
+
+def test_learned_dp_still_falls_back_to_contrast_on_a_textured_scene(standin):
+    """An uncertain network on a textured region (contrast sees it): the contrast fall-back, as before."""
+    cam = FakeCamera(300.0, start_code=150, seed=3)
+    standin(TruthDP, cam, "dp-defocus", gain=0.3, logvar=6.0)
+    pol = get_policy("learned-dp")
+    run(pol, cam, context())
+    assert pol.fell_back and not pol.searched_blind
+
+
+def test_blind_snr_option_is_checked():
+    with pytest.raises(InvalidParameterError, match="blind_snr"):
+        get_policy("learned-dp", blind_snr=-1.0)

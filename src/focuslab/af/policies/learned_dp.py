@@ -126,6 +126,9 @@ class LearnedDPAF(LearnedJumpAF):
     #: at 0.25 DoF 100 % / 97.2 %, and at the shared (0.5, 0.75) 100 % / 91.7 %, 0.33 / 0.50 DoF
     #: (docs/learned_af.md).
     stop_dof = (0.25, 0.3)
+    #: Search with the network alone where the region's texture is too faint for contrast AF
+    #: (:class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, "Blind").
+    blind_snr_default = 20.0
 
     def __init__(self, *, calibration="auto", far_weights="auto", nearest_subject: bool = True, **options) -> None:
         """Options of :class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, plus ``calibration``,

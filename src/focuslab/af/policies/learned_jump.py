@@ -29,6 +29,18 @@ plane, and its 1-sigma); this class turns predictions into lens moves:
    way on low-texture walls (measured at stop 21, phone_main_tof seeds 0-7: the same runs in
    focus, five low-texture misses ending 1.2-20 DoF off instead of 14-37; phone_tele
    learned-two-frame low light 83.3 -> 88.9 %, seeds 0-2).
+4. **Blind** (``blind_snr`` > 0; ``learned-dp``: 20). Before that hand-over the frame's
+   :func:`~focuslab.af.af_signals.texture_snr` is checked: below ``blind_snr`` the region's
+   texture is too faint for a contrast climb (a 1-3 % wall: 0-6; textured subjects that fell
+   back: 200-280), and when the readings pooled at this code also scatter as noise does (the
+   pool's chi-square test passes, so more frames narrow them) the policy searches with the
+   network alone (:meth:`LearnedJumpAF.blind_step`): ``BLIND_POOL`` frames pooled at each lens
+   position, a line r = a - g u fitted through the positions' readings with a prior on the
+   network's gain g on such a scene (:meth:`LearnedJumpAF.blind_fit`), the lens moved to its
+   zero, done once the zero lies within ``BLIND_DONE_DOF`` after three positions. A frame on
+   the way whose texture rises above ``blind_snr`` hands over to the contrast climb after all.
+   Measured at stop 22, full low-texture suite, phone_main_tof seeds 0-7: 50.0 -> 57.8 % in
+   focus, mean |error| 5.68 -> 3.64 DoF; the stills suites' runs unchanged (docs/learned_af.md).
 
 The network is loaded at the first :meth:`reset` (:func:`~focuslab.af.policies.learned_weights.learned_model`).
 """
@@ -40,7 +52,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from focuslab.af.af_signals import codes_per_dof, frame_settled, pool_readings
+from focuslab.af.af_signals import codes_per_dof, frame_settled, observation_focus, pool_readings, texture_snr
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -105,6 +117,25 @@ def move_dof(context: AFContext, code_from: float, code_to: float) -> float:
 #: An uncertain pooled reading beyond this |defocus| (DoF) points the contrast fallback's probe.
 HINT_ABOVE_DOF = 1.0
 
+#: Blind search (module notes, "Blind"): frames pooled per lens position.
+BLIND_POOL = 3
+#: Prior on the network's gain g on a scene the contrast search cannot see (mean, sd): the
+#: calibrated ``dp-defocus`` reads the low-texture suite's walls at g = 0.34 within 6 DoF of
+#: focus (least squares through zero over 66 six-frame means, phone_main_tof seeds 0-1, stop 22).
+BLIND_GAIN_PRIOR = (0.6, 0.3)
+#: The fitted gain is kept within these bounds.
+BLIND_GAIN_RANGE = (0.15, 1.5)
+#: Scatter (DoF) of a lens position's pooled reading about the fitted line: the walls' six-frame
+#: means scatter by 0.96 DoF about it (the network's own sigma says ~4 per frame there).
+BLIND_POINT_SD = 1.0
+#: Done once the fitted focus lies this close (DoF) to the lens, with at least three positions read.
+BLIND_DONE_DOF = 0.5
+#: A move shorter than this (DoF) while fewer than three positions were read is made this long,
+#: toward the fitted focus: the line's slope needs positions apart.
+BLIND_MIN_STEP_DOF = 1.5
+#: Lens positions read in the blind search at most (then it goes to the fitted focus).
+BLIND_MAX_POSITIONS = 8
+
 class LearnedJumpAF(ABC):
     """Stills AF from a network's defocus prediction (see the module notes).
 
@@ -140,11 +171,15 @@ class LearnedJumpAF(ABC):
     use_secant = True
     #: Default ``(done_dof, near_dof)``: how small a predicted defocus the network is trusted with.
     stop_dof: tuple[float, float] = (0.5, 0.75)
+    #: Default ``blind_snr`` (0: no blind search; module notes, "Blind").
+    blind_snr_default: float = 0.0
 
     def __init__(self, *, weights=None, done_dof: float | None = None, uncertain_dof: float = 2.0,
                  max_uncertain: int = 3, max_corrections: int = 3, max_frames: int = 12, sure_side: float = 2.0,
-                 near_dof: float | None = None, near_sigma_dof: float = 1.0) -> None:
+                 near_dof: float | None = None, near_sigma_dof: float = 1.0, blind_snr: float | None = None) -> None:
         self.weights = weights
+        self.blind_snr = check_positive("blind_snr", self.blind_snr_default if blind_snr is None else blind_snr,
+                                        allow_zero=True)
         done_dof = self.stop_dof[0] if done_dof is None else done_dof
         near_dof = self.stop_dof[1] if near_dof is None else near_dof
         self.done_dof = check_positive("done_dof", done_dof)
@@ -184,6 +219,7 @@ class LearnedJumpAF(ABC):
         self._cmd_t = -math.inf
         self._cmd_move = 0.0
         self._hc: ContrastHillClimb | None = None
+        self._blind: list[tuple[float, float, float]] | None = None  # blind search: (code, d, s) per position
         self._done = False
         self._pool: list[tuple[float, float]] = []  # (defocus, sigma) at the current code
         self._last: tuple[float, float] | None = None  # (code, pooled defocus) of the last prediction
@@ -196,6 +232,11 @@ class LearnedJumpAF(ABC):
     def fell_back(self) -> bool:
         """Whether this run handed over to contrast hill-climbing."""
         return self._hc is not None
+
+    @property
+    def searched_blind(self) -> bool:
+        """Whether this run went on with the blind search instead (module notes, "Blind")."""
+        return self._blind is not None
 
     def _clip(self, code: float) -> int:
         return int(np.clip(round(code), self._ctx.min_code, self._ctx.max_code))
@@ -217,7 +258,28 @@ class LearnedJumpAF(ABC):
 
     def fall_back(self, observation: Observation) -> Command:
         """Hand over to a contrast hill-climb from this frame, its probe toward the side of the
-        last pooled reading when that reading lies beyond ``HINT_ABOVE_DOF`` (module notes)."""
+        last pooled reading when that reading lies beyond ``HINT_ABOVE_DOF`` (module notes); or,
+        where the region's texture is too faint for contrast (``blind_snr``), search on with
+        the network alone (:meth:`blind_step`)."""
+        if (self.blind_snr > 0 and len(self._pool) >= 2 and self._ctx.has_lens_model
+                and self._contrast_blind(observation)):
+            # the readings scatter as noise does (another frame narrows them): not a scene the
+            # network cannot read at all, which contrast may still find (module notes, "Blind")
+            if pool_readings(self._pool)[1] <= pool_readings(self._pool, scatter_level=None)[1] * (1 + 1e-9):
+                self._blind = []
+                return self._blind_point(observation)
+        return self._contrast(observation)
+
+    def _contrast_blind(self, observation: Observation) -> bool:
+        """Whether the region's texture is too faint for a contrast search (``blind_snr``)."""
+        try:
+            snr = texture_snr(observation_focus(observation))
+        except InvalidParameterError:
+            return False
+        return math.isfinite(snr) and snr < self.blind_snr
+
+    def _contrast(self, observation: Observation) -> Command:
+        """Start the contrast hill-climb from this frame (the probe's side: :meth:`fall_back`)."""
         self._hc = ContrastHillClimb(max_frames=max(4, self.max_frames + 18))
         hint = None
         if self._last is not None and abs(self._last[0] - int(observation.lens_code)) < 0.5:
@@ -234,6 +296,8 @@ class LearnedJumpAF(ABC):
             return self._hc.step(observation)
         if self._done:
             return Command(done=True)
+        if self._blind is not None:
+            return self.blind_step(observation)
         self._frames += 1
         code = int(observation.lens_code)
         dof = codes_per_dof(self._ctx, code)
@@ -275,6 +339,89 @@ class LearnedJumpAF(ABC):
             return Command(done=True)
         self._jumps += 1
         return self.send(observation, defocus_target_code(self._ctx, code, d))
+
+    # ------------------------------------------------------------------ blind search
+    def blind_step(self, observation: Observation) -> Command:
+        """One frame of the blind search (module notes, "Blind"): pool ``BLIND_POOL`` settled
+        readings at each lens position, then fit and move."""
+        self._frames += 1
+        code = int(observation.lens_code)
+        dof = codes_per_dof(self._ctx, code)
+        if self._frames >= self.max_frames + 18:  # the contrast fall-back's budget
+            return self._blind_finish(observation)
+        if not self.settled(observation, dof):
+            self._cmd_move = 0.0
+            return Command()
+        if not self._contrast_blind(observation):  # a texture came out of the blur: contrast sees it
+            self._last = None
+            if self._blind:
+                target_d, _ = self.blind_fit(code)
+                self._last = (float(code), target_d)  # the climb's probe goes toward the line's zero
+            return self._contrast(observation)
+        pred = self.predict(observation, code, dof)
+        if pred is None:
+            return Command()
+        d, s = float(pred[0]), float(pred[1])
+        self.predictions.append((int(observation.frame_index), float(code), d, s))
+        if not (math.isfinite(d) and math.isfinite(s)):
+            return Command()
+        self._pool.append((d, max(s, 1e-3)))
+        if len(self._pool) < BLIND_POOL:
+            return Command()
+        return self._blind_point(observation)
+
+    def blind_fit(self, code: float) -> tuple[float, float]:
+        """``(defocus_dof, gain)``: where the blind search's line puts focus, seen from ``code``.
+
+        Each position i read r_i (pooled); u_i = :func:`move_dof` from ``code`` to it. The
+        readings are modelled as r_i = a - g u_i (a network reading g times the true defocus,
+        plus a bias), fitted by least squares with every point's scatter ``BLIND_POINT_SD``
+        and a Gaussian prior ``BLIND_GAIN_PRIOR`` on g (the network's sigma on such a scene
+        is mostly its own doubt, not the frames' scatter, so it does not weight the points);
+        g is kept within ``BLIND_GAIN_RANGE`` and the focus is a / g.
+        """
+        pts = self._blind or []
+        u = np.array([move_dof(self._ctx, code, c) for c, _, _ in pts], dtype=float)
+        r = np.array([d for _, d, _ in pts], dtype=float)
+        g0, sg = BLIND_GAIN_PRIOR
+        w = 1.0 / BLIND_POINT_SD**2
+        x = np.column_stack([np.ones_like(u), -u])
+        lhs = w * (x.T @ x) + np.diag([0.0, 1.0 / sg**2])
+        rhs = w * (x.T @ r) + np.array([0.0, g0 / sg**2])
+        _, g = np.linalg.solve(lhs, rhs)
+        g = float(np.clip(g, *BLIND_GAIN_RANGE))
+        a = float(np.mean(r + g * u))
+        return a / g, g
+
+    def _blind_point(self, observation: Observation) -> Command:
+        """Close the current position's pool into a point of the line, fit, and move or finish."""
+        code = float(observation.lens_code)
+        d, s = pool_readings(self._pool)
+        self._blind.append((code, d, s))
+        self._pool = []
+        target_d, _ = self.blind_fit(code)
+        n = len(self._blind)
+        if n >= BLIND_MAX_POSITIONS:
+            return self._blind_finish(observation)
+        if n >= 3 and abs(target_d) <= BLIND_DONE_DOF:
+            self._done = True
+            return Command(done=True)
+        if n < 3 and abs(target_d) < BLIND_MIN_STEP_DOF:
+            side = 1.0 if target_d > 0 else -1.0 if target_d < 0 else (1.0 if d >= 0 else -1.0)
+            target_d = side * BLIND_MIN_STEP_DOF
+            dest = defocus_target_code(self._ctx, code, target_d)
+            if self._clip(dest) == int(code):  # an end stop that way: probe the other side
+                target_d = -target_d
+        return self.send(observation, defocus_target_code(self._ctx, code, target_d))
+
+    def _blind_finish(self, observation: Observation) -> Command:
+        """Go to the line's zero and finish (the positions or the frames are spent)."""
+        self._done = True
+        if not self._blind:
+            return Command(done=True)
+        code = float(observation.lens_code)
+        target_d, _ = self.blind_fit(code)
+        return self.send(observation, defocus_target_code(self._ctx, code, target_d), done=True)
 
     def _secant(self, code: float, d: float) -> float:
         """The pooled prediction ``d`` at ``code`` divided by the network's gain measured since the last move.
