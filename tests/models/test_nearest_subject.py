@@ -67,3 +67,29 @@ def test_region_applies_the_rule_only_near_focus():
     assert run.region(NEAR_WITHIN_DOF + 1, 0.3, lambda: pytest.fail("no crops read far from focus")) == (7.0, 0.3)
     assert run.region(1.8, 0.3, lambda: None) == (1.8, 0.3)  # fewer than two crops a side
     assert run.region(1.8, 0.3, lambda: two)[0] == pytest.approx(4.0)
+
+
+def test_a_blurred_near_subject_is_not_outweighed_by_its_sigmas():
+    """Measured crops of a depth-edge region with the lens at infinity (phone_main_tof, seed 3,
+    one_over_f card at 0.95 m, 4.2 DoF): the card's column reads +3.7-3.9 DoF with the wider
+    sigmas of its blur, the sharp background ~0. The card holds 3 of 9 crops (the truth's card),
+    so the rule pools those, however small their inverse-variance weight (stop 21's weighted
+    0.75 quantile fell on the background and the run ended at the infinity code, 4.2 DoF off)."""
+    d = np.array([0.05, -0.02, 3.68, 0.21, -0.12, 3.87, 0.35, -0.27, 3.87])
+    s = np.array([0.58, 0.62, 1.00, 0.58, 0.73, 0.92, 0.65, 1.10, 0.75])
+    mu, _, used = nearest_subject_defocus(d, s)
+    assert used.tolist() == [False, False, True] * 3
+    w = 1 / s[used] ** 2
+    assert mu == pytest.approx(np.sum(w * d[used]) / np.sum(w), abs=1e-12)
+
+
+def test_two_groups_closer_than_the_floor_are_one_subject():
+    """Readings that fail the chi-square test but leave no empty band of ``gap_floor_dof``
+    between their two groups (tight sigmas on a slanted surface) are pooled whole."""
+    d = np.array([0.0, 0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 1.0])
+    s = np.full(9, 0.05)
+    assert reduced_chi2(d, s) > 3.0
+    _, _, used = nearest_subject_defocus(d, s)
+    assert used.all()
+    _, _, used = nearest_subject_defocus(d, s, gap_floor_dof=0.3)  # a 0.3-DoF band: two groups, the nearer 5
+    assert used.tolist() == [False] * 4 + [True] * 5

@@ -55,18 +55,13 @@ Nearest subject. ``nearest_subject=True`` (the default): when the region's readi
 region); when their readings disagree beyond their sigmas (reduced chi-square >= 3) the region
 holds two depths, and from then on for the rest of the run (a still scene; the per-crop sigmas
 grow with blur, so with the lens on the card the blurred background's crops can pass the test)
-the nearest subject's crops are pooled instead of all (:mod:`focuslab.models.nearest_subject`):
-phone AF's subject priority and the benchmark's truth. Full suites, seeds 0-7 (phone_main_tof):
-depth-edge 4.2 % -> 62.5 % in focus; the 208 stills-bright and stills-lowlight runs follow the
-same lens traces as before, and low-texture keeps its 45.3 %. phone_tele, seeds 0-2:
-depth-edge 16.7 % -> 27.8 % (its crops' sigmas are wider, and the test seldom fires). ``False`` pools every crop.
-
-Blind search. ``blind_snr=20`` (the default; 0 turns it off): where the network stays uncertain
-on a region whose texture is too faint for the contrast fallback (a 1-3 % wall), the policy
-searches with the network alone, fitting a line through its pooled readings at several lens
-positions (:class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, "Blind"). Full
-low-texture suite, phone_main_tof seeds 0-7: 50.0 -> 57.8 % in focus, mean |error| 5.68 ->
-3.64 DoF; the stills suites' runs unchanged (docs/learned_af.md).
+the nearest subject's crops are pooled instead of all (:mod:`focuslab.models.nearest_subject`:
+the readings split in two groups by crop count, the nearer group when it holds a quarter of
+the crops): phone AF's subject priority and the benchmark's truth. Full suites, seeds 0-7
+(phone_main_tof): depth-edge 4.2 % with every crop pooled, 62.5-64.6 % with stop 21's
+inverse-variance quantile, **87.5 %** (mean |error| 0.45 DoF) with the two-group split of stop
+22; the stills-bright, stills-lowlight and low-texture runs follow the same lens traces either
+way. phone_tele, seeds 0-2: depth-edge 55.6 % -> 83.3 %. ``False`` pools every crop.
 
 References
 ----------
