@@ -176,6 +176,13 @@ def test_pool_readings_keeps_a_sigma_the_frames_do_not_scatter_by():
         pool_readings([(0.0, 1.0), (1.0, 0.0)])
     # without the test (phase: measured sigmas) readings that agree exactly still pool
     assert pool_readings([(1.0, 3.0), (1.0, 3.0)], scatter_level=None)[1] == pytest.approx(3.0 / math.sqrt(2))
+    # the test alone (the blind search asks it): the same edge, and one reading scatters as noise
+    from focuslab.af.af_signals import scatter_as_noise
+
+    assert scatter_as_noise([(0.0, 1.0), (1.01 * x, 1.0)]) and not scatter_as_noise([(0.0, 1.0), (0.99 * x, 1.0)])
+    assert scatter_as_noise([(0.5, 4.0)])
+    with pytest.raises(InvalidParameterError, match="finite sigmas > 0"):
+        scatter_as_noise([(0.0, math.nan)])
 
 
 def test_learned_dp_done_at_once_when_in_focus(standin):

@@ -441,22 +441,36 @@ def pool_readings(readings, *, scatter_level: float | None = SCATTER_TEST_LEVEL)
     it, and ``s`` is the readings' inverse-variance mean sigma, ``sqrt(n / sum(1 / s_i^2))``,
     not the pooled one. A single reading is returned as it is. Sigmas must be finite and > 0.
     """
+    dd, w = _weighted_readings(readings)
+    d = float(np.sum(w * dd) / np.sum(w))
+    s = float(1.0 / math.sqrt(np.sum(w)))
+    if scatter_level is not None and not scatter_as_noise(readings, level=scatter_level):
+        s *= math.sqrt(dd.size)
+    return d, s
+
+
+def scatter_as_noise(readings, *, level: float = SCATTER_TEST_LEVEL) -> bool:
+    """Whether ``(value, sigma)`` readings at one lens position scatter as their sigmas say
+    (:func:`pool_readings`' chi-square test passes at ``level``), so that another frame would
+    narrow their pool; True for a single reading."""
+    dd, w = _weighted_readings(readings)
+    if dd.size < 2:
+        return True
+    from scipy.stats import chi2
+
+    d = float(np.sum(w * dd) / np.sum(w))
+    return float(np.sum(w * (dd - d) ** 2)) >= float(chi2.ppf(level, dd.size - 1))
+
+
+def _weighted_readings(readings) -> tuple[np.ndarray, np.ndarray]:
+    """Values and inverse-variance weights of ``(value, sigma)`` readings (checked)."""
     arr = np.asarray(readings, dtype=float).reshape(-1, 2)
     if arr.shape[0] == 0:
         raise InvalidParameterError("pool_readings needs at least one (value, sigma) reading")
     dd, ss = arr[:, 0], arr[:, 1]
     if not (np.all(np.isfinite(ss)) and np.all(ss > 0)):
         raise InvalidParameterError(f"pool_readings needs finite sigmas > 0, got {ss.tolist()}")
-    w = 1.0 / ss**2
-    d = float(np.sum(w * dd) / np.sum(w))
-    s = float(1.0 / math.sqrt(np.sum(w)))
-    n = arr.shape[0]
-    if scatter_level is not None and n >= 2:
-        from scipy.stats import chi2
-
-        if float(np.sum(w * (dd - d) ** 2)) < float(chi2.ppf(scatter_level, n - 1)):
-            s *= math.sqrt(n)
-    return d, s
+    return dd, 1.0 / ss**2
 
 
 def codes_per_dof(context: AFContext, code: float | None = None) -> float:

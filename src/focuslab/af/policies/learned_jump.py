@@ -52,7 +52,14 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from focuslab.af.af_signals import codes_per_dof, frame_settled, observation_focus, pool_readings, texture_snr
+from focuslab.af.af_signals import (
+    codes_per_dof,
+    frame_settled,
+    observation_focus,
+    pool_readings,
+    scatter_as_noise,
+    texture_snr,
+)
 from focuslab.af.policies.contrast_hillclimb import ContrastHillClimb
 from focuslab.af.types import AFContext, Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -261,14 +268,15 @@ class LearnedJumpAF(ABC):
         last pooled reading when that reading lies beyond ``HINT_ABOVE_DOF`` (module notes); or,
         where the region's texture is too faint for contrast (``blind_snr``), search on with
         the network alone (:meth:`blind_step`)."""
+        # blind only where the readings scatter as noise does (another frame narrows them), not
+        # on a scene the network cannot read at all, which contrast may still find (module notes)
         if (self.blind_snr > 0 and len(self._pool) >= 2 and self._ctx.has_lens_model
-                and self._contrast_blind(observation)):
-            # the readings scatter as noise does (another frame narrows them): not a scene the
-            # network cannot read at all, which contrast may still find (module notes, "Blind")
-            if pool_readings(self._pool)[1] <= pool_readings(self._pool, scatter_level=None)[1] * (1 + 1e-9):
-                self._blind = []
-                return self._blind_point(observation)
-        return self._contrast(observation)
+                and self._contrast_blind(observation) and scatter_as_noise(self._pool)):
+            self._blind = []
+            return self._blind_point(observation)
+        last = self._last
+        same_code = last is not None and abs(last[0] - int(observation.lens_code)) < 0.5
+        return self._contrast(observation, last[1] if same_code else None)
 
     def _contrast_blind(self, observation: Observation) -> bool:
         """Whether the region's texture is too faint for a contrast search (``blind_snr``)."""
@@ -278,14 +286,18 @@ class LearnedJumpAF(ABC):
             return False
         return math.isfinite(snr) and snr < self.blind_snr
 
-    def _contrast(self, observation: Observation) -> Command:
-        """Start the contrast hill-climb from this frame (the probe's side: :meth:`fall_back`)."""
-        self._hc = ContrastHillClimb(max_frames=max(4, self.max_frames + 18))
+    @property
+    def fallback_frames(self) -> int:
+        """Frames the contrast fall-back (or the blind search) may take in all."""
+        return max(4, self.max_frames + 18)
+
+    def _contrast(self, observation: Observation, reading_dof: float | None) -> Command:
+        """Start the contrast hill-climb from this frame, its probe toward the side of
+        ``reading_dof`` (the defocus last read here) when that lies beyond ``HINT_ABOVE_DOF``."""
+        self._hc = ContrastHillClimb(max_frames=self.fallback_frames)
         hint = None
-        if self._last is not None and abs(self._last[0] - int(observation.lens_code)) < 0.5:
-            d = self._last[1]
-            if math.isfinite(d) and abs(d) > HINT_ABOVE_DOF:
-                hint = 1 if d > 0 else -1
+        if reading_dof is not None and math.isfinite(reading_dof) and abs(reading_dof) > HINT_ABOVE_DOF:
+            hint = 1 if reading_dof > 0 else -1
         return self._hc.start_from(self._ctx, observation, direction=hint)
 
     def step(self, observation: Observation) -> Command:
@@ -347,17 +359,13 @@ class LearnedJumpAF(ABC):
         self._frames += 1
         code = int(observation.lens_code)
         dof = codes_per_dof(self._ctx, code)
-        if self._frames >= self.max_frames + 18:  # the contrast fall-back's budget
+        if self._frames >= self.fallback_frames:
             return self._blind_finish(observation)
         if not self.settled(observation, dof):
             self._cmd_move = 0.0
             return Command()
         if not self._contrast_blind(observation):  # a texture came out of the blur: contrast sees it
-            self._last = None
-            if self._blind:
-                target_d, _ = self.blind_fit(code)
-                self._last = (float(code), target_d)  # the climb's probe goes toward the line's zero
-            return self._contrast(observation)
+            return self._contrast(observation, self.blind_fit(code)[0])  # probe toward the line's zero
         pred = self.predict(observation, code, dof)
         if pred is None:
             return Command()
@@ -407,8 +415,7 @@ class LearnedJumpAF(ABC):
             self._done = True
             return Command(done=True)
         if n < 3 and abs(target_d) < BLIND_MIN_STEP_DOF:
-            side = 1.0 if target_d > 0 else -1.0 if target_d < 0 else (1.0 if d >= 0 else -1.0)
-            target_d = side * BLIND_MIN_STEP_DOF
+            target_d = math.copysign(BLIND_MIN_STEP_DOF, target_d if target_d != 0 else d)
             dest = defocus_target_code(self._ctx, code, target_d)
             if self._clip(dest) == int(code):  # an end stop that way: probe the other side
                 target_d = -target_d
