@@ -93,3 +93,48 @@ def test_two_groups_closer_than_the_floor_are_one_subject():
     assert used.all()
     _, _, used = nearest_subject_defocus(d, s, gap_floor_dof=0.3)  # a 0.3-DoF band: two groups, the nearer 5
     assert used.tolist() == [False] * 4 + [True] * 5
+
+
+def test_blended_crops_between_the_depths_leave_the_nearest_quarter_its_own():
+    """Measured crops of a depth-edge region (phone_main_tof, seed 3, astronaut card at 0.96 m,
+    1.42 DoF nearer than the lens): the card's column reads +1.4-1.6 DoF, the background's
+    -0.9 to -2.1, and the column across the card's edge reads blends in between (-0.4 to +0.6),
+    so no empty 1-DoF band splits two groups and stop 22 pooled every crop (-0.05 DoF; the run
+    ended 1.42 DoF off). The nearest three crops stand apart by 0.82 DoF, more than three times
+    their own 0.23-DoF spread: they are the subject."""
+    d = np.array([-0.88, 0.58, 1.40, -2.08, -0.44, 1.48, -1.79, -0.29, 1.63])
+    s = np.array([0.72, 0.86, 0.75, 0.70, 1.10, 0.63, 0.71, 1.25, 0.83])
+    mu, _, used = nearest_subject_defocus(d, s)
+    assert used.tolist() == [False, False, True] * 3
+    assert mu == pytest.approx(1.42, abs=0.15)
+    # a ramp (a slanted surface: no quarter standing apart) and a spread-out top stay whole
+    ramp = np.linspace(-2.0, 2.0, 9)
+    assert nearest_subject_defocus(ramp, np.full(9, 0.3))[2].all()
+    loose = np.array([-2.0, -1.9, -1.8, -0.5, -0.4, -0.3, 0.6, 1.2, 1.8])  # top 3 span 1.2 DoF
+    assert nearest_subject_defocus(loose, np.full(9, 0.3))[2].all()
+
+
+def test_the_gate_can_be_set_to_a_networks_own_scatter():
+    """Measured crops of a depth-edge region (phone_main_tof, seed 7, chelsea card 2.25 DoF
+    nearer than the lens): each column agrees within 0.4 DoF, but the network's sigmas (0.7-1.4)
+    keep the reduced chi-square at 2.5, under the default 3; ``learned-dp``'s measured 1.5 finds
+    the card's column."""
+    d = np.array([-0.95, -0.45, 1.87, -1.03, -0.07, 2.28, -1.35, -0.03, 2.20])
+    s = np.array([0.75, 1.26, 1.13, 0.73, 1.27, 0.93, 0.78, 1.38, 1.04])
+    assert 1.5 < reduced_chi2(d, s) < 3.0
+    assert NearestSubjectRun().read(d, s) is None
+    mu, _ = NearestSubjectRun(1.5).read(d, s)
+    assert mu == pytest.approx(2.25, abs=0.25)
+    with pytest.raises(InvalidParameterError, match="positive"):
+        NearestSubjectRun(0.0)
+
+
+def test_unreadable_crops_leave_the_rule_alone():
+    """A faint wall's crops read with 5-8 DoF sigmas scatter as noise: their split is no
+    subject, so the run neither pools them nor remembers two depths."""
+    rng = np.random.default_rng(5)
+    s = rng.uniform(5.0, 8.0, 9)
+    d = s * rng.standard_normal(9) * 1.8  # scattered beyond their sigmas
+    assert reduced_chi2(d, s) > 1.5
+    run = NearestSubjectRun(1.5)
+    assert run.read(d, s) is None and not run.two_depths

@@ -14,8 +14,9 @@ crop: 3 x 3 crops of 64 px on a 128-px region) giving readings d_i with sigmas s
 1. Are they one depth? With weights w_i = 1 / s_i^2 and the pooled mean m, the reduced
    chi-square ``sum w_i (d_i - m)^2 / (n - 1)`` is ~1 for readings of one surface (more noise
    only widens the s_i) and large when the crops see different depths. Below ``chi2_per_dof``
-   (3: for 8 degrees of freedom a value above 3 has p < 0.003 for consistent readings, and
-   overlapping crops, being correlated, give less) the plain pool is returned.
+   (3 by default: for 8 degrees of freedom a value above 3 has p < 0.003 for consistent
+   readings, and overlapping crops, being correlated, give less; a network may set its own,
+   "Calibrated gate") the plain pool is returned.
 2. Otherwise the nearest subject. The readings are split in two groups where the split
    separates them most (Otsu's criterion by crop count: the largest k (n - k) (m_hi - m_lo)^2
    over the sorted readings, each crop one vote, as each covers the same area). When no crop
@@ -34,11 +35,36 @@ crop: 3 x 3 crops of 64 px on a 128-px region) giving readings d_i with sigmas s
    robust-sigma tolerance was no answer (depth-edge 29.2 %): with the lens on the card the
    two-depth spread made the tolerance span both groups and the pool a blend again.
 
+Blended crops. A crop across the subject's edge reads a blend of the two depths, weighted by
+each surface's texture contrast, not its area (a card photograph over a dead-leaves background:
+the column three quarters on the card read halfway). Such a column can fill the band between
+the card's crops and the background's, and then no empty ``gap_floor_dof`` band splits two
+groups. The nearest ``min_share`` of the crops (3 of 9) are still taken as the subject when
+the band below them is at least ``NEAR_BAND_DOF`` (0.5) and ``NEAR_BAND_SPREAD`` (3) times their
+own spread: crops that agree among themselves and stand apart from the rest, which a slanted
+surface's even ramp of readings does not give.
+
+Calibrated gate. The chi-square test trusts the network's sigmas. ``dp-defocus``'s overstate
+the scatter of its crops on one surface about threefold (its sigma carries texture-dependent
+error common to all the crops of a surface): on the stills-bright and stills-lowlight suites,
+phone_main_tof, seeds 0-7, 506 readings by ``learned-dp`` gave a reduced chi-square of median
+0.10-0.12, 99th percentile 0.44-0.73 and largest 1.04, while 5 of the 6 depth-edge runs (of 48)
+it still missed never reached 3 (largest 1.5-2.8) and ended 1.0-2.25 DoF off on the blend (the
+sixth is the blended-crops case above). ``learned-dp`` therefore
+gates at 1.5 (``LearnedDPAF.nearest_chi2_per_dof``); ``fusion``'s sigmas are tighter (one
+surface: median 0.35, 99th percentile 4.2-4.3) and ``learned-fusion`` keeps 3. Either way a
+reading whose crops have a median sigma above ``MAX_SIGMA_DOF`` (3 DoF) is left alone: the
+low-texture suite's walls read at 5-8 DoF sigmas, and at the 1.5 gate their noise split
+lost two wall runs.
+
 Measured (``learned-dp``, which keeps the nearest pooling for the rest of a still run once a
 reading found two depths; full suites, phone_main_tof, seeds 0-7): with the two-group split
 (stop 22) depth-edge 64.6 % -> 87.5 % in focus, mean |error| 1.67 -> 0.45 DoF against the
 quantile rule, every stills-bright, stills-lowlight and low-texture run on the same lens trace
-(phone_tele, seeds 0-2: depth-edge 55.6 % -> 83.3 %; ``learned-fusion``, phone_main_tof seeds
+(stop 23, the 1.5 gate, the sigma bound and the blended-crops rule: depth-edge 87.5 % ->
+95.8 %, 0.45 -> 0.41 DoF, every other run on the same trace; ``learned-fusion`` 93.8 % -> 95.8 %;
+phone_tele 83.3 % -> 88.9 %; stop 22 on phone_tele, seeds 0-2:
+depth-edge 55.6 % -> 83.3 %; ``learned-fusion``, phone_main_tof seeds
 0-7: depth-edge 64.6 % -> 93.8 %, mean |error| 1.69 -> 0.48 DoF, stills the same in-focus runs,
 low-texture 92.2 -> 90.6 %, one wall run lost); the quantile rule itself (stop 21) against
 pooling every crop: depth-edge 4.2 % -> 62.5 % in focus, mean |error| 4.03 -> 1.48 DoF; the 208
@@ -57,12 +83,22 @@ import numpy as np
 
 from focuslab.errors import InvalidParameterError
 
-#: Reduced chi-square of the crops' readings above which the region holds more than one depth.
+#: Reduced chi-square of the crops' readings above which the region holds more than one depth
+#: (the default; a network whose sigmas overstate its crops' scatter takes its own, measured
+#: threshold, as ``learned-dp`` does: module notes, "Calibrated gate").
 CHI2_PER_DOF = 3.0
 #: The nearer of two groups is the subject when it holds at least this share of the crops.
 MIN_SHARE = 0.25
 #: Two groups are two depths only with an empty band this wide (DoF) between their nearest readings.
 GAP_FLOOR_DOF = 1.0
+#: Without that band, the nearest ``MIN_SHARE`` of the crops are a subject of their own when the
+#: band below them is at least this wide (DoF) ...
+NEAR_BAND_DOF = 0.5
+#: ... and at least this many times their own spread (module notes, "Blended crops").
+NEAR_BAND_SPREAD = 3.0
+#: Crops whose median sigma exceeds this (DoF) cannot locate a surface to the band's width:
+#: the rule leaves such a reading alone (a faint wall's crops, read at 5-8 DoF sigmas).
+MAX_SIGMA_DOF = 3.0
 
 
 #: Within this defocus (DoF) of the region's reading a policy applies the rule; beyond it the
@@ -99,7 +135,16 @@ def _nearest(d: np.ndarray, min_share: float, gap_floor_dof: float) -> np.ndarra
         if score > best_score:
             best_k, best_score = k, score
     if best_k == 0 or ds[best_k] - ds[best_k - 1] < gap_floor_dof:
-        return np.ones(n, dtype=bool)  # no empty band between the groups: one surface, read unevenly
+        # no empty band between the two groups: the nearest quarter may still stand apart, the
+        # crops between them and the rest reading blends of the two depths ("Blended crops")
+        m = math.ceil(min_share * n)
+        near = np.zeros(n, dtype=bool)
+        if m < n:
+            top = ds[n - m:]
+            if top[0] - ds[n - m - 1] >= max(NEAR_BAND_DOF, NEAR_BAND_SPREAD * float(top[-1] - top[0])):
+                near[order[n - m:]] = True
+                return near
+        return ~near  # one surface, read unevenly: every crop
     near = np.zeros(n, dtype=bool)
     near[order[best_k:]] = True
     return near if np.count_nonzero(near) >= min_share * n else ~near
@@ -147,18 +192,23 @@ class NearestSubjectRun:
     27.8 % with; phone_main_tof, seeds 0-7: 60.4 % and 62.5 %).
     """
 
-    def __init__(self, chi2_per_dof: float = CHI2_PER_DOF) -> None:
+    def __init__(self, chi2_per_dof: float = CHI2_PER_DOF, max_sigma_dof: float = MAX_SIGMA_DOF) -> None:
+        if not (math.isfinite(chi2_per_dof) and chi2_per_dof > 0 and max_sigma_dof > 0):
+            raise InvalidParameterError(f"chi2_per_dof and max_sigma_dof must be positive, got {chi2_per_dof!r}, "
+                                        f"{max_sigma_dof!r}")
         self.chi2_per_dof = float(chi2_per_dof)
+        self.max_sigma_dof = float(max_sigma_dof)
         self.two_depths = False
 
     def read(self, defocus_dof, sigma_dof) -> tuple[float, float] | None:
         """The nearest subject's ``(defocus, sigma)``, or None while the region is one depth so far
-        (or a crop's reading is not finite: keep the caller's whole-region reading)."""
+        (or a crop's reading is not finite, or the crops' median sigma is above ``max_sigma_dof``:
+        keep the caller's whole-region reading)."""
         try:
             d, w = _readings(defocus_dof, sigma_dof)
         except InvalidParameterError:
             return None
-        if d.size < 2:
+        if d.size < 2 or float(np.median(1.0 / np.sqrt(w))) > self.max_sigma_dof:
             return None
         self.two_depths = self.two_depths or _chi2(d, w) >= self.chi2_per_dof
         if not self.two_depths:
