@@ -612,3 +612,37 @@ def test_learned_dp_still_falls_back_to_contrast_on_a_textured_scene(standin):
 def test_blind_snr_option_is_checked():
     with pytest.raises(InvalidParameterError, match="blind_snr"):
         get_policy("learned-dp", blind_snr=-1.0)
+
+def test_dp_defocus_crops_of_one_surface_stay_under_learned_dps_gate():
+    """The nearest-subject gate of ``learned-dp`` (reduced chi-square 1.5) against the shipped
+    ``dp-defocus`` on rendered regions: every stills-bright quick case, its lens in focus and
+    2 DoF off, reads its crops as one surface (measured 0.02-0.27); each depth-edge quick case,
+    the lens on its card, reads two depths (measured 2.5, 3.1 and 7.8)."""
+    from focuslab.af.af_signals import codes_per_dof
+    from focuslab.af.backends import SimulatorBackend
+    from focuslab.af.policies.learned_dp import LearnedDPAF
+    from focuslab.af.policies.learned_weights import learned_model
+    from focuslab.bench.af_case import build_scene
+    from focuslab.bench.suites import suite_cases
+    from focuslab.camera import get_camera
+    from focuslab.models.nearest_subject import reduced_chi2
+    from focuslab.models.predict import dp_defocus_map
+
+    model = learned_model("learned-dp", "dp-defocus", None)
+    gate = LearnedDPAF.nearest_chi2_per_dof
+
+    def chi2_at(case, scene, off_dof):
+        cam = get_camera(case.camera)
+        probe = SimulatorBackend(cam, scene, roi=case.roi, illuminance_lux=case.illuminance_lux, seed=case.seed)
+        best = probe.truth(0.0).best_code
+        code = round(best + off_dof * codes_per_dof(probe.context, best))
+        be = SimulatorBackend(cam, scene, roi=case.roi, illuminance_lux=case.illuminance_lux, seed=case.seed,
+                              initial_code=code)
+        obs = be.observe(0, 0.0)
+        _, d, s = dp_defocus_map(model, obs.left, obs.right)
+        return reduced_chi2(d, s)
+
+    one = [chi2_at(c, build_scene(c), off) for c in suite_cases("stills-bright") for off in (0.0, 2.0)]
+    assert max(one) < gate, one
+    two = [chi2_at(c, build_scene(c), 0.0) for c in suite_cases("depth-edge")]
+    assert min(two) > gate, two  # the default gate, 3, misses one of the three
