@@ -67,6 +67,11 @@ def test_region_applies_the_rule_only_near_focus():
     assert run.region(NEAR_WITHIN_DOF + 1, 0.3, lambda: pytest.fail("no crops read far from focus")) == (7.0, 0.3)
     assert run.region(1.8, 0.3, lambda: None) == (1.8, 0.3)  # fewer than two crops a side
     assert run.region(1.8, 0.3, lambda: two)[0] == pytest.approx(4.0)
+    # two depths found: the crops are read however far the whole region's blend reads
+    on_card = (np.array([0.6] * 3 + [-9.0] * 6), np.full(9, 0.9))
+    assert run.region(-7.2, 5.5, lambda: on_card)[0] == pytest.approx(0.6)
+    fresh = NearestSubjectRun()
+    assert fresh.region(-7.2, 5.5, lambda: pytest.fail("no crops read far from focus")) == (-7.2, 5.5)
 
 
 def test_a_blurred_near_subject_is_not_outweighed_by_its_sigmas():
