@@ -646,3 +646,37 @@ def test_dp_defocus_crops_of_one_surface_stay_under_learned_dps_gate():
     assert max(one) < gate, one
     two = [chi2_at(c, build_scene(c), 0.0) for c in suite_cases("depth-edge")]
     assert min(two) > gate, two  # the default gate, 3, misses one of the three
+
+
+class _FarUnsureDP(TruthDP):
+    """A stand-in that reads far defocus short, as the real network saturates (beyond 8 DoF it
+    adds only a tenth of the rest), with a sigma that grows with what it reads: far away each
+    reading is sure of its side but not of its size."""
+
+    def answer(self, batch, extra=0.0):
+        out = super().answer(batch, extra)
+        d = float(out[0, 0])
+        r = math.copysign(min(abs(d), 8.0 + 0.1 * max(abs(d) - 8.0, 0.0)), d)
+        out[:, 0] = r
+        # log variance: a crop's sigma 0.9 + 0.9 |r|, the region's (9 crops pooled) 0.3 + 0.3 |r|
+        out[:, 1] = 2.0 * math.log(0.9 + 0.9 * abs(r))
+        return out
+
+
+def test_sure_side_moves_from_afar_do_not_use_up_the_corrections():
+    """A start ~60 DoF out on a reading that saturates: the first moves are taken on readings
+    sure only of their side (sigma above ``uncertain_dof``); only the moves on sure readings count
+    against ``max_corrections``, so the run still has its corrections near focus and ends in
+    focus (counting every move, it stopped after four, 4.0 DoF out)."""
+    import focuslab.af.policies.learned_weights as lw_mod
+
+    cam = FakeCamera(560.0, start_code=20, seed=4, depth_m=1.0)
+    net = _FarUnsureDP(cam)
+    lw_mod._CACHE[("dp-defocus", None)] = net
+    try:
+        pol = get_policy("learned-dp", nearest_subject=False)
+        _, _, cmds, done = run(pol, cam, context())
+    finally:
+        lw_mod._CACHE.pop(("dp-defocus", None), None)
+    assert done and dof_error(cam) <= 1.0
+    assert len(cmds) > 1 + pol.max_corrections  # more moves than the budget: the unsure ones were free

@@ -10,7 +10,12 @@ plane, and its 1-sigma); this class turns predictions into lens moves:
 2. **Confirm.** The next frame exposed after the lens settled (frames exposed while it moved
    are skipped, :func:`~focuslab.af.af_signals.frame_settled`) is predicted again: done when
    ``|d| <= done_dof``, or ``|d| <= near_dof`` with ``s <= near_sigma_dof``; else a correction
-   (at most ``max_corrections``), then done.
+   (at most ``max_corrections``), then done. Where ``free_unsure_moves`` is set
+   (``learned-dp``), a move on a reading sure only of its side (item 3) is an approach, not a
+   correction, and does not count: from a far start a saturating reading takes several such
+   moves, and counting them stopped runs with a sure reading 2-4 DoF off still unused
+   (``wide_main_6mm`` depth-edge, 862 -> 501 -> 80 -> 164 -> 242: done at a -2.0 DoF reading,
+   sigma 0.73, 3.2 DoF out). ``max_frames`` still bounds the run.
    A confident first prediction of ``|d| <= done_dof`` ends the run at once.
 3. **Uncertain.** Predictions made with the lens standing at the same code are pooled by
    inverse variance, ``d = sum(d_i / s_i^2) / sum(1 / s_i^2)``, ``s = sum(1 / s_i^2)^-1/2``
@@ -180,6 +185,11 @@ class LearnedJumpAF(ABC):
     stop_dof: tuple[float, float] = (0.5, 0.75)
     #: Default ``blind_snr`` (0: no blind search; module notes, "Blind").
     blind_snr_default: float = 0.0
+    #: Moves on readings sure only of their side do not count against ``max_corrections``
+    #: (module notes, item 2). Off here: ``learned-two-frame``'s unsure moves are its search,
+    #: and freeing them cost it 4 of its 24 low-texture runs (phone_main_tof, seeds 0-2);
+    #: freed in ``learned-fusion`` none of its traces moved (docs/learned_af.md).
+    free_unsure_moves: bool = False
 
     def __init__(self, *, weights=None, done_dof: float | None = None, uncertain_dof: float = 2.0,
                  max_uncertain: int = 3, max_corrections: int = 3, max_frames: int = 12, sure_side: float = 2.0,
@@ -222,6 +232,7 @@ class LearnedJumpAF(ABC):
         self._ctx = context
         self._frames = 0
         self._jumps = 0
+        self._corrections = 0
         self._uncertain = 0
         self._cmd_t = -math.inf
         self._cmd_move = 0.0
@@ -346,10 +357,11 @@ class LearnedJumpAF(ABC):
             if abs(d) <= self.done_dof or (abs(d) <= self.near_dof and s <= self.near_sigma_dof):
                 self._done = True
                 return Command(done=True)
-        if self._jumps > self.max_corrections:
+        if self._corrections > self.max_corrections:
             self._done = True
             return Command(done=True)
         self._jumps += 1
+        self._corrections += s <= self.uncertain_dof or not self.free_unsure_moves
         return self.send(observation, defocus_target_code(self._ctx, code, d))
 
     # ------------------------------------------------------------------ blind search
