@@ -138,7 +138,7 @@ class LearnedDPAF(LearnedJumpAF):
     #: (:class:`~focuslab.af.policies.learned_jump.LearnedJumpAF`, "Blind").
     blind_snr_default = 20.0
     #: The nearest-subject gate measured for ``dp-defocus``: its crops' sigmas overstate their
-    #: scatter on one surface ~3x (reduced chi-square median 0.10-0.20 over 506 stills readings,
+    #: scatter on one surface ~3x (reduced chi-square median 0.10-0.12 over 506 stills readings,
     #: largest 1.04), so 1.5 keeps every stills reading whole and finds a depth edge the default 3
     #: missed (:mod:`focuslab.models.nearest_subject`, "Calibrated gate").
     nearest_chi2_per_dof = 1.5
