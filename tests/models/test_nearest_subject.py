@@ -143,3 +143,20 @@ def test_unreadable_crops_leave_the_rule_alone():
     assert reduced_chi2(d, s) > 1.5
     run = NearestSubjectRun(1.5)
     assert run.read(d, s) is None and not run.two_depths
+
+
+def test_three_depths_give_the_nearest_group_that_holds_a_quarter():
+    """Measured crops of a depth-edge region (``wide_main_6mm``, seed 2, chelsea card, the lens
+    0.27 DoF from it): the background reads -7.2 to -7.5 DoF, the column across the card's edge
+    -2.2 to -2.9, the card 0.0-0.7. The two-group split takes the background apart and pooled
+    the other two levels to -0.56 (the lens walked off the card to 1.20 DoF); split again, the
+    nearer group's own nearer part (the card's column, a third of the crops) is the subject."""
+    d = np.array([-7.47, -2.67, 0.68, -7.21, -2.19, 0.16, -7.48, -2.85, 0.02])
+    s = np.array([0.78, 1.58, 1.15, 0.77, 1.58, 1.00, 0.93, 1.82, 1.03])
+    mu, _, used = nearest_subject_defocus(d, s)
+    assert used.tolist() == [False, False, True] * 3
+    assert abs(mu - 0.27) < 0.2
+    # a nearer part smaller than a quarter of all the crops (2 of 9) is not the subject alone
+    d2 = np.array([-7.0, -7.1, -7.2, -2.5, -2.4, -2.6, -2.5, 0.5, 0.6])
+    _, _, used2 = nearest_subject_defocus(d2, np.full(9, 0.8))
+    assert used2.sum() > 2 and not used2[:3].any()

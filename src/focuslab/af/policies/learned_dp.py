@@ -67,7 +67,9 @@ way. phone_tele, seeds 0-2: depth-edge 55.6 % -> 83.3 %. With the gate at 1.5 (i
 stills and low-texture runs again on the same traces (docs/learned_af.md). Once two depths were
 found the crops are read at any distance from focus (a blurred background can pull the whole
 region's blend beyond 6 DoF with the lens on the card): phone_tele, seeds 0-2, depth-edge 88.9 %
--> 100 %. ``False`` pools every crop.
+-> 100 %. With the free approach moves (below) and the three-depth split: phone_main_tof 95.8 %
+(0.38 DoF), ``wide_main_6mm`` seeds 0-2 94.4 % (72.2 % at stop 22). ``False`` pools every
+crop.
 
 References
 ----------
