@@ -160,3 +160,12 @@ def test_three_depths_give_the_nearest_group_that_holds_a_quarter():
     d2 = np.array([-7.0, -7.1, -7.2, -2.5, -2.4, -2.6, -2.5, 0.5, 0.6])
     _, _, used2 = nearest_subject_defocus(d2, np.full(9, 0.8))
     assert used2.sum() > 2 and not used2[:3].any()
+
+
+def test_the_function_and_the_run_leave_unreadable_crops_alike():
+    """``nearest_subject_defocus`` applies the same sigma bound as the run: two clear depths read
+    at 5-DoF sigmas are pooled whole (with the bound lifted, the nearer group)."""
+    d = np.array([20.0] * 3 + [0.0] * 6)
+    s = np.full(9, 5.0)
+    assert nearest_subject_defocus(d, s)[2].all()
+    assert nearest_subject_defocus(d, s, max_sigma_dof=math.inf)[2].sum() == 3

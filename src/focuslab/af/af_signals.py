@@ -444,7 +444,7 @@ def pool_readings(readings, *, scatter_level: float | None = SCATTER_TEST_LEVEL)
     dd, w = _weighted_readings(readings)
     d = float(np.sum(w * dd) / np.sum(w))
     s = float(1.0 / math.sqrt(np.sum(w)))
-    if scatter_level is not None and not scatter_as_noise(readings, level=scatter_level):
+    if scatter_level is not None and not _scatters(dd, w, d, scatter_level):
         s *= math.sqrt(dd.size)
     return d, s
 
@@ -454,12 +454,16 @@ def scatter_as_noise(readings, *, level: float = SCATTER_TEST_LEVEL) -> bool:
     (:func:`pool_readings`' chi-square test passes at ``level``), so that another frame would
     narrow their pool; True for a single reading."""
     dd, w = _weighted_readings(readings)
+    return _scatters(dd, w, float(np.sum(w * dd) / np.sum(w)), level)
+
+
+def _scatters(dd: np.ndarray, w: np.ndarray, mean: float, level: float) -> bool:
+    """The chi-square test of :func:`scatter_as_noise` on checked values, weights and their mean."""
     if dd.size < 2:
         return True
     from scipy.stats import chi2
 
-    d = float(np.sum(w * dd) / np.sum(w))
-    return float(np.sum(w * (dd - d) ** 2)) >= float(chi2.ppf(level, dd.size - 1))
+    return float(np.sum(w * (dd - mean) ** 2)) >= float(chi2.ppf(level, dd.size - 1))
 
 
 def _weighted_readings(readings) -> tuple[np.ndarray, np.ndarray]:

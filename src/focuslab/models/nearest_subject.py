@@ -138,8 +138,9 @@ def _chi2(d: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(w * (d - m) ** 2) / (d.size - 1))
 
 
-def _otsu(ds: np.ndarray) -> int:
-    """Where sorted readings ``ds`` split into the two groups Otsu's criterion (by count) separates most."""
+def _banded_split(ds: np.ndarray, gap_floor_dof: float) -> int:
+    """Where sorted readings ``ds`` split into the two groups Otsu's criterion (by count)
+    separates most, when an empty band of ``gap_floor_dof`` lies there; else 0."""
     n = ds.size
     best_k, best_score = 0, -1.0
     for k in range(1, n):
@@ -147,7 +148,7 @@ def _otsu(ds: np.ndarray) -> int:
         score = k * (n - k) * gap * gap
         if score > best_score:
             best_k, best_score = k, score
-    return best_k
+    return best_k if best_k > 0 and ds[best_k] - ds[best_k - 1] >= gap_floor_dof else 0
 
 
 def _nearest(d: np.ndarray, min_share: float, gap_floor_dof: float) -> np.ndarray:
@@ -158,9 +159,8 @@ def _nearest(d: np.ndarray, min_share: float, gap_floor_dof: float) -> np.ndarra
     while np.count_nonzero(mask) >= 2:
         idx = np.flatnonzero(mask)
         order = np.argsort(d[idx], kind="stable")
-        ds = d[idx][order]
-        k = _otsu(ds)
-        if k == 0 or ds[k] - ds[k - 1] < gap_floor_dof or ds.size - k < min_share * d.size:
+        k = _banded_split(d[idx][order], gap_floor_dof)
+        if k == 0 or idx.size - k < min_share * d.size:
             break
         mask = np.zeros(d.size, dtype=bool)
         mask[idx[order[k:]]] = True
@@ -172,8 +172,8 @@ def _two_groups(d: np.ndarray, min_share: float, gap_floor_dof: float) -> np.nda
     n = d.size
     order = np.argsort(d, kind="stable")
     ds = d[order]
-    best_k = _otsu(ds)
-    if best_k == 0 or ds[best_k] - ds[best_k - 1] < gap_floor_dof:
+    best_k = _banded_split(ds, gap_floor_dof)
+    if best_k == 0:
         # no empty band between the two groups: the nearest quarter may still stand apart, the
         # crops between them and the rest reading blends of the two depths ("Blended crops")
         m = math.ceil(min_share * n)
@@ -200,17 +200,24 @@ def reduced_chi2(defocus_dof, sigma_dof) -> float:
     return _chi2(*_readings(defocus_dof, sigma_dof))
 
 
+def _readable(w: np.ndarray, max_sigma_dof: float) -> bool:
+    """Whether the crops' median sigma is within ``max_sigma_dof`` (module notes, "Calibrated gate")."""
+    return float(np.median(1.0 / np.sqrt(w))) <= max_sigma_dof
+
+
 def nearest_subject_defocus(defocus_dof, sigma_dof, *, chi2_per_dof: float = CHI2_PER_DOF,
                             min_share: float = MIN_SHARE, gap_floor_dof: float = GAP_FLOOR_DOF,
-                            ) -> tuple[float, float, np.ndarray]:
+                            max_sigma_dof: float = MAX_SIGMA_DOF) -> tuple[float, float, np.ndarray]:
     """``(defocus, sigma, used)`` of a region from its crops' readings (module notes).
 
     ``used`` marks the crops pooled: all of them when the readings are consistent with one
-    depth, else the nearest subject's. The sigma is ``sqrt(1 / sum w + weighted spread)`` of
-    the pooled crops, as :func:`focuslab.models.predict.pool`.
+    depth (or too uncertain to tell, median sigma above ``max_sigma_dof``), else the nearest
+    subject's. The sigma is ``sqrt(1 / sum w + weighted spread)`` of the pooled crops, as
+    :func:`focuslab.models.predict.pool`.
     """
     d, w = _readings(defocus_dof, sigma_dof)
-    used = _nearest(d, min_share, gap_floor_dof) if _chi2(d, w) >= chi2_per_dof else np.ones(d.size, dtype=bool)
+    two = _readable(w, max_sigma_dof) and _chi2(d, w) >= chi2_per_dof
+    used = _nearest(d, min_share, gap_floor_dof) if two else np.ones(d.size, dtype=bool)
     return (*_pool(d[used], w[used]), used)
 
 
@@ -247,7 +254,7 @@ class NearestSubjectRun:
             d, w = _readings(defocus_dof, sigma_dof)
         except InvalidParameterError:
             return None
-        if d.size < 2 or float(np.median(1.0 / np.sqrt(w))) > self.max_sigma_dof:
+        if d.size < 2 or not _readable(w, self.max_sigma_dof):
             return None
         self.two_depths = self.two_depths or _chi2(d, w) >= self.chi2_per_dof
         if not self.two_depths:
