@@ -154,3 +154,6 @@ def test_video_oracle_tracks_an_approaching_subject_on_the_simulator():
     assert max(errors) < 0.45  # tracking: only the actuator's play and jitter remain
     assert run.metrics.time_out_of_focus_s == pytest.approx(1 / 30)  # frame 0, before the first move
     assert run.metrics.rms_error_dof < 0.5 and run.metrics.jerk_codes_per_s3 > 0
+    # a walk in depth is no subject change: the whole RMS is tracking
+    assert run.metrics.subject_changes == 0 and run.metrics.reacquire_frames is None
+    assert run.metrics.tracking_rms_error_dof == pytest.approx(run.metrics.rms_error_dof)

@@ -170,3 +170,25 @@ def test_causal_oracle_sees_a_subject_change_one_frame_late():
     assert commands == {False: 400, True: None}  # the causal one holds the code the frame shows
     with pytest.raises(Exception, match="rejected its options"):
         get_policy("oracle", causal=True, lookahead=2)
+
+
+def test_a_pan_is_one_subject_change_and_the_causal_oracle_reacquires_it_a_frame_late():
+    """On the benchmark's pan (video-tracking, phone_main_tof) the truth jumps from the card to the
+    background once: the oracle that sees one frame ahead is never out of focus there, the causal
+    one is for exactly the frame of the jump, and its tracking RMS leaves that frame out."""
+    from focuslab.bench.af_case import build_scene
+    from focuslab.bench.af_runner import _make_backend
+    from focuslab.bench.suites import suite_cases
+
+    case = next(c for c in suite_cases("video-tracking", camera="phone_main_tof", full=False, seed=0)
+                if "pan" in c.case_id)
+    scene = build_scene(case)
+    m = {}
+    for causal in (False, True):
+        run = run_af(get_policy("oracle", causal=causal), _make_backend(case, scene), video=True,
+                     duration_s=case.duration_s)
+        m[causal] = run.metrics
+    assert m[False].subject_changes == m[True].subject_changes == 1
+    assert m[False].reacquire_frames == 1.0 and m[True].reacquire_frames == 2.0
+    assert m[True].tracking_rms_error_dof < 0.4 < m[True].rms_error_dof  # the jump's frame is most of the RMS
+    assert m[False].tracking_rms_error_dof == pytest.approx(m[False].rms_error_dof, abs=1e-9)

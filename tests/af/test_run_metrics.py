@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +14,7 @@ from focuslab.af.run_metrics import (
     final_approach,
     frames_to_focus,
     overshoot,
+    subject_change_split,
 )
 from focuslab.errors import InvalidParameterError
 
@@ -103,6 +105,60 @@ def test_video_metrics():
     assert m.rms_error_dof == m.rms_error
     assert m.time_out_of_focus_s == pytest.approx(2 * DT)
     assert m.jerk_codes_per_s3 == pytest.approx(math.sqrt((1 + 9 + 9) / 3) / DT**3)
+
+
+def _per16(_code):
+    return 1.0 / 16.0  # 16 codes per DoF
+
+
+def test_subject_change_split_by_hand():
+    # the truth jumps by 100 codes = 6.25 DoF at frame 3; back in focus at frame 5 (3 frames, 3..5)
+    b = [100, 100, 100, 200, 200, 200, 200]
+    e = [0.0, 0.2, 0.1, 6.0, 2.0, 0.5, 0.3]
+    n, wait, tracking = subject_change_split(e, b, _per16)
+    assert n == 1
+    assert wait == 3.0
+    assert tracking == pytest.approx(math.sqrt((0.0 + 0.04 + 0.01 + 0.25 + 0.09) / 5))
+
+
+def test_subject_change_split_threshold_and_drift():
+    # a 2.5-DoF jump counts, a 1.9-DoF one and a steady drift of 1 DoF per frame do not
+    assert subject_change_split([0.0, 3.0, 0.5], [100, 140, 140], _per16)[0] == 1
+    assert subject_change_split([0.0, 3.0, 0.5], [100, 130.4, 130.4], _per16)[0] == 0
+    drift = [100 + 16 * i for i in range(6)]
+    n, wait, tracking = subject_change_split([1.2] * 6, drift, _per16)
+    assert (n, wait) == (0, None)
+    assert tracking == pytest.approx(1.2)  # no change: the tracking RMS is the RMS
+    # the jump's size uses the mean of its two ends' DoF per code: 40 codes at 1/16 and 1/24 -> 2.08 DoF
+    varying = lambda c: 1.0 / 16.0 if c < 120 else 1.0 / 24.0  # noqa: E731
+    assert subject_change_split([0.0, 3.0], [100, 140], varying)[0] == 1
+    assert subject_change_split([0.0, 3.0], [100, 136], varying)[0] == 0  # 1.88 DoF
+
+
+def test_subject_change_never_reacquired_and_two_changes():
+    # never back in focus: the wait runs to the clip's end (a lower bound), no frame of it tracks
+    n, wait, tracking = subject_change_split([0.3, 4.0, 3.0, 2.0], [100, 180, 180, 180], _per16)
+    assert (n, wait) == (1, 3.0)
+    assert tracking == pytest.approx(0.3)
+    # two changes: the first window closes at the second change (2 frames, never in focus), the
+    # second is re-acquired at once (1 frame)
+    e = [0.1, 5.0, 4.0, 0.4, 0.2]
+    n, wait, tracking = subject_change_split(e, [100, 200, 200, 100, 100], _per16)
+    assert n == 2 and wait == pytest.approx((2 + 1) / 2)
+    assert tracking == pytest.approx(math.sqrt((0.01 + 0.16 + 0.04) / 3))
+    with pytest.raises(InvalidParameterError, match="one truth code per error"):
+        subject_change_split([0.0, 1.0], [100.0], _per16)
+
+
+def test_video_metrics_take_the_rms_apart_when_dof_per_code_is_known():
+    recs = records([100, 100, 100, 100], [0.0, 0.2, 0.4, 0.1], [None] * 4)
+    recs = [r if i < 2 else replace(r, best_code=180.0) for i, r in enumerate(recs)]  # a pan at frame 2
+    m = compute_run_metrics(recs, frame_interval_s=DT, initial_code=100, done_frame=None, video=True,
+                            dof_per_code_at=_per16)
+    assert m.subject_changes == 1 and m.reacquire_frames == 1.0
+    assert m.tracking_rms_error_dof == pytest.approx(m.rms_error_dof)  # in focus at once: nothing left out
+    bare = compute_run_metrics(recs, frame_interval_s=DT, initial_code=100, done_frame=None, video=True)
+    assert bare.subject_changes is None and bare.tracking_rms_error_dof is None
 
 
 def test_replay_errors_in_frames_when_dof_unknown():

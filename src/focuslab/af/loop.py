@@ -238,6 +238,7 @@ def run_af(
         done_frame=done_frame,
         video=video,
         dof_per_code=per_code,
+        dof_per_code_at=getattr(backend, "dof_per_code", None) if video else None,
     )
     return AFRun(
         policy=str(policy.name),

@@ -19,18 +19,34 @@ force at frame 0). Then
   ``overshoot_dof`` the same times the DoF per code near x_k (when known);
 * video (every frame counts): ``rms_error`` = sqrt(mean e_i^2), ``time_out_of_focus_s`` =
   frame interval x #{i : e_i > 1}, ``jerk_codes_per_s3`` = RMS of the third difference of
-  x_i divided by dt^3 (dt = frame interval), codes/s^3.
+  x_i divided by dt^3 (dt = frame interval), codes/s^3;
+* video, the RMS taken apart (when the backend gives the DoF per code, ``dof_per_code_at``):
+  a **subject change** is a frame i >= 1 where the truth b_i (the code that focuses the
+  region's subject) jumps by more than ``SUBJECT_CHANGE_DOF`` (2 DoF) from b_{i-1} (a pan off
+  the subject, a receding subject dropping below the region's 30 % coverage: the truth moves
+  between two frames, which no causal policy can follow in fewer than one frame);
+  ``subject_changes`` counts them; ``reacquire_frames`` is the mean over them of r = j - i + 1,
+  j the first frame >= i with e_j <= 1 before the next change (a change never re-acquired
+  counts the frames to the clip's end or the next change, so the mean is then a lower
+  bound); ``tracking_rms_error_dof`` = sqrt(mean e^2) over the frames outside every
+  re-acquisition window [i, j): the error while the policy follows a subject, the part a
+  better reading or tracker improves. Without a change it equals ``rms_error_dof``. It is
+  the split a video-AF evaluation makes between the *response* to a scene change and the
+  *tracking* of a subject; ``rms_error_dof`` stays the headline figure.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from focuslab.errors import InvalidParameterError
+
+#: A jump of the truth by more than this (DoF) between two frames is a subject change.
+SUBJECT_CHANGE_DOF = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,9 @@ class RunMetrics:
     rms_error_dof: float | None = None
     time_out_of_focus_s: float | None = None
     jerk_codes_per_s3: float | None = None
+    subject_changes: int | None = None
+    reacquire_frames: float | None = None
+    tracking_rms_error_dof: float | None = None
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-ready: NaN/inf become None)."""
@@ -111,6 +130,33 @@ def frames_to_focus(errors: Sequence[float], threshold: float = 1.0) -> int | No
     return int(bad[-1] + 2) if bad.size else 1
 
 
+def subject_change_split(errors_dof: Sequence[float], best_codes: Sequence[float],
+                         dof_per_code_at: Callable[[float], float]) -> tuple[int, float | None, float | None]:
+    """``(subject_changes, reacquire_frames, tracking_rms_error_dof)`` of a video run (module notes).
+
+    ``errors_dof`` are the frames' focus errors (DoF), ``best_codes`` the truth b_i (codes) and
+    ``dof_per_code_at(code)`` the DoF per code of lens travel there (a jump's size is measured
+    with the mean of its two ends' values).
+    """
+    e = np.asarray(errors_dof, dtype=float)
+    b = np.asarray(best_codes, dtype=float)
+    if e.shape != b.shape or e.ndim != 1:
+        raise InvalidParameterError(f"need one truth code per error (got {e.size} errors, {b.size} codes)")
+    changes = [i for i in range(1, b.size)
+               if abs(b[i] - b[i - 1]) * 0.5 * (float(dof_per_code_at(b[i])) + float(dof_per_code_at(b[i - 1])))
+               > SUBJECT_CHANGE_DOF]
+    keep = np.ones(e.size, dtype=bool)
+    waits = []
+    for n, i in enumerate(changes):
+        end = changes[n + 1] if n + 1 < len(changes) else e.size  # the window closes at the next change
+        inside = np.flatnonzero(e[i:end] <= 1.0)
+        j = i + int(inside[0]) if inside.size else end
+        waits.append(j - i + 1 if inside.size else end - i)
+        keep[i:j] = False
+    tracking = float(np.sqrt(np.mean(e[keep] ** 2))) if np.any(keep) else None
+    return len(changes), (float(np.mean(waits)) if waits else None), tracking
+
+
 def compute_run_metrics(
     records: Sequence,
     *,
@@ -119,6 +165,7 @@ def compute_run_metrics(
     done_frame: int | None,
     video: bool = False,
     dof_per_code: float | None = None,
+    dof_per_code_at: Callable[[float], float] | None = None,
 ) -> RunMetrics:
     """:class:`RunMetrics` of a run from its :class:`~focuslab.af.loop.FrameRecord` list.
 
@@ -137,6 +184,9 @@ def compute_run_metrics(
         Also compute the video figures over all frames.
     dof_per_code
         Depths of focus per code near the final position (overshoot in DoF), or None.
+    dof_per_code_at
+        Depths of focus per code at a given code (the video run's subject changes), or None:
+        then ``subject_changes``, ``reacquire_frames`` and ``tracking_rms_error_dof`` are None.
     """
     if not records:
         raise InvalidParameterError("an AF run has no frames; run at least one frame")
@@ -176,4 +226,7 @@ def compute_run_metrics(
         out["rms_error_dof"] = out["rms_error"] if unit == "dof" else None
         out["time_out_of_focus_s"] = float(np.count_nonzero(err > 1.0) * dt)
         out["jerk_codes_per_s3"] = float(np.sqrt(np.mean(d3**2)) / dt**3) if d3.size else 0.0
+        if unit == "dof" and dof_per_code_at is not None:
+            split = subject_change_split(err, [r.best_code for r in records], dof_per_code_at)
+            out["subject_changes"], out["reacquire_frames"], out["tracking_rms_error_dof"] = split
     return RunMetrics(**out)

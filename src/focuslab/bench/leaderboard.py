@@ -8,7 +8,10 @@ Aggregates (over the cases a method ran on; skipped cases do not count):
 * ``mean_abs_error_dof``: mean final focus error, depth-of-focus units;
 * ``hunting_reversals``: mean number of direction reversals of the lens commands;
 * ``mean_lens_travel_codes``, ``mean_overshoot_codes``;
-* video: ``mean_rms_error_dof``, ``mean_time_out_of_focus_s``, ``mean_jerk_codes_per_s3``.
+* video: ``mean_rms_error_dof``, ``mean_time_out_of_focus_s``, ``mean_jerk_codes_per_s3``, and
+  the RMS taken apart (:mod:`focuslab.af.run_metrics`): ``mean_reacquire_frames`` (frames to
+  be in focus again after a subject change, over the runs that had one) and
+  ``mean_tracking_rms_error_dof`` (the RMS outside those re-acquisitions).
 
 Replay of a real stack without optics knows no DoF: its runs are judged in frames from the
 region's sharpest frame (in focus: within one frame) and report ``mean_abs_error_frames``.
@@ -43,6 +46,8 @@ VIDEO_COLUMNS = (
     ("mean_rms_error_dof", "RMS error DoF", "{:.2f}"),
     ("mean_time_out_of_focus_s", "out of focus (s)", "{:.2f}"),
     ("mean_jerk_codes_per_s3", "jerk (codes/s^3)", "{:.3g}"),
+    ("mean_reacquire_frames", "reacquire (frames)", "{:.1f}"),
+    ("mean_tracking_rms_error_dof", "tracking RMS DoF", "{:.2f}"),
 )
 
 
@@ -81,6 +86,8 @@ def aggregate(records: Sequence[dict]) -> dict:
         mean_rms_error_dof=_mean(ok, "rms_error_dof"),
         mean_time_out_of_focus_s=_mean(ok, "time_out_of_focus_s"),
         mean_jerk_codes_per_s3=_mean(ok, "jerk_codes_per_s3"),
+        mean_reacquire_frames=_mean(ok, "reacquire_frames"),
+        mean_tracking_rms_error_dof=_mean(ok, "tracking_rms_error_dof"),
         mean_abs_error_frames=_mean([r for r in ok if r["metrics"].get("error_unit") == "frames"], "final_error"),
         mean_wall_s=float(np.mean([r.get("wall_s", 0.0) for r in ok])),
     )
