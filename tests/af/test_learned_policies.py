@@ -675,3 +675,47 @@ def test_sure_side_moves_from_afar_do_not_use_up_the_corrections(standin):
     _, _, cmds, done = run(pol, cam, context())
     assert done and dof_error(cam) <= 0.5  # measured 0.0; counting every move, 4.0
     assert len(cmds) > 1 + pol.max_corrections  # more moves than the budget: the unsure ones were free
+
+
+def test_learned_two_frame_sweeps_for_the_near_card_of_a_depth_edge():
+    """Depth from defocus reads the surface out of focus on a region holding two depths; where
+    the pair's crops disagree (or the network gives up after they hinted so) the run goes on as
+    a contrast sweep with nearest-subject priority (depth-edge quick suite, seed 0: measured 3 of
+    3 in focus and swept; 1 of 3 with ``nearest_subject=False``, the astronaut card ending 3.6
+    DoF off on the background)."""
+    from focuslab.af.loop import run_af
+    from focuslab.bench.af_case import build_scene
+    from focuslab.bench.af_runner import _make_backend
+    from focuslab.bench.suites import suite_cases
+
+    for case in suite_cases("depth-edge"):
+        scene = build_scene(case)
+        pol = get_policy("learned-two-frame")
+        run = run_af(pol, _make_backend(case, scene))
+        assert run.metrics.in_focus and pol.swept, (case.case_id, run.metrics)
+        if case.case_id == "01-astronaut":
+            whole = run_af(get_policy("learned-two-frame", nearest_subject=False), _make_backend(case, scene))
+            assert whole.metrics.final_error_dof > 3.0, whole.metrics
+    with pytest.raises(InvalidParameterError, match="nearest_subject"):
+        get_policy("learned-two-frame", nearest_subject="yes")
+
+
+@pytest.mark.parametrize(("texture", "chi2", "swept"), [(1.0, 5.0, True), (1.0, 0.5, False), (0.003, 5.0, False)])
+def test_learned_two_frame_gives_up_to_the_sweep_only_on_a_textured_two_depth_hint(standin, texture, chi2, swept):
+    """The hand-over where the network gives up: the nearest-subject sweep when some pair's crops
+    hinted at two depths (chi-square >= 1) on a textured region, else the contrast hill-climb (a
+    faint wall, or a region the crops read as one depth)."""
+    cam = FakeCamera(300.0, start_code=300, seed=1, texture=texture)
+    standin(TruthTwoFrame, cam, "two-frame")
+    pol = get_policy("learned-two-frame")
+    pol.reset(context())
+    pol._max_chi2 = chi2  # what the run's crops read so far (white box: the rule alone)
+    cmd = pol.fall_back(cam.observe(0))
+    assert pol.swept is swept and pol.fell_back is (not swept)
+    if swept:  # the sweep's window: 8 DoF toward infinity to 12 toward near, in the context's DoF
+        from focuslab.af.af_signals import codes_per_dof
+
+        ctx, dof = pol._sweep._ctx, codes_per_dof(context(), 300)
+        assert ctx.min_code == pytest.approx(max(300 - 8 * dof, context().min_code), abs=1)
+        assert ctx.max_code == pytest.approx(min(300 + 12 * dof, context().max_code), abs=1)
+        assert cmd.target_code == ctx.min_code  # it starts from the far end

@@ -163,6 +163,14 @@ def test_predict_functions_match_the_network():
     assert fd[0] == pytest.approx(d, abs=1e-5) and fd[8] == pytest.approx(d, abs=1e-5)  # the same crop, tiled
     with pytest.raises(InvalidParameterError, match="2-D grids"):
         P.fusion_defocus_map(fu, left, right, np.full(4, 0.8), np.full(4, 0.02), 400, 15.0)
+    # two-frame crops: each crop's defocus at frame 1, as two_frame_defocus reads a lone crop
+    tc, td, ts = P.two_frame_defocus_map(tf, np.tile(left, (2, 2)), np.tile(right, (2, 2)), 300, 340, 20.0)
+    assert tc.shape == (9, 2) and td.shape == ts.shape == (9,) and (ts > 0).all()
+    assert td[0] == pytest.approx(d1, abs=1e-5) and td[8] == pytest.approx(d1, abs=1e-5)
+    with pytest.raises(InvalidParameterError, match="image0 and image1 differ"):
+        P.two_frame_defocus_map(tf, left, right[:32], 300, 340, 20.0)
+    with pytest.raises(InvalidParameterError, match="codes_per_dof"):
+        P.two_frame_defocus_map(tf, left, right, 300, 340, 0.0)
 
 
 class SaturatingMatcher(torch.nn.Module):

@@ -138,13 +138,13 @@ def dp_defocus(
     return d, s
 
 
-def _crop_grid(model: nn.Module, left, right, stride_px: int | None):
-    """``(left, right, origins)``: the DP planes and the origins of the model's crops every
-    ``stride_px`` (default: half a crop) over them."""
-    left = _plane("left", left)
-    right = _plane("right", right)
+def _crop_grid(model: nn.Module, left, right, stride_px: int | None, names=("left", "right")):
+    """``(left, right, origins)``: the two planes (DP views, or a two-frame pair) and the origins
+    of the model's crops every ``stride_px`` (default: half a crop) over them."""
+    left = _plane(names[0], left)
+    right = _plane(names[1], right)
     if left.shape != right.shape:
-        raise InvalidParameterError(f"left and right differ in shape: {left.shape} vs {right.shape}")
+        raise InvalidParameterError(f"{names[0]} and {names[1]} differ in shape: {left.shape} vs {right.shape}")
     n = model.crop_px
     s = int(stride_px or n // 2)
     if s < 1:
@@ -195,6 +195,25 @@ def two_frame_defocus(
     with torch.no_grad():
         d0, sigma = pool(model(x, move))
     return d0 - (c1 - c0) / cpd, sigma
+
+
+def two_frame_defocus_map(model: nn.Module, image0, image1, code0, code1, codes_per_dof, *,
+                          stride_px: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-crop ``two-frame`` predictions over a pair of AF-region frames: ``(centres_yx N x 2,
+    defocus_dof N, sigma_dof N)``, each crop's signed defocus at frame 1 (as
+    :func:`two_frame_defocus` reads its tiles) on a grid of crops every ``stride_px`` (default:
+    half a crop)."""
+    c0, c1, cpd = _codes("code0", code0), _codes("code1", code1), _codes("codes_per_dof", codes_per_dof)
+    if cpd <= 0:
+        raise InvalidParameterError(f"codes_per_dof must be > 0, got {codes_per_dof!r}")
+    model = inference_form(model)
+    a, b, origins = _crop_grid(model, image0, image1, stride_px, names=("image0", "image1"))
+    n, k = model.crop_px, len(origins)
+    x, move = normalize_two_frame(torch.from_numpy(crops(a, n, origins)), torch.from_numpy(crops(b, n, origins)),
+                                  torch.full((k,), c0), torch.full((k,), c1), torch.full((k,), cpd))
+    with torch.no_grad():
+        centres, d0, sigma = _per_crop(model(x, move), origins, n)
+    return centres, d0 - (c1 - c0) / cpd, sigma
 
 
 def _fusion_state(depth_m, depth_sigma_m, lens_code, codes_per_dof, k: int) -> torch.Tensor:
