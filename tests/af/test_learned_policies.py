@@ -712,10 +712,10 @@ def test_learned_two_frame_gives_up_to_the_sweep_only_on_a_textured_two_depth_hi
     pol._max_chi2 = chi2  # what the run's crops read so far (white box: the rule alone)
     cmd = pol.fall_back(cam.observe(0))
     assert pol.swept is swept and pol.fell_back is (not swept)
-    if swept:  # the sweep's window: 8 DoF toward infinity to 12 toward near, in the context's DoF
+    if swept:  # the sweep's window: 12 DoF toward infinity to 12 toward near, in the context's DoF
         from focuslab.af.af_signals import codes_per_dof
 
         ctx, dof = pol._sweep._ctx, codes_per_dof(context(), 300)
-        assert ctx.min_code == pytest.approx(max(300 - 8 * dof, context().min_code), abs=1)
+        assert ctx.min_code == pytest.approx(max(300 - 12 * dof, context().min_code), abs=1)
         assert ctx.max_code == pytest.approx(min(300 + 12 * dof, context().max_code), abs=1)
         assert cmd.target_code == ctx.min_code  # it starts from the far end

@@ -51,20 +51,24 @@ the two-step task; depth from defocus, Pentland, PAMI 1987):
    focus, the run goes on as a :class:`~focuslab.af.policies.contrast_sweep.ContrastSweepPolicy`
    with nearest-subject priority (the significant peak at the highest code over the whole region
    and its quadrants) over the codes from the crops' farthest reading less 2 DoF (at most
-   ``SWEEP_FAR_DOF``, 8, toward infinity) to ``SWEEP_NEAR_DOF`` (12) DoF nearer than the lens,
+   ``SWEEP_FAR_DOF``, 12, toward infinity) to ``SWEEP_NEAR_DOF`` (12) DoF nearer than the lens,
    every 1.5 DoF, without the sweep's low-SNR fit and fine pass (within such a window the whole
    region's curve is flat enough to pass for noise, and its fit took the blend). Where the
-   network gives up instead (the hand-over to the hill-climb), the same sweep (8 DoF far to 12
-   near) replaces the climb when some pair's crops read a chi-square of at least
-   ``FALLBACK_CHI2`` (1.0) and the region is textured (``texture_snr`` >= 20; the low-texture
-   walls, 0-6, keep the climb, which finds them more often than a coarse sweep: with the sweep
-   there low-texture fell from 62.5 % to 50 % in focus). Measured (full suites, seeds 0-2,
-   against ``nearest_subject=false``): depth-edge phone_main_tof 5.6 % -> 88.9 % in focus
-   (mean |error| 5.23 -> 0.51 DoF), no_pdaf 11.1 % -> 88.9 % (4.72 -> 0.45); stills-bright and
-   stills-lowlight the same runs in focus (no_pdaf low light one more, 94.4 -> 97.2 %), 3 of 78
-   (phone_main_tof) and 10 of 78 (no_pdaf) runs swept, mean frames to focus 7.76 -> 8.21 / 8.14
-   -> 8.56 (phone_main_tof bright / low light) and 7.79 -> 8.52 / 8.65 -> 10.34 (no_pdaf),
-   medians unchanged; low-texture the same (docs/learned_af.md).
+   network gives up instead (the hand-over to the hill-climb), the same sweep (12 DoF either
+   way) replaces the climb when some pair's crops read a chi-square of at least
+   ``FALLBACK_CHI2`` (1.0) and the region is textured (``texture_snr`` >= 20). Both conditions
+   were measured: the sweep in place of every hand-over cost the stills 4 frames on average (45 %
+   of their runs swept) and the low-texture walls (0-6) lost to the coarse sweep what the climb
+   finds (62.5 -> 50 % in focus). Measured (full suites, seeds 0-2, against
+   ``nearest_subject=false``; in focus / mean |error| / mean frames to focus): depth-edge
+   phone_main_tof 5.6 -> 88.9 % / 5.23 -> 0.51 DoF / 9.0 -> 17.7 frames, no_pdaf 11.1 ->
+   88.9 % / 4.72 -> 0.45 / 6.5 -> 18.2, phone_tele 5.6 -> 61.1 % / 7.94 -> 2.76; stills-bright
+   and stills-lowlight the same in-focus rates on phone_main_tof and no_pdaf (no_pdaf low light
+   94.4 -> 97.2 %), 3 of 78 and 10 of 78 runs moved, mean frames 7.76 -> 8.24 and 8.14 -> 8.61
+   (phone_main_tof bright, low light), 7.79 -> 8.52 and 8.65 -> 10.40 (no_pdaf), medians
+   unchanged; low-texture the same runs in focus (its smooth photograph swept: 3-4 of 24 runs,
+   all still in focus); phone_tele low light 88.9 -> 86.1 % (one photograph whose sweep peak
+   fell on the window's far end; docs/learned_af.md).
 
 Needs the lens model only (no dual pixel): the image of the AF region suffices.
 """
@@ -83,9 +87,9 @@ from focuslab.af.types import Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
 from focuslab.models.nearest_subject import NEAR_WITHIN_DOF, nearest_subject_option, reduced_chi2
 
-#: The nearest-subject sweep (module notes, "Nearest subject") reaches at most this far (DoF)
-#: toward infinity from the lens ...
-SWEEP_FAR_DOF = 8.0
+#: The nearest-subject sweep (module notes, step 5) reaches at most this far (DoF) toward
+#: infinity from the lens (8 lost two phone_tele low-light photographs whose peak lay beyond) ...
+SWEEP_FAR_DOF = 12.0
 #: ... and this far toward near (the crops under-read a blurred subject's defocus, and a sweep
 #: whose top cuts the near subject's peak leaves it without the prominence to count).
 SWEEP_NEAR_DOF = 12.0
