@@ -719,3 +719,28 @@ def test_learned_two_frame_gives_up_to_the_sweep_only_on_a_textured_two_depth_hi
         assert ctx.min_code == pytest.approx(max(300 - 12 * dof, context().min_code), abs=1)
         assert ctx.max_code == pytest.approx(min(300 + 12 * dof, context().max_code), abs=1)
         assert cmd.target_code == ctx.min_code  # it starts from the far end
+
+
+@pytest.mark.parametrize(("peak", "window", "edge"), [
+    (100.0, (100, 300), -1),   # at the far end of a window short of the range: climb on outward
+    (300.0, (100, 300), 1),    # at the near end
+    (200.0, (100, 300), 0),    # bracketed
+    (100.0, (0, 300), 0),      # at the far end, but that is the end of the code range
+])
+def test_learned_two_frame_does_not_trust_a_sweep_peak_at_a_window_end(standin, peak, window, edge):
+    """A sweep whose peak lies within half a step of a window end short of the code range has
+    not bracketed its subject (a wide_main_6mm photograph 23 DoF beyond ended 23.5 DoF off)."""
+    from dataclasses import replace
+
+    from focuslab.af.policies.contrast_sweep import ContrastSweepPolicy
+
+    cam = FakeCamera(300.0, start_code=200, seed=1)
+    standin(TruthTwoFrame, cam, "two-frame")
+    pol = get_policy("learned-two-frame")
+    ctx = replace(context(), min_code=0, max_code=1000)
+    pol.reset(ctx)
+    sweep = ContrastSweepPolicy(priority="nearest", fine_frames=0, lowpass_sigma_px=0.0)
+    sweep.reset(replace(ctx, min_code=window[0], max_code=window[1]))
+    sweep.peak_code = peak
+    pol._sweep = sweep
+    assert pol._sweep_edge() == edge

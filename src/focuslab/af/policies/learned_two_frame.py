@@ -59,16 +59,19 @@ the two-step task; depth from defocus, Pentland, PAMI 1987):
    ``FALLBACK_CHI2`` (1.0) and the region is textured (``texture_snr`` >= 20). Both conditions
    were measured: the sweep in place of every hand-over cost the stills 4 frames on average (45 %
    of their runs swept) and the low-texture walls (0-6) lost to the coarse sweep what the climb
-   finds (62.5 -> 50 % in focus). Measured (full suites, seeds 0-2, against
+   finds (62.5 -> 50 % in focus). A sweep whose peak lies within half a step of a window end
+   short of the code range has not bracketed its subject: the lens settles there and the
+   contrast hill-climb goes on outward (without it a wide_main_6mm low-light photograph 23 DoF
+   beyond the window ended 23.5 DoF off). Measured (full suites, seeds 0-2, against
    ``nearest_subject=false``; in focus / mean |error| / mean frames to focus): depth-edge
    phone_main_tof 5.6 -> 88.9 % / 5.23 -> 0.51 DoF / 9.0 -> 17.7 frames, no_pdaf 11.1 ->
-   88.9 % / 4.72 -> 0.45 / 6.5 -> 18.2, phone_tele 5.6 -> 61.1 % / 7.94 -> 2.76; stills-bright
-   and stills-lowlight the same in-focus rates on phone_main_tof and no_pdaf (no_pdaf low light
-   94.4 -> 97.2 %), 3 of 78 and 10 of 78 runs moved, mean frames 7.76 -> 8.24 and 8.14 -> 8.61
+   83.3 % / 4.72 -> 0.98 / 6.5 -> 18.3, phone_tele 5.6 -> 50.0 % / 7.94 -> 4.87,
+   wide_main_6mm (seeds 0-1) 0 -> 66.7 % / 8.49 -> 4.55; stills-bright and stills-lowlight the
+   same in-focus rates on all four cameras but no_pdaf low light (94.4 -> 97.2 %), 3 of 78 and
+   10 of 78 runs moved on phone_main_tof and no_pdaf, mean frames 7.76 -> 8.24 and 8.14 -> 8.61
    (phone_main_tof bright, low light), 7.79 -> 8.52 and 8.65 -> 10.40 (no_pdaf), medians
    unchanged; low-texture the same runs in focus (its smooth photograph swept: 3-4 of 24 runs,
-   all still in focus); phone_tele low light 88.9 -> 86.1 % (one photograph whose sweep peak
-   fell on the window's far end; docs/learned_af.md).
+   all still in focus; docs/learned_af.md).
 
 Needs the lens model only (no dual pixel): the image of the AF region suffices.
 """
@@ -81,7 +84,7 @@ import math
 import numpy as np
 
 from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_focus, texture_snr
-from focuslab.af.policies.learned_jump import LearnedJumpAF
+from focuslab.af.policies.learned_jump import HINT_ABOVE_DOF, LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import Command, Observation
 from focuslab.errors import InvalidParameterError, check_positive
@@ -177,6 +180,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         self._sweep = None  # the nearest-subject contrast sweep, once the crops found two depths
         self._window: tuple[int, int] | None = None
         self._max_chi2 = 0.0  # the largest reduced chi-square of the pairs' crops so far
+        self._edge: int | None = None  # the sweep's peak at a window end (+1 near, -1 far), once known
 
     def predict(self, observation: Observation, code: float, dof: float) -> tuple[float, float] | None:
         """Defocus and sigma (DoF) at this frame from the pair (last settled frame at another code, this frame)."""
@@ -277,6 +281,13 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         """Probe when there is no usable pair, else predict from the pair; finish on the focus curve (module notes)."""
         if self._sweep is not None:
             cmd = self._sweep.step(observation)
+            if self._edge is None and self._sweep.peak_code is not None:
+                self._edge = self._sweep_edge()
+            if cmd.done and self._edge:
+                # the peak lies at a window end short of the code range, so the subject may lie
+                # beyond: climb on from there, outward
+                self._sweep = None
+                return self._contrast(observation, self._edge * (HINT_ABOVE_DOF + 1.0))
             self._done = self._done or cmd.done
             return cmd
         if self._finishing is not None and not self._done:
@@ -331,6 +342,18 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         self._sweep = ContrastSweepPolicy(priority="nearest", fine_frames=0, lowpass_sigma_px=0.0)
         self._sweep.reset(dataclasses.replace(self._ctx, min_code=int(lo), max_code=int(hi)))
         return self._sweep.step(observation)
+
+    def _sweep_edge(self) -> int:
+        """+1 / -1 when the sweep's peak lies within half a step of its window's near / far end
+        and the code range goes on beyond it (the subject may lie outside), else 0."""
+        sw = self._sweep
+        codes = np.asarray(sw._codes, dtype=float)
+        step = float(np.median(np.diff(codes))) if codes.size > 1 else 0.0
+        if sw.peak_code <= codes[0] + 0.5 * step and sw._ctx.min_code > self._ctx.min_code:
+            return -1
+        if sw.peak_code >= codes[-1] - 0.5 * step and sw._ctx.max_code < self._ctx.max_code:
+            return 1
+        return 0
 
     @property
     def swept(self) -> bool:
