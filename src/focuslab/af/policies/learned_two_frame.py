@@ -357,8 +357,8 @@ class LearnedTwoFrameAF(LearnedJumpAF):
 
     @property
     def swept(self) -> bool:
-        """Whether this run handed over to the nearest-subject sweep."""
-        return self._sweep is not None
+        """Whether this run handed over to the nearest-subject sweep (also when a climb followed it)."""
+        return self._sweep is not None or self._edge is not None
 
 
 @register_policy("learned-two-frame")
