@@ -142,9 +142,9 @@ def subject_change_split(errors_dof: Sequence[float], best_codes: Sequence[float
     b = np.asarray(best_codes, dtype=float)
     if e.shape != b.shape or e.ndim != 1:
         raise InvalidParameterError(f"need one truth code per error (got {e.size} errors, {b.size} codes)")
-    changes = [i for i in range(1, b.size)
-               if abs(b[i] - b[i - 1]) * 0.5 * (float(dof_per_code_at(b[i])) + float(dof_per_code_at(b[i - 1])))
-               > SUBJECT_CHANGE_DOF]
+    k = np.array([float(dof_per_code_at(c)) for c in b])
+    jumps = np.abs(np.diff(b)) * 0.5 * (k[1:] + k[:-1])  # DoF, at the mean of each jump's ends
+    changes = (np.flatnonzero(jumps > SUBJECT_CHANGE_DOF) + 1).tolist()
     keep = np.ones(e.size, dtype=bool)
     waits = []
     for n, i in enumerate(changes):

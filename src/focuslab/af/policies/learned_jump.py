@@ -289,12 +289,17 @@ class LearnedJumpAF(ABC):
         same_code = last is not None and abs(last[0] - int(observation.lens_code)) < 0.5
         return self._contrast(observation, last[1] if same_code else None)
 
+    @staticmethod
+    def region_texture_snr(observation: Observation) -> float:
+        """The AF region's :func:`~focuslab.af.af_signals.texture_snr` (NaN without usable pixels)."""
+        try:
+            return float(texture_snr(observation_focus(observation)))
+        except InvalidParameterError:
+            return math.nan
+
     def _contrast_blind(self, observation: Observation) -> bool:
         """Whether the region's texture is too faint for a contrast search (``blind_snr``)."""
-        try:
-            snr = texture_snr(observation_focus(observation))
-        except InvalidParameterError:
-            return False
+        snr = self.region_texture_snr(observation)
         return math.isfinite(snr) and snr < self.blind_snr
 
     @property

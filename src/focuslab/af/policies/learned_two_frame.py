@@ -83,7 +83,7 @@ import math
 
 import numpy as np
 
-from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_focus, texture_snr
+from focuslab.af.af_signals import codes_per_dof, fit_focus_peak, observation_focus
 from focuslab.af.policies.learned_jump import HINT_ABOVE_DOF, LearnedJumpAF
 from focuslab.af.registry import register_policy
 from focuslab.af.types import Command, Observation
@@ -209,9 +209,10 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         if min(np.shape(img1)) < 2 * int(self.model.crop_px):
             return None
         _, dc, sc = two_frame_defocus_map(self.model, img0, img1, c0, code, dof0)
-        if not (np.all(np.isfinite(dc)) and np.all(np.isfinite(sc)) and np.all(sc > 0)):
+        try:
+            chi2 = reduced_chi2(dc, sc)
+        except InvalidParameterError:  # a crop read no finite value
             return None
-        chi2 = reduced_chi2(dc, sc)
         self._max_chi2 = max(self._max_chi2, chi2)
         if not near or float(np.median(sc)) > self.nearest_max_sigma_dof or chi2 < self.nearest_chi2_per_dof:
             return None
@@ -325,10 +326,7 @@ class LearnedTwoFrameAF(LearnedJumpAF):
         crops hinted at two depths on a textured region, else the contrast hill-climb (module
         notes, "Nearest subject")."""
         if self.nearest_subject and self._ctx.has_lens_model and self._max_chi2 >= FALLBACK_CHI2:
-            try:
-                snr = texture_snr(observation_focus(observation))
-            except InvalidParameterError:
-                snr = 0.0
+            snr = self.region_texture_snr(observation)
             if math.isfinite(snr) and snr >= SWEEP_MIN_TEXTURE_SNR:
                 self._window = self._sweep_window(float(observation.lens_code), -SWEEP_FAR_DOF)
                 return self._start_sweep(observation)
